@@ -1,0 +1,1 @@
+"""Turning session documents into feature rows: normalisation, then vectorised calculators."""

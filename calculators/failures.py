@@ -1,0 +1,63 @@
+"""Failure columns (41-48)."""
+
+from typing import Dict
+
+import numpy as np
+
+from calculators.batch import RunArrays
+from calculators.segments import position_in_session, safe_divide, seg_extreme, seg_sum
+from config.thresholds import Thresholds
+
+
+def failure_features(runs: RunArrays, th: Thresholds) -> Dict[str, np.ndarray]:
+    """
+    success_rate             = count(not failed_r) / N
+    failure_rate             = count(failed_r) / N
+    max_consecutive_failures = longest run of consecutive failed runs
+    avg_errors_per_run       = sum(errors) / N, errors_r = tool_err_r + failed_r
+    total_errors             = sum(errors)
+    degradation_score        = N >= 2: failure rate of runs[N//2:] minus that of runs[:N//2];
+                               else 0
+    systematic_failure_flag  = failure_rate > FAILURE_RATE_THRESHOLD
+    complete_breakdown_flag  = success_rate < BREAKDOWN_THRESHOLD
+    """
+    failed = runs.failed
+    n = runs.run_count
+    failures = seg_sum(runs, failed)
+    failure_rate = safe_divide(failures, n)
+    success_rate = safe_divide(n - failures, n)
+    total_errors = seg_sum(runs, runs.tool_errors + failed)
+
+    half = n // 2
+    in_second_half = position_in_session(runs) >= half[runs.session_of_run]
+    late_failures = seg_sum(runs, failed * in_second_half)
+    degradation = np.where(n >= 2, safe_divide(late_failures, n - half)
+                           - safe_divide(failures - late_failures, half), 0.0)
+    has_runs = (n > 0).astype(np.float64)
+    return {
+        "success_rate": success_rate,
+        "failure_rate": failure_rate,
+        "max_consecutive_failures": seg_extreme(runs, longest_streaks(runs), np.maximum),
+        "avg_errors_per_run": safe_divide(total_errors, n),
+        "total_errors": total_errors,
+        "degradation_score": degradation,
+        "systematic_failure_flag": (failure_rate > th.FAILURE_RATE_THRESHOLD).astype(np.float64),
+        "complete_breakdown_flag": (success_rate < th.BREAKDOWN_THRESHOLD) * has_runs,
+    }
+
+
+def longest_streaks(runs: RunArrays) -> np.ndarray:
+    """At each run, the number of consecutive failed runs ending there within its session.
+
+    With c = cumulative count of failures, the streak at i is c[i] minus c at the last
+    break before it: a success (c there) or the session's first run (c there minus its own
+    failure). Break values never decrease, so a running maximum finds the last one.
+    """
+    failed = runs.failed
+    if not len(failed):
+        return failed
+    cumulative = np.cumsum(failed)
+    breaks = np.where(failed == 0, cumulative, -1.0)
+    starts = runs.first_run[runs.run_count > 0]
+    breaks[starts] = cumulative[starts] - failed[starts]
+    return cumulative - np.maximum.accumulate(breaks)

@@ -1,0 +1,220 @@
+"""From a session document to runs: shape detection and the run model of features.md, section 1.
+
+Each document is read once, in plain Python (the per-document work is dictionary access,
+which numpy cannot speed up), and its runs are appended to a `SessionBatch`.
+"""
+
+import math
+from typing import List, Optional, Tuple
+
+from calculators.batch import SessionBatch
+from calculators.metric_values import as_text, canonical_json, first_metric_value, metric_value
+from utils.timestamps import epoch_seconds
+
+AGNO_V1 = "agno_v1"
+AGNO_V1_LEGACY = "agno_v1_legacy"
+AGNO_V2 = "agno_v2"
+EMPTY = "empty"
+SHAPES = (AGNO_V1, AGNO_V1_LEGACY, AGNO_V2, EMPTY)
+
+MISSING_SESSION_ID = "missing_session_id"
+UNREADABLE_TIMESTAMP = "unreadable_timestamp"
+
+_TIMEOUT_WORDS = ("timeout", "time out", "timed out")
+_NAN = math.nan
+
+
+class RejectedDocument(Exception):
+    """A document the job cannot interpret; its reason goes to rejects.jsonl."""
+
+
+def detect_shape(document: dict) -> Tuple[str, list]:
+    """The document's shape and its stored runs (features.md, section 1, in that order).
+
+    1. a top-level `runs` that is not null: agno_v2 (it must be a list);
+    2. else `memory` is an object whose `runs` is not null: a list of objects, agno_v1_legacy
+       if any element has an object `response`, else agno_v1;
+    3. else `runs` holding null: agno_v2 with no runs; `memory.runs` holding null: agno_v1;
+    4. else empty.
+    """
+    runs = document.get("runs")
+    if runs is not None:
+        if type(runs) is not list:
+            raise RejectedDocument("runs is not a list")
+        for run in runs:
+            if not isinstance(run, dict):
+                raise RejectedDocument("a run is not an object")
+        return AGNO_V2, runs
+    memory = document.get("memory")
+    memory_runs = memory.get("runs") if isinstance(memory, dict) else None
+    if memory_runs is not None:
+        if type(memory_runs) is not list:
+            raise RejectedDocument("memory.runs is not a list")
+        legacy = False
+        for element in memory_runs:
+            if not isinstance(element, dict):
+                raise RejectedDocument("a run is not an object")
+            if not legacy and isinstance(element.get("response"), dict):
+                legacy = True
+        if legacy:
+            return AGNO_V1_LEGACY, [_legacy_run(element) for element in memory_runs]
+        return AGNO_V1, memory_runs
+    if "runs" in document:
+        return AGNO_V2, []
+    if isinstance(memory, dict) and "runs" in memory:
+        return AGNO_V1, []
+    return EMPTY, []
+
+
+def _legacy_run(element: dict) -> dict:
+    response = element.get("response")
+    return response if isinstance(response, dict) else {}
+
+
+def add_session(document, batch: SessionBatch, forced_shape: Optional[str],
+                warnings: dict) -> str:
+    """Normalises one document into `batch`; returns its shape.
+
+    Raises RejectedDocument (and adds nothing) when the document cannot be interpreted or
+    its shape is not the forced one.
+    """
+    if not isinstance(document, dict):
+        raise RejectedDocument("document is not an object")
+    shape, runs = detect_shape(document)
+    if forced_shape is not None and shape != forced_shape:
+        raise RejectedDocument("shape {} is not the forced SESSION_SCHEMA {}".format(
+            shape, forced_shape))
+
+    tool_names = set()
+    columns = batch.runs
+    is_v2 = shape == AGNO_V2
+    for run in runs:
+        _add_run(run, is_v2, columns, tool_names, warnings)
+
+    batch.run_count.append(len(runs))
+    batch.session_id.append(_session_id(document, warnings))
+    agent_data = document.get("agent_data")
+    if not isinstance(agent_data, dict):
+        agent_data = {}
+    model = agent_data.get("model")
+    if isinstance(model, dict):
+        model_provider, model_id = model.get("provider"), model.get("id")
+    else:
+        model_provider, model_id = None, model if isinstance(model, str) else None
+    first_run = runs[0] if runs else {}
+    last_run = runs[-1] if runs else {}
+    batch.agent_name.append(_first_text(agent_data.get("name"), first_run.get("agent_name")))
+    batch.model_provider.append(_first_text(model_provider, last_run.get("model_provider")))
+    batch.model_id.append(_first_text(model_id, last_run.get("model")))
+    batch.user_id.append(as_text(document.get("user_id")))
+    batch.schema.append(shape)
+    batch.created_at.append(_time(document.get("created_at"), warnings))
+    batch.updated_at.append(_time(document.get("updated_at"), warnings))
+    batch.distinct_tools.append(len(tool_names))
+    return shape
+
+
+def _add_run(run: dict, is_v2: bool, columns: List[list], tool_names: set,
+             warnings: dict) -> None:
+    metrics = run.get("metrics")
+    if not isinstance(metrics, dict):
+        metrics = {}
+    if is_v2:
+        in_tokens = metric_value(metrics.get("input_tokens"), warnings)
+        out_tokens = metric_value(metrics.get("output_tokens"), warnings)
+        time = metric_value(metrics.get("duration"), warnings)
+        cache = metric_value(metrics.get("cache_read_tokens"), warnings)
+        cost = metric_value(metrics.get("cost"), warnings)
+    else:
+        value = metrics.get("input_tokens")
+        in_tokens = metric_value(value if value is not None else metrics.get("prompt_tokens"),
+                                 warnings)
+        value = metrics.get("output_tokens")
+        out_tokens = metric_value(
+            value if value is not None else metrics.get("completion_tokens"), warnings)
+        time = metric_value(metrics.get("time"), warnings)
+        cache = metric_value(metrics.get("cached_tokens"), warnings)
+        cost = 0.0
+    total = metric_value(metrics.get("total_tokens"), warnings)
+    if not total > 0:
+        total = in_tokens + out_tokens
+    ttft = first_metric_value(metrics.get("time_to_first_token"), warnings)
+    reasoning = metric_value(metrics.get("reasoning_tokens"), warnings)
+
+    error_texts = []
+    status = run.get("status")
+    failed = type(status) is str and status.upper() == "ERROR"
+    events = run.get("events")
+    if type(events) is list:
+        for event in events:
+            if isinstance(event, dict) and event.get("event") == "RunError":
+                failed = True
+                error_texts.append(event.get("content"))
+    if failed:
+        error_texts.append(run.get("content"))
+    else:
+        error_texts.clear()
+
+    tools = run.get("tools")
+    tool_count = tool_errors = duplicates = 0
+    if type(tools) is list:
+        tool_count = len(tools)
+        seen = set()
+        for entry in tools:
+            if not isinstance(entry, dict):
+                continue
+            if entry.get("tool_call_error") is True:
+                tool_errors += 1
+                error_texts.append(entry.get("result"))
+            name = entry.get("tool_name")
+            if name is not None:
+                tool_names.add(as_text(name))
+            arguments = entry.get("tool_args")
+            try:
+                key = canonical_json([name, {} if arguments is None else arguments])
+            except (TypeError, ValueError, RecursionError):
+                continue  # not comparable as JSON: never a repeat
+            if key in seen:
+                duplicates += 1
+            else:
+                seen.add(key)
+
+    timeout = False
+    for text in error_texts:
+        if text is not None:
+            lowered = as_text(text).lower()
+            if any(word in lowered for word in _TIMEOUT_WORDS):
+                timeout = True
+                break
+
+    for column, value in zip(columns, (
+            in_tokens, out_tokens, total, time, ttft, cache, reasoning, cost, tool_count,
+            tool_errors, duplicates, _time(run.get("created_at"), warnings),
+            1.0 if failed else 0.0, 1.0 if timeout else 0.0)):
+        column.append(value)
+
+
+def _time(value, warnings: dict) -> float:
+    if value is None:
+        return _NAN
+    seconds = epoch_seconds(value)
+    if seconds is None:
+        warnings[UNREADABLE_TIMESTAMP] = warnings.get(UNREADABLE_TIMESTAMP, 0) + 1
+        return _NAN
+    return seconds
+
+
+def _session_id(document: dict, warnings: dict) -> str:
+    session_id = document.get("session_id")
+    if session_id is not None:
+        return as_text(session_id)
+    warnings[MISSING_SESSION_ID] = warnings.get(MISSING_SESSION_ID, 0) + 1
+    return as_text(document.get("_id"))
+
+
+def _first_text(*candidates) -> str:
+    for candidate in candidates:
+        text = as_text(candidate)
+        if text:
+            return text
+    return ""

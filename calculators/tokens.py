@@ -1,0 +1,60 @@
+"""Token columns (6-15)."""
+
+from typing import Dict
+
+import numpy as np
+
+from calculators.batch import RunArrays
+from calculators.segments import (
+    previous_in_session,
+    safe_divide,
+    seg_extreme,
+    seg_max,
+    seg_mean,
+    seg_std,
+    seg_sum,
+    shifted,
+)
+from config.thresholds import Thresholds
+
+
+def token_features(runs: RunArrays, th: Thresholds) -> Dict[str, np.ndarray]:
+    """
+    avg_total_tokens            = mean(tot)
+    max_total_tokens            = max(tot)
+    token_explosion_ratio       = max(tot) / mean(tot)
+    output_explosion_ratio      = max(out) / mean(out)
+    token_coefficient_variation = std(tot) / mean(tot)                  (population std)
+    token_spike_frequency       = count(tot_r > mean(tot) * TOKEN_SPIKE_MULTIPLIER) / N
+    max_token_growth_rate       = max over i >= 1 with tot[i-1] > 0 of tot[i] / tot[i-1];
+                                  1 when there is no such i
+    explosive_growth_events     = count of those rates > EXPLOSIVE_GROWTH_THRESHOLD
+    extreme_token_flag          = max(tot) > EXTREME_TOKEN_LIMIT
+    mega_explosion_flag         = max(tot) > MEGA_EXPLOSION_LIMIT
+    """
+    tot = runs.total_tokens
+    mean_tot = seg_mean(runs, tot)
+    max_tot = seg_max(runs, tot)
+    mean_out = seg_mean(runs, runs.out_tokens)
+    spikes = seg_sum(runs, tot > (mean_tot * th.TOKEN_SPIKE_MULTIPLIER)[runs.session_of_run])
+
+    previous = shifted(tot)
+    has_rate = previous_in_session(runs) & (previous > 0)
+    rate = np.full(len(tot), -np.inf)
+    np.divide(tot, previous, out=rate, where=has_rate)
+    max_rate = seg_extreme(runs, rate, np.maximum, empty=-np.inf)
+    max_rate[max_rate == -np.inf] = 1.0
+
+    return {
+        "avg_total_tokens": mean_tot,
+        "max_total_tokens": max_tot,
+        "token_explosion_ratio": safe_divide(max_tot, mean_tot),
+        "output_explosion_ratio": safe_divide(seg_max(runs, runs.out_tokens), mean_out),
+        "token_coefficient_variation": safe_divide(seg_std(runs, tot, mean_tot), mean_tot),
+        "token_spike_frequency": safe_divide(spikes, runs.run_count),
+        "max_token_growth_rate": max_rate,
+        "explosive_growth_events": seg_sum(
+            runs, has_rate & (rate > th.EXPLOSIVE_GROWTH_THRESHOLD)),
+        "extreme_token_flag": (max_tot > th.EXTREME_TOKEN_LIMIT).astype(np.float64),
+        "mega_explosion_flag": (max_tot > th.MEGA_EXPLOSION_LIMIT).astype(np.float64),
+    }

@@ -1,0 +1,1 @@
+"""Job configuration: parameters, thresholds and constants, parsed once at the edge."""

@@ -1,0 +1,31 @@
+"""Fixed values of the job that are not parameters."""
+
+DEFAULT_JOB_NAME = "extract-conversations-job"
+
+REPOSITORY_TYPES = ("auto", "mongo", "simulated", "file")
+SESSION_SCHEMAS = ("auto", "agno_v1", "agno_v1_legacy", "agno_v2")
+S3_SSE_MODES = ("AES256", "aws:kms", "none")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+MAX_RANGE_DAYS = 366
+MAX_BATCH_SIZE = 100_000
+
+# Sessions per vectorised calculator batch: large enough that numpy's per-call overhead is
+# amortised, small enough that a batch's arrays stay a few MB.
+FEATURE_BATCH_SIZE = 2000
+
+# A progress line every this many sessions.
+PROGRESS_EVERY = 10_000
+
+# MongoDB client timeouts (milliseconds). Server selection bounds how long an unreachable
+# server takes to fail; socket timeout bounds a stalled read.
+MONGO_SERVER_SELECTION_TIMEOUT_MS = 20_000
+MONGO_CONNECT_TIMEOUT_MS = 10_000
+MONGO_SOCKET_TIMEOUT_MS = 120_000
+
+# Epoch numbers above this are milliseconds, otherwise seconds (features.md, section 1).
+EPOCH_MILLISECONDS_ABOVE = 1e11
+
+EXIT_OK = 0
+EXIT_RUNTIME_FAILURE = 1
+EXIT_CONFIG_ERROR = 2

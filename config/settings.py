@@ -1,0 +1,264 @@
+"""The job's parameters: read once from job arguments, environment and defaults.
+
+Precedence (interface.md): a job argument `--NAME value` or `--NAME=value` first, then the
+environment variable NAME, then the default. Glue adds arguments of its own; anything we do
+not know is ignored. An empty value counts as not given.
+"""
+
+import calendar
+import datetime as dt
+import os
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Mapping, Optional, Sequence
+
+from config import constants
+from config.errors import ConfigError
+from config.thresholds import Thresholds, parse_thresholds
+
+PARAMETERS = (
+    "MONGO_URI", "MONGO_SECRET_ID", "DATABASE_NAME", "COLLECTION_NAME", "REPOSITORY_TYPE",
+    "INPUT_PATH", "SESSION_SCHEMA", "DATE_FIELD", "START_DATE", "END_DATE", "S3_BUCKET",
+    "S3_PREFIX", "S3_SSE", "S3_KMS_KEY_ID", "OUTPUT_DIR", "SIMULATED_SESSIONS",
+    "SIMULATION_SEED", "BATCH_SIZE", "THRESHOLDS", "MAX_REJECT_RATIO", "LOG_LEVEL",
+    "JOB_NAME", "JOB_RUN_ID",
+)
+
+_DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    """Every parameter of one run, validated. Nothing downstream reads the environment."""
+
+    job_name: str
+    job_run_id: str
+    repository_type: str  # resolved: mongo, simulated or file
+    mongo_uri: Optional[str] = field(repr=False)
+    mongo_secret_id: Optional[str]
+    database_name: str
+    collection_name: str
+    input_path: Optional[str]
+    session_schema: str
+    date_field: str
+    start_date: dt.date
+    end_date: dt.date
+    s3_bucket: Optional[str]
+    s3_prefix: str
+    s3_sse: str
+    s3_kms_key_id: Optional[str]
+    output_dir: str
+    simulated_sessions: int
+    simulation_seed: int
+    batch_size: int
+    thresholds: Thresholds
+    max_reject_ratio: float
+    log_level: str
+
+    @property
+    def range_label(self) -> str:
+        return "{}_to_{}".format(self.start_date.isoformat(), self.end_date.isoformat())
+
+    @property
+    def output_key_prefix(self) -> str:
+        """Folder of this run's outputs, relative to OUTPUT_DIR and the bucket root."""
+        return "/".join(p for p in (self.s3_prefix, self.range_label) if p)
+
+    @property
+    def csv_name(self) -> str:
+        return "conversations_{}.csv".format(self.range_label)
+
+
+def parse_job_arguments(argv: Sequence[str]) -> Dict[str, str]:
+    """Our parameters among `--NAME value` / `--NAME=value` pairs; everything else ignored."""
+    found: Dict[str, str] = {}
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        index += 1
+        if not token.startswith("--"):
+            continue
+        name, has_equals, value = token[2:].partition("=")
+        if not has_equals:
+            if index < len(argv) and not argv[index].startswith("--"):
+                value = argv[index]
+                index += 1
+            else:
+                value = ""
+        if name in PARAMETERS:
+            found[name] = value
+    return found
+
+
+def resolve_with_glue(argv: Sequence[str], names: List[str],
+                      get_resolved_options: Callable) -> Dict[str, str]:
+    """Glue's own resolver, asked only for the names present (it raises for absent ones)."""
+    if not names:
+        return {}
+    resolved = get_resolved_options(list(argv), names)
+    return {name: resolved[name] for name in names if resolved.get(name) is not None}
+
+
+def _glue_resolver() -> Optional[Callable]:
+    try:
+        from awsglue.utils import getResolvedOptions  # type: ignore
+    except ImportError:
+        return None
+    return getResolvedOptions
+
+
+def load_config(argv: Sequence[str], environ: Mapping[str, str],
+                today: Optional[dt.date] = None,
+                get_resolved_options: Optional[Callable] = None) -> JobConfig:
+    """Builds the JobConfig for `argv` (sys.argv, program name first) and `environ`.
+
+    Raises ConfigError naming the first bad parameter and its accepted form.
+    """
+    arguments = parse_job_arguments(argv[1:])
+    resolver = get_resolved_options or _glue_resolver()
+    if resolver is not None:
+        arguments.update(resolve_with_glue(argv, sorted(arguments), resolver))
+    raw = _Raw(arguments, environ)
+    today = today or dt.datetime.now(dt.timezone.utc).date()
+
+    mongo_uri = raw.get("MONGO_URI")
+    mongo_secret_id = raw.get("MONGO_SECRET_ID")
+    if mongo_uri is not None and not mongo_uri.startswith(("mongodb://", "mongodb+srv://")):
+        raise ConfigError("MONGO_URI", "a connection string starting with mongodb:// or "
+                          "mongodb+srv://", "it does not")
+
+    repository_type = raw.choice("REPOSITORY_TYPE", constants.REPOSITORY_TYPES, "auto")
+    if repository_type == "auto":
+        repository_type = "mongo" if (mongo_uri or mongo_secret_id) else "simulated"
+    if repository_type == "mongo" and not (mongo_uri or mongo_secret_id):
+        raise ConfigError("MONGO_URI", "MONGO_URI or MONGO_SECRET_ID when REPOSITORY_TYPE=mongo",
+                          "neither is set")
+
+    input_path = raw.get("INPUT_PATH")
+    if repository_type == "file":
+        if input_path is None:
+            raise ConfigError("INPUT_PATH", "a readable JSON Lines file when REPOSITORY_TYPE=file",
+                              "not set")
+        if not os.path.isfile(input_path) or not os.access(input_path, os.R_OK):
+            raise ConfigError("INPUT_PATH", "a readable JSON Lines file",
+                              "{!r} is not a readable file".format(input_path))
+
+    default_end = today - dt.timedelta(days=1)
+    start_date = raw.date("START_DATE", _one_month_before(today))
+    end_date = raw.date("END_DATE", default_end)
+    if start_date > end_date:
+        raise ConfigError("START_DATE/END_DATE", "START_DATE on or before END_DATE",
+                          "{} is after {}".format(start_date, end_date))
+    if (end_date - start_date).days + 1 > constants.MAX_RANGE_DAYS:
+        raise ConfigError("START_DATE/END_DATE", "a range of at most {} days".format(
+            constants.MAX_RANGE_DAYS), "{} days".format((end_date - start_date).days + 1))
+
+    date_field = raw.get("DATE_FIELD") or "created_at"
+    if date_field.startswith("$") or "\x00" in date_field:
+        raise ConfigError("DATE_FIELD", "a document field name such as created_at",
+                          "{!r}".format(date_field))
+
+    s3_bucket = raw.get("S3_BUCKET")
+    if s3_bucket is not None and not _BUCKET_PATTERN.match(s3_bucket):
+        raise ConfigError("S3_BUCKET", "a bucket name (3-63 lowercase letters, digits, dots, "
+                          "hyphens)", "{!r}".format(s3_bucket))
+    s3_sse = raw.choice("S3_SSE", constants.S3_SSE_MODES, "AES256")
+    s3_kms_key_id = raw.get("S3_KMS_KEY_ID")
+
+    return JobConfig(
+        job_name=raw.get("JOB_NAME") or constants.DEFAULT_JOB_NAME,
+        job_run_id=raw.get("JOB_RUN_ID") or "local-" + uuid.uuid4().hex[:12],
+        repository_type=repository_type,
+        mongo_uri=mongo_uri,
+        mongo_secret_id=mongo_secret_id,
+        database_name=raw.get("DATABASE_NAME") or "conversations",
+        collection_name=raw.get("COLLECTION_NAME") or "chat_data",
+        input_path=input_path,
+        session_schema=raw.choice("SESSION_SCHEMA", constants.SESSION_SCHEMAS, "auto"),
+        date_field=date_field,
+        start_date=start_date,
+        end_date=end_date,
+        s3_bucket=s3_bucket,
+        s3_prefix=(raw.get("S3_PREFIX") or "training_data").strip("/"),
+        s3_sse=s3_sse,
+        s3_kms_key_id=s3_kms_key_id,
+        output_dir=raw.get("OUTPUT_DIR") or "./output",
+        simulated_sessions=raw.integer("SIMULATED_SESSIONS", 500, minimum=0),
+        simulation_seed=raw.integer("SIMULATION_SEED", 42, minimum=0),
+        batch_size=raw.integer("BATCH_SIZE", 1000, minimum=1, maximum=constants.MAX_BATCH_SIZE),
+        thresholds=parse_thresholds(raw.get("THRESHOLDS")),
+        max_reject_ratio=raw.ratio("MAX_REJECT_RATIO", 0.05),
+        log_level=raw.choice("LOG_LEVEL", constants.LOG_LEVELS, "INFO", fold_case=True),
+    )
+
+
+def _one_month_before(day: dt.date) -> dt.date:
+    """The same day one month earlier, clamped to that month's last day (03-31 -> 02-28)."""
+    year, month = (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+class _Raw:
+    """Looks a parameter up by precedence and converts it, raising ConfigError."""
+
+    def __init__(self, arguments: Mapping[str, str], environ: Mapping[str, str]):
+        self._arguments = arguments
+        self._environ = environ
+
+    def get(self, name: str) -> Optional[str]:
+        for source in (self._arguments, self._environ):
+            value = source.get(name)
+            if value is not None and value.strip() != "":
+                return value.strip()
+        return None
+
+    def choice(self, name: str, accepted: Sequence[str], default: str,
+               fold_case: bool = False) -> str:
+        value = self.get(name)
+        if value is None:
+            return default
+        lookup = {a.upper() if fold_case else a: a for a in accepted}
+        key = value.upper() if fold_case else value
+        if key not in lookup:
+            raise ConfigError(name, "one of " + ", ".join(accepted), "{!r}".format(value))
+        return lookup[key]
+
+    def date(self, name: str, default: dt.date) -> dt.date:
+        value = self.get(name)
+        if value is None:
+            return default
+        try:
+            if not _DATE_PATTERN.match(value):
+                raise ValueError
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise ConfigError(name, "a date YYYY-MM-DD", "{!r}".format(value)) from None
+
+    def integer(self, name: str, default: int, minimum: int,
+                maximum: Optional[int] = None) -> int:
+        value = self.get(name)
+        if value is None:
+            return default
+        accepted = "a whole number >= {}".format(minimum) + (
+            " and <= {}".format(maximum) if maximum is not None else "")
+        try:
+            number = int(value)
+        except ValueError:
+            raise ConfigError(name, accepted, "{!r}".format(value)) from None
+        if number < minimum or (maximum is not None and number > maximum):
+            raise ConfigError(name, accepted, "{}".format(number))
+        return number
+
+    def ratio(self, name: str, default: float) -> float:
+        value = self.get(name)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            number = float("nan")
+        if not 0.0 <= number <= 1.0:
+            raise ConfigError(name, "a number from 0 to 1", "{!r}".format(value))
+        return number

@@ -1,0 +1,1 @@
+"""The composition root: the only place that builds clients and chooses implementations."""

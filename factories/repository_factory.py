@@ -1,0 +1,110 @@
+"""Builds the session repository REPOSITORY_TYPE names, with its client."""
+
+import json
+import logging
+from typing import Callable, Optional, Tuple
+from urllib.parse import parse_qsl, urlsplit
+
+from config.errors import ConfigError
+from config.settings import JobConfig
+from interfaces.abstractions import SessionRepository, SourceError
+from repositories.file_repository import FileSessionRepository
+from repositories.simulated_repository import SimulatedSessionRepository
+from utils.logging_setup import redaction
+from utils.secrets import passwords_in, redact
+
+logger = logging.getLogger(__name__)
+
+
+def build_repository(config: JobConfig,
+                     secrets_client_factory: Optional[Callable[[], object]] = None
+                     ) -> SessionRepository:
+    if config.repository_type == "simulated":
+        return SimulatedSessionRepository(config.simulated_sessions, config.simulation_seed,
+                                          config.date_field)
+    if config.repository_type == "file":
+        return FileSessionRepository(config.input_path, config.date_field)
+    uri = config.mongo_uri or resolve_secret_uri(config.mongo_secret_id, secrets_client_factory)
+    return build_mongo_repository(config, uri)
+
+
+def resolve_secret_uri(secret_id: str, client_factory: Optional[Callable[[], object]]) -> str:
+    """The URI stored in Secrets Manager: the whole SecretString, or its JSON key `uri`."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if client_factory is None:
+        import boto3
+
+        def client_factory():
+            return boto3.client("secretsmanager")
+    try:
+        secret = client_factory().get_secret_value(SecretId=secret_id).get("SecretString")
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "ClientError")
+        raise SourceError("cannot read secret {}: {}".format(secret_id, code)) from None
+    except BotoCoreError as exc:
+        raise SourceError("cannot read secret {}: {}".format(
+            secret_id, type(exc).__name__)) from None
+    uri = secret
+    if secret and secret.lstrip().startswith("{"):
+        try:
+            uri = json.loads(secret).get("uri")
+        except (ValueError, AttributeError):
+            uri = None
+    if not isinstance(uri, str) or not uri.strip().startswith(("mongodb://", "mongodb+srv://")):
+        raise ConfigError("MONGO_SECRET_ID", "a secret holding a mongodb:// URI, as plain text "
+                          "or JSON {\"uri\": ...}", "secret {} does not".format(secret_id))
+    uri = uri.strip()
+    redaction.add(*passwords_in(uri))
+    return uri
+
+
+def build_mongo_repository(config: JobConfig, uri: str, project: bool = True
+                           ) -> SessionRepository:
+    import certifi
+    from pymongo import MongoClient
+    from pymongo.errors import ConfigurationError, InvalidURI
+
+    from config import constants
+    from repositories.mongo_repository import MongoSessionRepository
+
+    secrets = tuple(passwords_in(uri))
+    redaction.add(*secrets)
+    options = dict(
+        appname=config.job_name,
+        serverSelectionTimeoutMS=constants.MONGO_SERVER_SELECTION_TIMEOUT_MS,
+        connectTimeoutMS=constants.MONGO_CONNECT_TIMEOUT_MS,
+        socketTimeoutMS=constants.MONGO_SOCKET_TIMEOUT_MS,
+        retryReads=True,
+    )
+    tls, has_ca = tls_settings(uri)
+    if tls and not has_ca:
+        options["tlsCAFile"] = certifi.where()
+    try:
+        client = MongoClient(uri, **options)
+    except InvalidURI as exc:
+        raise ConfigError("MONGO_URI", "a valid MongoDB connection string",
+                          redact(str(exc), secrets)) from None
+    except ConfigurationError as exc:  # e.g. a mongodb+srv:// name that does not resolve
+        raise SourceError("MongoDB configuration for {} failed: {}".format(
+            host_label(uri), redact(str(exc), secrets))) from None
+    return MongoSessionRepository(client, config.database_name, config.collection_name,
+                                  config.date_field, config.batch_size, host_label(uri),
+                                  project=project, secrets=secrets)
+
+
+def tls_settings(uri: str) -> Tuple[bool, bool]:
+    """(TLS is on, a CA file is given) for a connection string, without resolving it."""
+    parts = urlsplit(uri)
+    options = {key.lower(): value.lower() for key, value in parse_qsl(parts.query)}
+    tls = parts.scheme == "mongodb+srv"
+    for key in ("tls", "ssl"):
+        if key in options:
+            tls = options[key] == "true"
+    return tls, "tlscafile" in options
+
+
+def host_label(uri: str) -> str:
+    """The hosts of a connection string, without user or password."""
+    netloc = urlsplit(uri).netloc
+    return netloc.rsplit("@", 1)[-1]

@@ -1,0 +1,87 @@
+"""Agno agent sessions in MongoDB -> one row of features per session, as CSV, on S3.
+
+Runs as an AWS Glue Python Shell job (Python 3.9) and locally: `python glue_job.py`, with
+parameters as `--NAME value` job arguments or environment variables (README, Parameters).
+Standard output ends with one JSON summary line; the exit status is 0 on success, 1 on a
+runtime failure and 2 on a configuration error.
+"""
+
+import json
+import logging
+import os
+import sys
+from typing import Dict, List, Mapping, Optional
+
+from config.constants import EXIT_CONFIG_ERROR, EXIT_OK, EXIT_RUNTIME_FAILURE
+from config.errors import ConfigError
+from config.settings import load_config
+from factories.bootstrap import bootstrap
+from interfaces.abstractions import PublishError, SourceError
+from services.dataset_job import JobFailure, run_job
+from utils.logging_setup import configure_logging, redaction
+from utils.secrets import passwords_in, redact
+
+logger = logging.getLogger("glue_job")
+
+
+def main(argv: Optional[List[str]] = None, environ: Optional[Mapping[str, str]] = None) -> int:
+    argv = list(sys.argv if argv is None else argv)
+    environ = os.environ if environ is None else environ
+    configure_logging("INFO")
+    # Known before parsing, so even an error about the URI itself cannot print its password.
+    redaction.add(*passwords_in(" ".join(argv[1:] + [environ.get("MONGO_URI", "")])))
+    try:
+        config = load_config(argv, environ)
+    except ConfigError as error:
+        return _finish(EXIT_CONFIG_ERROR, {"error": "configuration: " + str(error)})
+    configure_logging(config.log_level)
+
+    dependencies = None
+    try:
+        dependencies = bootstrap(config)
+        result = run_job(config, dependencies.repository, dependencies.store)
+    except ConfigError as error:
+        return _finish(EXIT_CONFIG_ERROR, {"error": "configuration: " + str(error)})
+    except (SourceError, PublishError, JobFailure, OSError) as error:
+        return _finish(EXIT_RUNTIME_FAILURE, {"error": _one_line(error)})
+    except Exception as error:  # a bug: still one line and status 1, details in the log
+        logger.debug("unexpected failure", exc_info=True)
+        return _finish(EXIT_RUNTIME_FAILURE, {
+            "error": "unexpected {}: {}".format(type(error).__name__, _one_line(error))})
+    finally:
+        if dependencies is not None:
+            dependencies.repository.close()
+
+    stats = result.stats
+    summary = {
+        "job_name": config.job_name, "job_run_id": config.job_run_id,
+        "start_date": str(config.start_date), "end_date": str(config.end_date),
+        "documents_read": stats.documents_read, "rows_written": stats.rows_written,
+        "rejects": stats.rejected, "warnings": dict(sorted(stats.warnings.items())),
+        "published": bool(config.s3_bucket),
+        "outputs": {name: {"path": output.path, "s3_uri": output.s3_uri}
+                    for name, output in result.outputs.items()},
+    }
+    logger.info("job_done documents=%d rows=%d rejects=%d csv=%s published=%s",
+                stats.documents_read, stats.rows_written, stats.rejected,
+                result.outputs["csv"].path if "csv" in result.outputs else "",
+                summary["published"])
+    return _finish(EXIT_OK, summary)
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return redact(text[0] if text else type(error).__name__, redaction.secrets)
+
+
+def _finish(status: int, fields: Dict[str, object]) -> int:
+    summary = dict({"success": status == EXIT_OK, "exit_status": status}, **fields)
+    if status != EXIT_OK:
+        logger.error("job_failed exit_status=%d error=%s", status, fields.get("error"))
+    sys.stdout.write(json.dumps(summary, sort_keys=False, default=str) + "\n")
+    sys.stdout.flush()
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The small interfaces between layers."""

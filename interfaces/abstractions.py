@@ -1,0 +1,80 @@
+"""Contracts between the layers: where sessions come from and where outputs go."""
+
+import abc
+import datetime as dt
+from dataclasses import dataclass
+from typing import Dict, Iterator, Mapping, Optional, Union
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Whole UTC days, both ends inclusive."""
+
+    start: dt.date
+    end: dt.date
+
+    @property
+    def start_seconds(self) -> float:
+        return _midnight_seconds(self.start)
+
+    @property
+    def end_exclusive_seconds(self) -> float:
+        """Midnight after the last day: a time is in range when start <= t < this."""
+        return _midnight_seconds(self.end + dt.timedelta(days=1))
+
+
+def _midnight_seconds(day: dt.date) -> float:
+    return float((day - dt.date(1970, 1, 1)).days * 86400)
+
+
+@dataclass(frozen=True)
+class UnreadableDocument:
+    """A stored record that could not even be decoded (a broken JSON line): a reject."""
+
+    reason: str
+    position: Optional[int] = None  # line number in a file source
+
+
+SourceItem = Union[Mapping, UnreadableDocument]
+
+
+class SessionRepository(abc.ABC):
+    """Session documents whose DATE_FIELD lies in a date range, in ascending
+    (DATE_FIELD, _id) order, exactly as MongoDB would return them."""
+
+    @abc.abstractmethod
+    def documents(self, date_range: DateRange) -> Iterator[SourceItem]:
+        """Streams the documents; raises SourceError when the source fails."""
+
+    @abc.abstractmethod
+    def describe(self) -> Dict[str, object]:
+        """What the source is, for the manifest (never a password)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most sources hold nothing
+        """Releases connections; the default has none."""
+
+
+class ObjectStore(abc.ABC):
+    """Where finished outputs are published (S3)."""
+
+    @abc.abstractmethod
+    def uri(self, key: str) -> str:
+        """The address of `key` in the store."""
+
+    @abc.abstractmethod
+    def delete(self, key: str) -> None:
+        """Removes `key` if it exists (used to withdraw a stale manifest)."""
+
+    @abc.abstractmethod
+    def upload(self, path: str, key: str, content_type: str,
+               metadata: Mapping[str, str], sha256: str) -> str:
+        """Uploads a local file, verifies it arrived intact, returns its URI.
+        Raises PublishError naming the bucket and key."""
+
+
+class SourceError(Exception):
+    """The session source failed (unreachable, failing mid-read). Exit status 1."""
+
+
+class PublishError(Exception):
+    """Publishing the outputs failed. Exit status 1; the local files are kept."""

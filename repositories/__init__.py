@@ -1,0 +1,1 @@
+"""Where session documents come from: MongoDB, a mongoexport file, or the simulator."""

@@ -1,0 +1,68 @@
+"""The date-range selection and sort order, identical for MongoDB and the local sources.
+
+MongoDB compares a range only with values of the same type family, so a range over
+DATE_FIELD is one `$or` of typed ranges: epoch seconds (Agno's default), epoch
+milliseconds, and BSON dates. The file and simulated sources apply the same predicate in
+Python, and sort by the same (DATE_FIELD, _id) order MongoDB uses across types.
+"""
+
+import datetime as dt
+from typing import Any, Dict, Tuple
+
+from interfaces.abstractions import DateRange
+
+_EPOCH = dt.datetime(1970, 1, 1)
+
+# BSON's cross-type sort order (the types a date field or _id may hold here).
+_TYPE_RANK_NUMBER = 1
+_TYPE_RANK_STRING = 2
+_TYPE_RANK_OBJECT = 3
+_TYPE_RANK_OBJECT_ID = 7
+_TYPE_RANK_BOOLEAN = 8
+_TYPE_RANK_DATE = 9
+
+
+def mongo_date_filter(date_field: str, date_range: DateRange) -> Dict[str, Any]:
+    start, end = date_range.start_seconds, date_range.end_exclusive_seconds
+    return {"$or": [
+        {date_field: {"$gte": int(start), "$lt": int(end)}},
+        {date_field: {"$gte": int(start) * 1000, "$lt": int(end) * 1000}},
+        {date_field: {"$gte": _EPOCH + dt.timedelta(seconds=start),
+                      "$lt": _EPOCH + dt.timedelta(seconds=end)}},
+    ]}
+
+
+def in_date_range(value, date_range: DateRange) -> bool:
+    """The Python twin of `mongo_date_filter` for one stored value."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        start, end = date_range.start_seconds, date_range.end_exclusive_seconds
+        return start <= value < end or start * 1000 <= value < end * 1000
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        seconds = (value - _EPOCH).total_seconds()
+        return date_range.start_seconds <= seconds < date_range.end_exclusive_seconds
+    return False
+
+
+def sort_key(date_value, document_id) -> Tuple:
+    """(DATE_FIELD, _id) in MongoDB's ascending order, for values `in_date_range` accepts."""
+    return (_value_key(date_value), _value_key(document_id))
+
+
+def _value_key(value) -> Tuple:
+    if isinstance(value, bool):
+        return (_TYPE_RANK_BOOLEAN, value)
+    if isinstance(value, (int, float)):
+        return (_TYPE_RANK_NUMBER, value)
+    if isinstance(value, str):
+        return (_TYPE_RANK_STRING, value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return (_TYPE_RANK_DATE, (value - _EPOCH).total_seconds())
+    if type(value).__name__ == "ObjectId":
+        return (_TYPE_RANK_OBJECT_ID, value.binary)
+    return (_TYPE_RANK_OBJECT, str(value))

@@ -1,0 +1,73 @@
+"""Sessions from a JSON Lines file in MongoDB Extended JSON, as `mongoexport` writes it.
+
+The file is read twice: once to decode each line, keep those in the date range and note
+their sort key and byte offset; then, in (DATE_FIELD, _id) order, to decode again and
+yield. Memory holds one key per selected document, never the documents.
+"""
+
+import logging
+from typing import Dict, Iterator, List, Tuple
+
+from bson import json_util
+
+from interfaces.abstractions import (
+    DateRange,
+    SessionRepository,
+    SourceError,
+    SourceItem,
+    UnreadableDocument,
+)
+from repositories.date_filter import in_date_range, sort_key
+
+logger = logging.getLogger(__name__)
+
+_JSON_OPTIONS = json_util.JSONOptions(json_mode=json_util.JSONMode.RELAXED,
+                                      tz_aware=False)
+
+
+class FileSessionRepository(SessionRepository):
+    def __init__(self, path: str, date_field: str):
+        self.path = path
+        self.date_field = date_field
+
+    def describe(self) -> Dict[str, object]:
+        return {"type": "file", "path": self.path, "date_field": self.date_field}
+
+    def documents(self, date_range: DateRange) -> Iterator[SourceItem]:
+        selected: List[Tuple[tuple, int]] = []
+        try:
+            with open(self.path, "rb") as handle:
+                offset = 0
+                for line_number, raw in enumerate(handle, start=1):
+                    line_offset, offset = offset, offset + len(raw)
+                    if not raw.strip():
+                        continue
+                    document = _decode(raw, line_number)
+                    if isinstance(document, UnreadableDocument):
+                        yield document
+                        continue
+                    value = document.get(self.date_field)
+                    if in_date_range(value, date_range):
+                        selected.append((sort_key(value, document.get("_id")), line_offset,
+                                         line_number))
+                selected.sort(key=lambda entry: entry[0])
+                logger.info("file_scan path=%s selected=%d", self.path, len(selected))
+                for _, line_offset, line_number in selected:
+                    handle.seek(line_offset)
+                    yield _decode(handle.readline(), line_number)
+        except OSError as exc:
+            raise SourceError("cannot read INPUT_PATH {}: {}".format(
+                self.path, exc.strerror or exc)) from None
+
+
+def _decode(raw: bytes, line_number: int):
+    try:
+        document = json_util.loads(raw.decode("utf-8"), json_options=_JSON_OPTIONS)
+    except UnicodeDecodeError:
+        return UnreadableDocument("not UTF-8", line_number)
+    except Exception as exc:  # json_util raises ValueError, TypeError, bson errors, ...
+        return UnreadableDocument("invalid Extended JSON: {}".format(type(exc).__name__),
+                                  line_number)
+    if not isinstance(document, dict):
+        return UnreadableDocument("not a JSON object", line_number)
+    return document

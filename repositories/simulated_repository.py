@@ -1,0 +1,305 @@
+"""Realistic Agno sessions made on the fly: the job runs end to end with no database.
+
+Documents have the exact shapes Agno stores (1.x `memory.runs`, 1.0-1.3 wrapped runs, 2.x
+top-level `runs`), including message histories, so they weigh what real ones do, and the
+anomalies the features look for: token explosions, slow and timed-out runs, tool storms
+with repeated and failing calls, failed runs, erratic speed, and damaged documents.
+
+Session i is made from its own seeded generator, so the same SIMULATION_SEED gives the same
+sessions byte for byte, and they come out already in (DATE_FIELD, _id) order.
+"""
+
+import hashlib
+import random
+import struct
+from typing import Dict, Iterator, List, Optional
+
+from bson import ObjectId
+
+from interfaces.abstractions import DateRange, SessionRepository, SourceItem
+
+AGENTS = (
+    ("Weather Agent", ("get_weather", "get_forecast")),
+    ("Support Agent", ("search_kb", "create_ticket", "get_order")),
+    ("Research Agent", ("web_search", "read_url", "summarise")),
+    ("SQL Agent", ("run_query", "describe_table", "list_tables")),
+    ("Finance Agent", ("get_stock_price", "get_company_news", "get_fundamentals")),
+)
+MODELS = (
+    ("OpenAI", "gpt-4o", "OpenAIChat"), ("OpenAI", "gpt-4o-mini", "OpenAIChat"),
+    ("Anthropic", "claude-sonnet-4-5", "Claude"), ("Google", "gemini-2.0-flash", "Gemini"),
+)
+PROFILES = (
+    ("normal", 52), ("token_explosion", 8), ("slow_or_looping", 8), ("tool_storm", 8),
+    ("failing", 8), ("erratic_speed", 8), ("damaged", 4), ("no_runs", 4),
+)
+SHAPES = (("agno_v2", 46), ("agno_v1", 42), ("agno_v1_legacy", 12))
+_WORDS = ("the", "agent", "answer", "tool", "result", "user", "question", "data", "report",
+          "summary", "weather", "order", "price", "city", "table", "query", "found", "value")
+SYSTEM_PROMPT = ("You are a helpful assistant. Use the tools you are given when they help, "
+                 "answer concisely, cite the data you used and never invent numbers. ")
+
+
+def _weighted(rng: random.Random, choices) -> str:
+    total = sum(weight for _, weight in choices)
+    pick = rng.random() * total
+    for name, weight in choices:
+        pick -= weight
+        if pick < 0:
+            return name
+    return choices[-1][0]
+
+
+_TEXT = " ".join(random.Random(0).choice(_WORDS) for _ in range(4000))
+
+
+def _sentence(rng: random.Random, words: int) -> str:
+    """About `words` words of filler text (a slice of a fixed text: cheap to make)."""
+    start = rng.randrange(0, len(_TEXT) - 8 * words)
+    return _TEXT[start:start + 6 * words]
+
+
+class SimulatedSessionRepository(SessionRepository):
+    def __init__(self, sessions: int, seed: int, date_field: str = "created_at"):
+        self.sessions = sessions
+        self.seed = seed
+        self.date_field = date_field
+        self._id_prefix = hashlib.sha256(str(seed).encode()).digest()[:3]
+
+    def describe(self) -> Dict[str, object]:
+        return {"type": "simulated", "sessions": self.sessions, "seed": self.seed,
+                "date_field": self.date_field}
+
+    def documents(self, date_range: DateRange) -> Iterator[SourceItem]:
+        start = date_range.start_seconds
+        span = date_range.end_exclusive_seconds - start
+        for index in range(self.sessions):
+            yield self.session(index, start, span)
+
+    def session(self, index: int, range_start: float, range_span: float) -> dict:
+        """Session `index` of `self.sessions`, anchored inside its own slice of the range,
+        so anchors never decrease with the index."""
+        rng = random.Random("{}:{}".format(self.seed, index))
+        slot = range_span / max(self.sessions, 1)
+        anchor = int(range_start + slot * (index + rng.random()))
+        return _SessionMaker(rng, anchor, self._object_id(anchor, index), self.date_field).make()
+
+    def _object_id(self, anchor: int, index: int) -> ObjectId:
+        return ObjectId(struct.pack(">I", anchor & 0xFFFFFFFF) + self._id_prefix
+                        + index.to_bytes(5, "big"))
+
+
+class _SessionMaker:
+    def __init__(self, rng: random.Random, anchor: int, object_id: ObjectId, date_field: str):
+        self.rng = rng
+        self.anchor = anchor
+        self.object_id = object_id
+        self.date_field = date_field
+        self.profile = _weighted(rng, PROFILES)
+        self.shape = _weighted(rng, SHAPES)
+        self.agent_name, self.tool_names = rng.choice(AGENTS)
+        self.provider, self.model, self.model_class = rng.choice(MODELS)
+        self.session_id = "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}".format(
+            rng.getrandbits(32), rng.getrandbits(16), rng.getrandbits(12),
+            rng.getrandbits(12), rng.getrandbits(48))
+        self.user_id = "user_{}".format(rng.randint(1, 400))
+        self.agent_id = "agent_{}".format(AGENTS.index((self.agent_name, self.tool_names)))
+
+    def make(self) -> dict:
+        rng = self.rng
+        run_count = 0 if self.profile == "no_runs" else max(1, int(rng.expovariate(1 / 4.0)) + 1)
+        if self.profile == "slow_or_looping" or self.profile == "tool_storm":
+            run_count = max(run_count, 3)
+        v1 = self.shape != "agno_v2"
+        # 1.x rewrites the session's created_at on every save (it is the last save);
+        # 2.x keeps the first. Runs sit before or after the anchor accordingly.
+        gaps = [rng.uniform(5, 240) for _ in range(run_count)]
+        first_run_at = self.anchor - sum(gaps) if v1 else self.anchor
+        run_times = []
+        moment = first_run_at
+        for gap in gaps:
+            run_times.append(int(moment))
+            moment += gap
+        runs = [self._run(position, moment, run_count) for position, moment in enumerate(run_times)]
+        last_save = run_times[-1] + 30 if run_times else self.anchor
+        document = {
+            "_id": self.object_id,
+            "session_id": self.session_id,
+            "user_id": self.user_id,
+            "agent_id": self.agent_id,
+            "agent_data": {"name": self.agent_name, "agent_id": self.agent_id,
+                           "model": {"id": self.model, "name": self.model_class,
+                                     "provider": self.provider}},
+        }
+        if v1:
+            document.update({"team_session_id": None, "workflow_session_id": None,
+                             "session_data": {"session_metrics": {}}, "extra_data": None})
+            if self.shape == "agno_v1_legacy":
+                runs = [{"message": {"role": "user", "content": _sentence(rng, 8)},
+                         "messages": [], "response": run} for run in runs]
+            document["memory"] = {"runs": runs, "memories": [], "summaries": []}
+            document["created_at"] = self.anchor
+            document["updated_at"] = self.anchor
+            document["_version"] = 1
+        else:
+            document.update({"session_type": "agent", "session_data": {"session_state": {}},
+                             "summary": None, "metadata": None, "runs": runs,
+                             "created_at": self.anchor, "updated_at": max(last_save, self.anchor)})
+        if self.profile == "no_runs":
+            self._strip_runs(document)
+        if self.profile == "damaged":
+            self._damage(document)
+        document[self.date_field] = self.anchor
+        return document
+
+    def _run(self, position: int, created_at: int, run_count: int) -> dict:
+        rng = self.rng
+        profile = self.profile
+        calls = rng.randint(1, 3)
+        input_tokens = [rng.randint(300, 2500) + 400 * position for _ in range(calls)]
+        output_tokens = [rng.randint(20, 600) for _ in range(calls)]
+        if profile == "token_explosion" and position == run_count - 1:
+            input_tokens[-1] = rng.randint(45_000, 160_000)
+            output_tokens[-1] = rng.randint(2_000, 12_000)
+        speed = rng.uniform(60, 400)  # tokens per second
+        if profile == "erratic_speed":
+            speed = rng.choice((rng.uniform(2, 30), rng.uniform(1500, 6000), speed))
+        times = [round((i + o) / speed, 3) for i, o in zip(input_tokens, output_tokens)]
+        if profile == "slow_or_looping" and rng.random() < 0.6:
+            times[-1] = round(rng.uniform(31, 140), 3)
+        tools = self._tools(position)
+        failed = profile == "failing" and (position >= run_count // 2 or rng.random() < 0.3)
+        timed_out = failed and rng.random() < 0.4 or (
+            profile == "slow_or_looping" and times[-1] > 60)
+        if self.shape == "agno_v2":
+            run = self._v2_run(created_at, input_tokens, output_tokens, times, failed)
+        else:
+            run = self._v1_run(created_at, input_tokens, output_tokens, times, failed)
+        run["tools"] = tools
+        if timed_out:
+            if failed:
+                run["content"] = "Error: request timed out after 60 seconds"
+            else:
+                tools.append(self._tool_call(len(tools), error="Tool execution timeout"))
+        if failed and self.shape != "agno_v2" and rng.random() < 0.5:
+            run.setdefault("events", []).append(
+                {"event": "RunError", "content": run["content"], "created_at": created_at})
+        return run
+
+    def _messages(self, created_at: int) -> List[dict]:
+        rng = self.rng
+        history = [{"role": "system", "content": SYSTEM_PROMPT, "created_at": created_at}]
+        for _ in range(rng.randint(1, 2)):
+            history.append({"role": "user", "content": _sentence(rng, rng.randint(5, 15)),
+                            "created_at": created_at})
+            history.append({"role": "assistant", "content": _sentence(rng, rng.randint(10, 40)),
+                            "created_at": created_at})
+        return history
+
+    def _v1_run(self, created_at, input_tokens, output_tokens, times, failed) -> dict:
+        rng = self.rng
+        metrics = {
+            "input_tokens": input_tokens, "output_tokens": output_tokens,
+            "total_tokens": [i + o for i, o in zip(input_tokens, output_tokens)],
+            "prompt_tokens": input_tokens if rng.random() < 0.7 else [0] * len(input_tokens),
+            "completion_tokens": output_tokens if rng.random() < 0.7 else [0] * len(output_tokens),
+            "cached_tokens": [rng.choice((0, 0, 128, 256)) for _ in input_tokens],
+            "reasoning_tokens": [0 for _ in input_tokens],
+            "time": times, "time_to_first_token": [round(times[0] * 0.3, 3)],
+        }
+        return {
+            "run_id": "{:032x}".format(rng.getrandbits(128)), "agent_id": self.agent_id,
+            "agent_name": self.agent_name, "session_id": self.session_id,
+            "content": "Request failed" if failed else _sentence(rng, rng.randint(10, 60)),
+            "model": self.model, "model_provider": self.provider,
+            "created_at": created_at, "status": "ERROR" if failed else "RUNNING",
+            "metrics": metrics, "messages": self._messages(created_at),
+        }
+
+    def _v2_run(self, created_at, input_tokens, output_tokens, times, failed) -> dict:
+        rng = self.rng
+        total_in, total_out = sum(input_tokens), sum(output_tokens)
+        duration = round(sum(times) + rng.uniform(0.05, 0.8), 3)
+        metrics = {
+            "input_tokens": total_in, "output_tokens": total_out,
+            "total_tokens": total_in + total_out,
+            "cache_read_tokens": rng.choice((0, 0, 512)), "cache_write_tokens": 0,
+            "reasoning_tokens": rng.choice((0, 0, 0, 128)),
+            "cost": round((total_in * 2.5 + total_out * 10) / 1e6, 6),
+            "time_to_first_token": round(times[0] * 0.3, 3), "duration": duration,
+        }
+        return {
+            "run_id": "{:032x}".format(rng.getrandbits(128)), "agent_id": self.agent_id,
+            "agent_name": self.agent_name, "session_id": self.session_id,
+            "content": "Error: model provider returned 500" if failed else _sentence(
+                rng, rng.randint(10, 60)),
+            "model": self.model, "model_provider": self.provider,
+            "created_at": created_at, "status": "ERROR" if failed else "COMPLETED",
+            "metrics": metrics, "messages": self._messages(created_at),
+        }
+
+    def _tools(self, position: int) -> List[dict]:
+        rng = self.rng
+        if self.profile == "tool_storm":
+            count = rng.randint(8, 30)
+        else:
+            count = rng.choice((0, 0, 1, 1, 2, 3))
+        calls = []
+        for index in range(count):
+            error: Optional[str] = None
+            if rng.random() < (0.25 if self.profile in ("tool_storm", "failing") else 0.03):
+                error = rng.choice(("HTTP 503 from upstream", "invalid arguments",
+                                    "connection timed out"))
+            calls.append(self._tool_call(index, error=error))
+            if self.profile == "tool_storm" and calls and rng.random() < 0.3:
+                repeat = dict(calls[-1])
+                repeat["tool_args"] = dict(reversed(list(repeat.get("tool_args", {}).items())))
+                calls.append(repeat)
+        return calls
+
+    def _tool_call(self, index: int, error: Optional[str] = None) -> dict:
+        rng = self.rng
+        call = {"tool_call_id": "call_{}".format(index), "tool_name": rng.choice(self.tool_names),
+                "tool_call_error": error is not None,
+                "result": error if error else _sentence(rng, rng.randint(5, 25)),
+                "metrics": {"time": round(rng.uniform(0.05, 2.0), 3)}}
+        if rng.random() < 0.9:
+            call["tool_args"] = {"query": rng.choice(_WORDS), "limit": rng.choice((5, 10))}
+        return call
+
+    def _strip_runs(self, document: dict) -> None:
+        choice = self.rng.random()
+        if "runs" in document:
+            if choice < 0.5:
+                document["runs"] = None
+            elif choice < 0.8:
+                del document["runs"]
+        elif choice < 0.5:
+            document["memory"]["runs"] = None
+        elif choice < 0.8:
+            del document["memory"]
+
+    def _damage(self, document: dict) -> None:
+        """Damage found in real collections: text metrics, nulls in lists, odd fields."""
+        rng = self.rng
+        runs = document.get("runs")
+        if runs is None:
+            runs = [r.get("response", r) for r in document["memory"]["runs"]]
+        for run in runs:
+            metrics = run.get("metrics", {})
+            kind = rng.randint(0, 4)
+            if kind == 0 and "input_tokens" in metrics:
+                value = metrics["input_tokens"]
+                metrics["input_tokens"] = str(value if not isinstance(value, list) else sum(value))
+            elif kind == 1 and isinstance(metrics.get("output_tokens"), list):
+                metrics["output_tokens"].append(None)
+            elif kind == 2:
+                metrics["time_to_first_token"] = "n/a"
+            elif kind == 3:
+                run["tools"] = None
+            else:
+                run["metrics"] = None
+        if rng.random() < 0.5:
+            document["agent_data"]["model"] = self.model
+        if rng.random() < 0.3:
+            del document["session_id"]

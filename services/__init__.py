@@ -1,0 +1,1 @@
+"""The service layer: extraction, CSV writing, manifest and publishing."""

@@ -1,0 +1,34 @@
+"""Per-column min, mean and max over all rows, accumulated batch by batch for the manifest."""
+
+from typing import Dict
+
+import numpy as np
+
+from calculators.columns import NUMERIC_COLUMNS
+from calculators.features import FeatureColumns
+
+
+class ColumnStatistics:
+    def __init__(self):
+        self.rows = 0
+        self._min = {name: np.inf for name in NUMERIC_COLUMNS}
+        self._max = {name: -np.inf for name in NUMERIC_COLUMNS}
+        self._sum = {name: 0.0 for name in NUMERIC_COLUMNS}
+
+    def update(self, columns: FeatureColumns) -> None:
+        count = len(columns["total_runs"])
+        if not count:
+            return
+        self.rows += count
+        for name in NUMERIC_COLUMNS:
+            values = columns[name]
+            self._min[name] = min(self._min[name], float(values.min()))
+            self._max[name] = max(self._max[name], float(values.max()))
+            self._sum[name] += float(values.sum())
+
+    def as_dict(self) -> Dict[str, Dict[str, float]]:
+        """{column: {min, mean, max}}; all 0 when there were no rows."""
+        if not self.rows:
+            return {name: {"min": 0, "mean": 0, "max": 0} for name in NUMERIC_COLUMNS}
+        return {name: {"min": self._min[name], "mean": self._sum[name] / self.rows,
+                       "max": self._max[name]} for name in NUMERIC_COLUMNS}

@@ -1,0 +1,88 @@
+"""Streams session documents through normalisation and the calculators into the CSV.
+
+Documents are taken one at a time from the repository; every FEATURE_BATCH_SIZE sessions
+the batch's features are computed with numpy and its rows written. Nothing holds more than
+one batch of sessions.
+"""
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterable, Optional
+
+from calculators.batch import SessionBatch
+from calculators.features import compute_features
+from calculators.normalise import RejectedDocument, add_session
+from config.constants import FEATURE_BATCH_SIZE, PROGRESS_EVERY
+from config.thresholds import Thresholds
+from interfaces.abstractions import SourceItem, UnreadableDocument
+from services.column_statistics import ColumnStatistics
+from services.csv_generator_service import CsvWriter
+from services.reject_log import RejectLog
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ExtractionStats:
+    documents_read: int = 0
+    rows_written: int = 0
+    rejected: int = 0
+    warnings: Dict[str, int] = field(default_factory=dict)
+    shapes: Dict[str, int] = field(default_factory=dict)
+    reject_reasons: Dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def extract_features(documents: Iterable[SourceItem], writer: CsvWriter, rejects: RejectLog,
+                     thresholds: Thresholds, forced_shape: Optional[str] = None,
+                     statistics: Optional[ColumnStatistics] = None,
+                     batch_size: int = FEATURE_BATCH_SIZE,
+                     progress_every: int = PROGRESS_EVERY,
+                     clock: Callable[[], float] = time.monotonic) -> ExtractionStats:
+    """Reads every document once; each becomes one CSV row or one reject."""
+    stats = ExtractionStats()
+    warnings = stats.warnings
+    shapes = stats.shapes
+    started = clock()
+    batch = SessionBatch()
+
+    def flush() -> None:
+        columns = compute_features(batch.freeze(), thresholds, warnings)
+        writer.write_batch(columns)
+        if statistics is not None:
+            statistics.update(columns)
+        stats.rows_written += len(batch)
+
+    for document in documents:
+        stats.documents_read += 1
+        if isinstance(document, UnreadableDocument):
+            _reject(stats, rejects, None, None, document.reason, document.position)
+        else:
+            try:
+                shape = add_session(document, batch, forced_shape, warnings)
+            except RejectedDocument as reason:
+                ids = document if isinstance(document, dict) else {}
+                _reject(stats, rejects, ids.get("_id"), ids.get("session_id"), str(reason))
+            else:
+                shapes[shape] = shapes.get(shape, 0) + 1
+                if len(batch) >= batch_size:
+                    flush()
+                    batch = SessionBatch()
+        if progress_every and stats.documents_read % progress_every == 0:
+            elapsed = clock() - started
+            logger.info("progress documents_read=%d rows=%d rejects=%d rate_per_s=%.0f",
+                        stats.documents_read, stats.rows_written + len(batch), stats.rejected,
+                        stats.documents_read / elapsed if elapsed > 0 else 0.0)
+    if len(batch):
+        flush()
+    stats.seconds = clock() - started
+    return stats
+
+
+def _reject(stats: ExtractionStats, rejects: RejectLog, document_id, session_id, reason: str,
+            line: Optional[int] = None) -> None:
+    rejects.record(document_id, session_id, reason, line)
+    stats.rejected += 1
+    kind = reason.split(":")[0]
+    stats.reject_reasons[kind] = stats.reject_reasons.get(kind, 0) + 1

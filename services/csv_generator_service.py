@@ -1,0 +1,67 @@
+"""Writes feature rows to the CSV as they come, in the exact format of features.md, section 4."""
+
+from typing import List, Sequence
+
+import numpy as np
+
+from calculators.columns import COLUMN_NAMES, TEXT_COLUMNS
+from calculators.features import FeatureColumns
+from utils.files import AtomicFile
+
+_WHOLE_NUMBER_LIMIT = 1e15
+
+
+def format_numbers(values: np.ndarray) -> List[str]:
+    """A whole number below 10^15 in magnitude as an integer; any other with `%.10g`.
+
+    Whole numbers (most columns: counts, flags, token sums) go through numpy's integer to
+    text conversion in one call; only the fractional values are formatted one by one.
+    """
+    whole = (np.floor(values) == values) & (np.abs(values) < _WHOLE_NUMBER_LIMIT)
+    if whole.all():
+        return values.astype(np.int64).astype(str).tolist()
+    text = ["%.10g" % value for value in values.tolist()]
+    if whole.any():
+        indices = np.flatnonzero(whole)
+        for index, value in zip(indices.tolist(),
+                                values[indices].astype(np.int64).astype(str).tolist()):
+            text[index] = value
+    return text
+
+
+def quote_text(value: str) -> str:
+    """RFC 4180: quote a field holding a comma, a quote, CR or LF; double inner quotes."""
+    if "," in value or '"' in value or "\n" in value or "\r" in value:
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+class CsvWriter:
+    """The dataset file: header first, then rows batch by batch, committed when complete."""
+
+    def __init__(self, path: str, column_names: Sequence[str] = COLUMN_NAMES):
+        self.path = path
+        self.column_names = tuple(column_names)
+        self.rows = 0
+        self._file = AtomicFile(path)
+        self._file.write(",".join(self.column_names) + "\n")
+
+    def write_batch(self, columns: FeatureColumns) -> None:
+        formatted = []
+        for name in self.column_names:
+            values = columns[name]
+            if name in TEXT_COLUMNS:
+                formatted.append([quote_text(value) for value in values])
+            else:
+                formatted.append(format_numbers(values))
+        lines = [",".join(row) for row in zip(*formatted)]
+        if lines:
+            self._file.write("\n".join(lines) + "\n")
+            self.rows += len(lines)
+
+    def commit(self) -> str:
+        return self._file.commit()
+
+    def discard(self) -> None:
+        self._file.discard()
+

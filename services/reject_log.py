@@ -1,0 +1,38 @@
+"""rejects.jsonl: one line per document that did not become a row, with its reason."""
+
+import json
+from typing import Optional
+
+from utils.files import AtomicFile
+
+
+class RejectLog:
+    """Opened on the first reject only: a run without rejects leaves no file."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.count = 0
+        self._file: Optional[AtomicFile] = None
+
+    def record(self, document_id, session_id, reason: str, line: Optional[int] = None) -> None:
+        if self._file is None:
+            self._file = AtomicFile(self.path)
+        entry = {"_id": _plain(document_id), "session_id": _plain(session_id), "reason": reason}
+        if line is not None:
+            entry["line"] = line
+        self._file.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+        self.count += 1
+
+    def commit(self) -> Optional[str]:
+        return self._file.commit() if self._file is not None else None
+
+    def discard(self) -> None:
+        if self._file is not None:
+            self._file.discard()
+
+
+def _plain(value):
+    """A JSON-friendly identifier: text and numbers as they are, anything else as text."""
+    if value is None or isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return value
+    return str(value)

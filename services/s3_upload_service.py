@@ -1,0 +1,101 @@
+"""Publishing finished files to S3 with boto3's managed transfer, verified after upload."""
+
+import base64
+import logging
+from typing import Dict, Mapping, Optional
+
+from boto3.exceptions import S3UploadFailedError
+from boto3.s3.transfer import S3Transfer, TransferConfig
+from botocore.exceptions import BotoCoreError, ClientError
+
+from interfaces.abstractions import ObjectStore, PublishError
+from utils.files import file_size
+
+logger = logging.getLogger(__name__)
+
+MULTIPART_THRESHOLD = 64 * 1024 * 1024
+MULTIPART_CHUNK = 16 * 1024 * 1024
+
+
+class S3ObjectStore(ObjectStore):
+    """One bucket. Server-side encryption per S3_SSE; each upload checked with head_object:
+    the size, our SHA-256 in the metadata, and S3's own SHA-256 where it computed one."""
+
+    def __init__(self, client, bucket: str, sse: str = "AES256", kms_key_id: Optional[str] = None,
+                 transfer_config: Optional[TransferConfig] = None):
+        self.client = client
+        self.bucket = bucket
+        self.sse = sse
+        self.kms_key_id = kms_key_id
+        self.transfer_config = transfer_config or TransferConfig(
+            multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=MULTIPART_CHUNK,
+            max_concurrency=4)
+        # Checksums on upload arrived in 2022; Glue's bundled boto3 1.21 may predate them.
+        self._checksum_on_upload = "ChecksumAlgorithm" in S3Transfer.ALLOWED_UPLOAD_ARGS
+        self._checksum_on_head = _has_member(client, "HeadObject", "ChecksumMode")
+
+    def uri(self, key: str) -> str:
+        return "s3://{}/{}".format(self.bucket, key)
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        except (BotoCoreError, ClientError) as exc:
+            raise PublishError("cannot remove {}: {}".format(self.uri(key), _reason(exc))) from None
+
+    def upload(self, path: str, key: str, content_type: str, metadata: Mapping[str, str],
+               sha256: str) -> str:
+        extra: Dict[str, object] = {"ContentType": content_type,
+                                    "Metadata": dict(metadata, sha256=sha256)}
+        if self.sse != "none":
+            extra["ServerSideEncryption"] = self.sse
+            if self.sse == "aws:kms" and self.kms_key_id:
+                extra["SSEKMSKeyId"] = self.kms_key_id
+        if self._checksum_on_upload:
+            extra["ChecksumAlgorithm"] = "SHA256"
+        try:
+            self.client.upload_file(path, self.bucket, key, ExtraArgs=extra,
+                                    Config=self.transfer_config)
+            head_arguments = {"Bucket": self.bucket, "Key": key}
+            if self._checksum_on_head:
+                head_arguments["ChecksumMode"] = "ENABLED"
+            head = self.client.head_object(**head_arguments)
+        except (BotoCoreError, ClientError, S3UploadFailedError) as exc:
+            raise PublishError("upload of {} failed: {}".format(
+                self.uri(key), _reason(exc))) from None
+        self._verify(head, path, key, sha256)
+        logger.info("uploaded uri=%s bytes=%s", self.uri(key), head.get("ContentLength"))
+        return self.uri(key)
+
+    def _verify(self, head: dict, path: str, key: str, sha256: str) -> None:
+        size = file_size(path)
+        problems = []
+        if head.get("ContentLength") != size:
+            problems.append("size {} != local {}".format(head.get("ContentLength"), size))
+        if head.get("Metadata", {}).get("sha256") != sha256:
+            problems.append("sha256 metadata missing or different")
+        s3_checksum = head.get("ChecksumSHA256")
+        if s3_checksum and "-" not in s3_checksum:  # "-N" marks a multipart composite
+            if s3_checksum != base64.b64encode(bytes.fromhex(sha256)).decode():
+                problems.append("S3 SHA-256 differs from the local file's")
+        if problems:
+            raise PublishError("verification of {} failed: {}".format(
+                self.uri(key), "; ".join(problems)))
+
+
+def _has_member(client, operation: str, member: str) -> bool:
+    try:
+        shape = client.meta.service_model.operation_model(operation).input_shape
+    except Exception:  # an unknown operation in an old botocore
+        return False
+    return member in shape.members
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return "{} ({})".format(error.get("Code", "ClientError"), error.get("Message", "")).strip()
+    cause = getattr(exc, "__cause__", None) or getattr(exc, "__context__", None)
+    if isinstance(exc, S3UploadFailedError) and isinstance(cause, ClientError):
+        return _reason(cause)
+    return "{}: {}".format(type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")

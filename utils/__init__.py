@@ -1,0 +1,1 @@
+"""Small helpers shared by the layers: time values, secrets masking, logging, files."""

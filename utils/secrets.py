@@ -1,0 +1,56 @@
+"""Keeping credentials out of every log line, message, summary and manifest."""
+
+import logging
+import re
+from typing import Iterable, List, Optional
+from urllib.parse import unquote
+
+_CREDENTIALS_IN_URI = re.compile(r"(?P<scheme>[a-z][a-z0-9+.\-]*://)(?P<user>[^:@/\s]*):(?P<password>[^@/\s]*)@",
+                                 re.IGNORECASE)
+MASK = "***"
+
+
+def mask_uri(text: str) -> str:
+    """`mongodb://user:secret@host` -> `mongodb://user:***@host`, anywhere in `text`."""
+    return _CREDENTIALS_IN_URI.sub(lambda m: "{}{}:{}@".format(m.group("scheme"), m.group("user"),
+                                                               MASK), text)
+
+
+def passwords_in(text: Optional[str]) -> List[str]:
+    """The passwords of the connection strings in `text`, raw and percent-decoded."""
+    found = set()
+    for match in _CREDENTIALS_IN_URI.finditer(text or ""):
+        if match.group("password"):
+            found.update((match.group("password"), unquote(match.group("password"))))
+    return sorted(found, key=len, reverse=True)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    text = mask_uri(text)
+    for secret in secrets:
+        if secret and len(secret) >= 3:
+            text = text.replace(secret, MASK)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Masks credentials in every record that reaches the handler, whatever logged it."""
+
+    def __init__(self):
+        super().__init__()
+        self.secrets: List[str] = []
+
+    def add(self, *secrets: str) -> None:
+        self.secrets.extend(s for s in secrets if s)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message, self.secrets)
+        if cleaned != message or record.exc_info:
+            record.msg = cleaned
+            record.args = None
+        if record.exc_info:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info),
+                                     self.secrets)
+            record.exc_info = None
+        return True

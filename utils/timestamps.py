@@ -1,0 +1,52 @@
+"""Reading stored times (epoch seconds, epoch milliseconds, BSON dates) as UTC epoch seconds."""
+
+import datetime as dt
+import math
+import re
+from typing import Optional
+
+from config.constants import EPOCH_MILLISECONDS_ABOVE
+
+_EPOCH = dt.datetime(1970, 1, 1)
+# Times outside years 1-9999 cannot be written as ISO dates; they count as no time.
+_MIN_SECONDS = -62135596800.0
+_MAX_SECONDS = 253402300799.0
+NUMERIC_TEXT = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
+
+
+def epoch_seconds(value) -> Optional[float]:
+    """UTC epoch seconds of a stored time, or None when the value is not a time.
+
+    An epoch number (or numeric text) above 10^11 is milliseconds, otherwise seconds; a
+    datetime without a zone is UTC (pymongo's default decoding); bson's DatetimeMS (dates
+    beyond Python's range) is milliseconds. Booleans, other text and objects are no time.
+    """
+    kind = type(value)
+    if kind is float:
+        number = value
+    elif kind is int or (isinstance(value, int) and kind is not bool):  # bson Int64 too
+        if abs(value) > 10**20:
+            return None
+        number = float(value)
+    elif value is None or kind is bool:
+        return None
+    elif isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            return (value - _EPOCH).total_seconds()
+        return value.timestamp()
+    elif isinstance(value, str):
+        if not NUMERIC_TEXT.match(value):
+            return None
+        number = float(value)
+    elif kind.__name__ == "DatetimeMS":
+        number = float(int(value))
+        return number / 1000.0 if _MIN_SECONDS * 1000 <= number <= _MAX_SECONDS * 1000 else None
+    else:
+        return None
+    if not math.isfinite(number):
+        return None
+    if number > EPOCH_MILLISECONDS_ABOVE:
+        number /= 1000.0
+    if not _MIN_SECONDS <= number <= _MAX_SECONDS:
+        return None
+    return number
