@@ -106,3 +106,68 @@ NUMERIC_COLUMNS: Tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind != "t
 FLAG_COLUMNS = frozenset(column.name for column in COLUMNS if column.kind == "flag")
 # The first 48 columns are the ones the existing training code reads, in this order.
 LEGACY_COLUMN_COUNT = 48
+
+
+def render_markdown() -> str:
+    """docs/features.md: every column with its group, unit and definition, from COLUMNS."""
+    lines = [
+        "# Dataset columns",
+        "",
+        "Generated from `calculators/columns.py` by `make docs`; a test checks it is current.",
+        "The contract behind it is the project's feature specification: one row per session,",
+        "these 74 columns in this order (the first {} are the legacy training columns).".format(
+            LEGACY_COLUMN_COUNT),
+        "",
+        "Per run r of a session (N runs, in stored order): `in`, `out`, `tot` tokens, `time`",
+        "(seconds: 1.x `metrics.time` summed over model calls, 2.x `metrics.duration`), `ttft`,",
+        "`cache`, `reason`, `cost` (2.x only), `tools` (entries of `tools`), `tool_err` (entries",
+        "with `tool_call_error` true), `dup` (a repeated tool name and arguments within the run),",
+        "`t` (run `created_at`, UTC), `failed` (status ERROR or a RunError event), `timeout`",
+        "(its error text mentions timeout / time out / timed out). `mean`, `max`, `min`, `std`",
+        "(population) are over the runs; `a / b` is 0 when b is 0; when N = 0 every numeric",
+        "column is 0. Thresholds in CAPITALS are the defaults of the THRESHOLDS parameter.",
+        "",
+        "| # | column | unit | definition |",
+        "|---|---|---|---|",
+    ]
+    group = None
+    for number, column in enumerate(COLUMNS, start=1):
+        if column.group != group:
+            group = column.group
+            lines.append("| | **{}** | | |".format(group))
+        lines.append("| {} | `{}` | {} | {} |".format(number, column.name, column.kind,
+                                                   column.definition.replace("|", "\\|")))
+    lines += [
+        "",
+        "## How the shapes map to runs",
+        "",
+        "| value | agno_v1 / agno_v1_legacy (`memory.runs`; legacy: each element's `response`) "
+        "| agno_v2 (`runs`) |",
+        "|---|---|---|",
+        "| in | `metrics.input_tokens`, else `metrics.prompt_tokens` | `metrics.input_tokens` |",
+        "| out | `metrics.output_tokens`, else `metrics.completion_tokens` "
+        "| `metrics.output_tokens` |",
+        "| tot | `metrics.total_tokens` if > 0, else in + out | same |",
+        "| time | `metrics.time` | `metrics.duration` |",
+        "| ttft | first entry of `metrics.time_to_first_token` | same |",
+        "| cache | `metrics.cached_tokens` | `metrics.cache_read_tokens` |",
+        "| cost | 0 | `metrics.cost` |",
+        "",
+        "A list metric counts as the sum of its entries (nulls skipped); a numeric string as its",
+        "number; text, objects, booleans, NaN and infinity count 0 and are counted in the",
+        "manifest's `non_numeric_metric` warning. Epoch numbers above 10^11 are milliseconds.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    text = render_markdown()
+    if len(sys.argv) == 3 and sys.argv[1] == "--check":
+        with open(sys.argv[2], encoding="utf-8") as handle:
+            if handle.read() != text:
+                sys.exit("{} is out of date: run `make docs`".format(sys.argv[2]))
+    else:
+        sys.stdout.write(text)

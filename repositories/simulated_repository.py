@@ -36,8 +36,14 @@ PROFILES = (
 SHAPES = (("agno_v2", 46), ("agno_v1", 42), ("agno_v1_legacy", 12))
 _WORDS = ("the", "agent", "answer", "tool", "result", "user", "question", "data", "report",
           "summary", "weather", "order", "price", "city", "table", "query", "found", "value")
-SYSTEM_PROMPT = ("You are a helpful assistant. Use the tools you are given when they help, "
-                 "answer concisely, cite the data you used and never invent numbers. ")
+SYSTEM_PROMPT = (
+    "You are a helpful assistant. Use the tools you are given when they help, answer "
+    "concisely, cite the data you used and never invent numbers.\n<instructions>\n"
+    "- Ask for the missing detail when a request is ambiguous.\n- Prefer one tool call that "
+    "answers the question over several partial ones.\n- Report tool errors plainly.\n"
+    "</instructions>\n<additional_information>\n- Use markdown to format your answers.\n"
+    "- The current time is given in UTC.\n</additional_information>")
+HISTORY_RUNS = 3  # Agno stores the previous runs' messages again in every run
 
 
 def _weighted(rng: random.Random, choices) -> str:
@@ -103,11 +109,12 @@ class _SessionMaker:
             rng.getrandbits(32), rng.getrandbits(16), rng.getrandbits(12),
             rng.getrandbits(12), rng.getrandbits(48))
         self.user_id = "user_{}".format(rng.randint(1, 400))
+        self.history: List[List[dict]] = []
         self.agent_id = "agent_{}".format(AGENTS.index((self.agent_name, self.tool_names)))
 
     def make(self) -> dict:
         rng = self.rng
-        run_count = 0 if self.profile == "no_runs" else max(1, int(rng.expovariate(1 / 4.0)) + 1)
+        run_count = 0 if self.profile == "no_runs" else int(rng.expovariate(1 / 2.5)) + 1
         if self.profile == "slow_or_looping" or self.profile == "tool_storm":
             run_count = max(run_count, 3)
         v1 = self.shape != "agno_v2"
@@ -187,14 +194,18 @@ class _SessionMaker:
         return run
 
     def _messages(self, created_at: int) -> List[dict]:
+        """System prompt, the last HISTORY_RUNS exchanges again, then this run's exchange."""
         rng = self.rng
-        history = [{"role": "system", "content": SYSTEM_PROMPT, "created_at": created_at}]
-        for _ in range(rng.randint(1, 2)):
-            history.append({"role": "user", "content": _sentence(rng, rng.randint(5, 15)),
-                            "created_at": created_at})
-            history.append({"role": "assistant", "content": _sentence(rng, rng.randint(10, 40)),
-                            "created_at": created_at})
-        return history
+        exchange = [{"role": "user", "content": _sentence(rng, rng.randint(5, 15)),
+                     "created_at": created_at},
+                    {"role": "assistant", "content": _sentence(rng, rng.randint(10, 40)),
+                     "created_at": created_at}]
+        messages = [{"role": "system", "content": SYSTEM_PROMPT, "created_at": created_at}]
+        for previous in self.history[-HISTORY_RUNS:]:
+            messages.extend(dict(message, from_history=True) for message in previous)
+        messages.extend(exchange)
+        self.history.append(exchange)
+        return messages
 
     def _v1_run(self, created_at, input_tokens, output_tokens, times, failed) -> dict:
         rng = self.rng

@@ -1,0 +1,69 @@
+# Targets a newcomer can guess. Everything installs itself into .venv (and .venv39).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SOURCES := glue_job.py config interfaces repositories services calculators factories utils
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint unit integration py39 ferretdb bench bench-small package deploy-dry-run docs clean
+
+$(STAMP): requirements-minimal.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+## run: the job on the embedded simulated source; the CSV goes under ./output
+run: $(STAMP)
+	$(PY) glue_job.py
+
+## test: lint, Python 3.9 checks, then every test (servers are built and started by the tests)
+test: lint ferretdb $(STAMP)
+	$(PY) -m pytest -q
+	$(MAKE) py39
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m vermin --target=3.9- --violations --no-tips --eval-annotations $(SOURCES)
+	$(PY) -m calculators.columns --check docs/features.md
+
+unit: $(STAMP)
+	$(PY) -m pytest -q tests/unit
+
+integration: ferretdb $(STAMP)
+	$(PY) -m pytest -q tests/integration
+
+## py39: the unit tests on Python 3.9 with Glue's numpy 1.22, where python3.9 exists
+py39:
+	@py39="$$(scripts/find_python39.sh)"; \
+	if [ -z "$$py39" ]; then echo "py39: no python3.9 on this machine; static check only (lint)"; exit 0; fi; \
+	if [ ! -f .venv39/.installed ] || [ requirements-glue.txt -nt .venv39/.installed ]; then \
+	  "$$py39" -m venv .venv39 && .venv39/bin/python -m pip install --quiet --upgrade pip && \
+	  .venv39/bin/python -m pip install --quiet -r requirements-glue.txt && touch .venv39/.installed; fi; \
+	.venv39/bin/python -m pytest -q -p no:cacheprovider tests/unit
+
+ferretdb:
+	scripts/install_ferretdb.sh >/dev/null
+
+bench: $(STAMP) ferretdb
+	$(PY) bench/run.py
+
+bench-small: $(STAMP) ferretdb
+	$(PY) bench/run.py --small
+
+## package: dist/<name>-<version>-py3-none-any.whl and dist/glue_job.py for Glue
+package: $(STAMP)
+	rm -rf dist build *.egg-info
+	$(PY) -m build --wheel --outdir dist . >/dev/null
+	cp glue_job.py dist/glue_job.py
+	rm -rf build *.egg-info
+	@ls dist
+
+deploy-dry-run: package
+	$(PY) scripts/deploy_glue.py --role-arn arn:aws:iam::123456789012:role/GlueJobRole --bucket my-glue-assets --dry-run
+
+docs: $(STAMP)
+	$(PY) -m calculators.columns > docs/features.md
+
+clean:
+	rm -rf output dist build *.egg-info .pytest_cache .ruff_cache .hypothesis

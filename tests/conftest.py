@@ -1,0 +1,61 @@
+"""Shared fixtures: the real servers the integration tests need, started here.
+
+MONGO_TEST_URI points the MongoDB tests at another server (mongod, Atlas, DocumentDB)
+instead of the FerretDB these fixtures build and start.
+"""
+
+import os
+import uuid
+
+import pytest
+
+from tests.support.servers import FerretDB, MotoServer
+
+AWS_TEST_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1"}
+
+
+@pytest.fixture(scope="session")
+def mongo_server(tmp_path_factory):
+    uri = os.environ.get("MONGO_TEST_URI")
+    if uri:
+        yield uri
+        return
+    server = FerretDB(str(tmp_path_factory.mktemp("ferretdb"))).start()
+    try:
+        yield server.uri
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def mongo_database(mongo_server):
+    """A fresh database on the test server, dropped afterwards."""
+    from pymongo import MongoClient
+
+    client = MongoClient(mongo_server, serverSelectionTimeoutMS=10000)
+    name = "test_" + uuid.uuid4().hex[:10]
+    try:
+        yield client[name]
+    finally:
+        client.drop_database(name)
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    server = MotoServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def aws(moto_server, monkeypatch):
+    """Environment for boto3 clients, in process and in subprocesses, to reach moto."""
+    moto_server.reset()
+    env = dict(AWS_TEST_ENV, AWS_ENDPOINT_URL=moto_server.endpoint)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env

@@ -1,0 +1,93 @@
+"""The whole job as a subprocess and in process, on the embedded simulated source and files."""
+
+import datetime as dt
+import json
+
+from bson import json_util
+
+import glue_job
+from tests.support.cli import run_job
+from tests.support.documents import DEC_1, v1_session, v2_session
+
+
+def test_default_run_writes_csv_and_manifest_and_is_byte_identical_when_repeated(tmp_path):
+    first = run_job(["--OUTPUT_DIR", str(tmp_path / "one")])
+    assert first.returncode == 0, first.stderr
+    assert first.summary["success"] is True and first.summary["rows_written"] == 500
+    today = dt.datetime.now(dt.timezone.utc).date()
+    end = today - dt.timedelta(days=1)
+    start = first.summary["start_date"]
+    assert first.summary["end_date"] == str(end)
+    csv_path = tmp_path / "one" / "training_data" / "{}_to_{}".format(start, end) / (
+        "conversations_{}_to_{}.csv".format(start, end))
+    assert first.summary["outputs"]["csv"]["path"] == str(csv_path)
+    assert csv_path.exists() and (csv_path.parent / "manifest.json").exists()
+    assert len(csv_path.read_text().splitlines()) == 501
+    second = run_job(["--OUTPUT_DIR", str(tmp_path / "two")])
+    assert second.returncode == 0
+    assert csv_path.read_bytes() == open(second.summary["outputs"]["csv"]["path"], "rb").read()
+
+
+def test_reversed_dates_exit_2_with_one_line_naming_the_parameters(tmp_path):
+    result = run_job(["--START_DATE", "2024-12-31", "--END_DATE", "2024-12-01",
+                      "--OUTPUT_DIR", str(tmp_path)])
+    assert result.returncode == 2
+    assert result.summary == {"success": False, "exit_status": 2, "error": (
+        "configuration: START_DATE/END_DATE: 2024-12-31 is after 2024-12-01; expected "
+        "START_DATE on or before END_DATE")}
+    assert len(result.stdout.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_environment_parameters_are_read(tmp_path):
+    result = run_job(env={"SIMULATED_SESSIONS": "12", "START_DATE": "2024-12-01",
+                          "END_DATE": "2024-12-02", "OUTPUT_DIR": str(tmp_path)})
+    assert result.returncode == 0 and result.summary["rows_written"] == 12
+
+
+def test_file_source_with_a_mongoexport_dump_and_a_broken_line(tmp_path):
+    dump = tmp_path / "dump.jsonl"
+    lines = [json_util.dumps(v2_session("s%d" % i, DEC_1 + i)) for i in range(30)]
+    lines.append(json_util.dumps(v1_session("v1", DEC_1 + 99)))
+    lines.insert(5, '{"session_id": "half-written", "runs": [')
+    dump.write_text("\n".join(lines) + "\n")
+    result = run_job(["--REPOSITORY_TYPE", "file", "--INPUT_PATH", str(dump), "--START_DATE",
+                      "2024-12-01", "--END_DATE", "2024-12-31", "--OUTPUT_DIR", str(tmp_path)])
+    assert result.returncode == 0, result.stderr
+    assert (result.summary["documents_read"], result.summary["rows_written"],
+            result.summary["rejects"]) == (32, 31, 1)
+    rejects = result.summary["outputs"]["rejects"]["path"]
+    assert json.loads(open(rejects).read()) == {
+        "_id": None, "session_id": None, "reason": "invalid Extended JSON: JSONDecodeError",
+        "line": 6}
+
+
+def test_missing_input_file_exits_2(tmp_path):
+    result = run_job(["--REPOSITORY_TYPE", "file", "--INPUT_PATH", str(tmp_path / "nope.jsonl")])
+    assert result.returncode == 2
+    assert result.summary["error"].startswith("configuration: INPUT_PATH:")
+
+
+def test_too_many_rejects_exit_1_without_a_manifest(tmp_path):
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text("\n".join(['{"runs": "x", "created_at": %d}' % DEC_1] * 3
+                              + [json_util.dumps(v2_session("ok", DEC_1))]) + "\n")
+    result = run_job(["--REPOSITORY_TYPE", "file", "--INPUT_PATH", str(dump), "--START_DATE",
+                      "2024-12-01", "--END_DATE", "2024-12-01", "--OUTPUT_DIR", str(tmp_path)])
+    assert result.returncode == 1
+    assert "3 of 4 documents rejected" in result.summary["error"]
+    assert not list(tmp_path.rglob("manifest.json"))
+    assert list(tmp_path.rglob("rejects.jsonl"))
+
+
+def test_in_process_run(tmp_path, capsys):
+    status = glue_job.main(["glue_job.py", "--SIMULATED_SESSIONS", "40", "--START_DATE",
+                            "2024-12-01", "--END_DATE", "2024-12-31"],
+                           {"OUTPUT_DIR": str(tmp_path)})
+    assert status == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["rows_written"] == 40 and summary["published"] is False
+    manifest = json.loads((tmp_path / "training_data" / "2024-12-01_to_2024-12-31" /
+                           "manifest.json").read_text())
+    assert manifest["source"]["type"] == "simulated"

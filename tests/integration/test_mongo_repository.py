@@ -1,0 +1,242 @@
+"""The MongoDB source against a real server speaking the wire protocol (FerretDB, or
+MONGO_TEST_URI)."""
+
+import csv
+import datetime as dt
+import io
+import json
+import time
+
+import pytest
+from bson import ObjectId
+
+from calculators.columns import COLUMN_NAMES
+from config.settings import load_config
+from factories.repository_factory import build_mongo_repository
+from interfaces.abstractions import DateRange, SourceError
+from services.dataset_job import run_job
+from tests.support.cli import run_job as run_cli
+from tests.support.documents import DEC_1, v1_session, v2_session
+from tests.support.pipeline import feature_rows
+from tests.support.servers import FerretDB
+
+pytestmark = pytest.mark.integration
+
+DEC_RANGE = DateRange(dt.date(2024, 12, 1), dt.date(2024, 12, 31))
+END = DEC_1 + 31 * 86400
+
+
+def config(mongo_uri, database, tmp_path, **env):
+    values = {"MONGO_URI": mongo_uri, "DATABASE_NAME": database, "COLLECTION_NAME": "sessions",
+              "START_DATE": "2024-12-01", "END_DATE": "2024-12-31", "OUTPUT_DIR": str(tmp_path),
+              "BATCH_SIZE": "7"}
+    values.update(env)
+    return load_config(["glue_job.py"], values)
+
+
+def repository(mongo_uri, database, tmp_path, project=True, **env):
+    cfg = config(mongo_uri, database, tmp_path, **env)
+    return build_mongo_repository(cfg, mongo_uri, project=project)
+
+
+def every_shape():
+    documents = [v2_session("v2-%d" % i, DEC_1 + 100 + i, runs=3) for i in range(5)]
+    documents += [v1_session("v1-%d" % i, DEC_1 + 200 + i) for i in range(5)]
+    documents.append({"session_id": "legacy", "created_at": DEC_1 + 300, "memory": {"runs": [
+        {"message": {"role": "user", "content": "hi"}, "messages": [{"role": "user"}],
+         "response": {"metrics": {"input_tokens": [5], "output_tokens": [3], "time": [0.2]},
+                      "status": "RUNNING", "messages": [{"content": "x" * 2000}]}}]}})
+    documents += [
+        {"session_id": "null-runs", "runs": None, "created_at": DEC_1 + 400},
+        {"session_id": "no-runs", "memory": {"memories": [1]}, "created_at": DEC_1 + 401},
+        {"session_id": "string-runs", "runs": "oops", "created_at": DEC_1 + 402},
+        {"session_id": "scalar-run", "runs": [{"metrics": {}}, 3], "created_at": DEC_1 + 403},
+        {"session_id": "text-metric", "runs": [{"metrics": {"input_tokens": "120",
+                                                            "output_tokens": [1, None, "x"]}}],
+         "agent_data": {"model": "gpt-4o"}, "created_at": DEC_1 + 404},
+        {"session_id": "ms", "runs": [{"metrics": {"duration": 2}}],
+         "created_at": (DEC_1 + 500) * 1000},
+        {"session_id": "bson-date", "runs": [{"metrics": {"duration": 1},
+                                              "created_at": dt.datetime(2024, 12, 2, 3)}],
+         "created_at": dt.datetime(2024, 12, 2, 3)},
+    ]
+    return documents
+
+
+def read_csv(path):
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_job_against_the_server_gives_the_contract_features(mongo_server, mongo_database,
+                                                              tmp_path):
+    documents = every_shape()
+    mongo_database.sessions.insert_many([dict(d) for d in documents])
+    result = run_cli(env={"MONGO_URI": mongo_server, "DATABASE_NAME": mongo_database.name,
+                          "COLLECTION_NAME": "sessions", "START_DATE": "2024-12-01",
+                          "END_DATE": "2024-12-31", "OUTPUT_DIR": str(tmp_path),
+                          "MAX_REJECT_RATIO": "0.5", "BATCH_SIZE": "4"})
+    assert result.returncode == 0, result.stderr
+    assert (result.summary["documents_read"], result.summary["rows_written"],
+            result.summary["rejects"]) == (len(documents), len(documents) - 2, 2)
+    rows = read_csv(result.summary["outputs"]["csv"]["path"])
+    assert list(rows[0]) == list(COLUMN_NAMES)
+    # The same documents, computed in memory, in MongoDB's order: numbers, then dates.
+    expected = [r for r in feature_rows(documents) if isinstance(r, dict)]
+    order = [r["session_id"] for r in rows]
+    assert order[-1] == "bson-date" and order[-2] == "ms"
+    by_id = {r["session_id"]: r for r in expected}
+    for row in rows:
+        for name in COLUMN_NAMES:
+            want = by_id[row["session_id"]][name]
+            if isinstance(want, str):
+                assert row[name] == want, (row["session_id"], name)
+            else:
+                assert float(row[name]) == pytest.approx(want, rel=1e-9), (row["session_id"], name)
+    rejects = [json.loads(line) for line in open(result.summary["outputs"]["rejects"]["path"])]
+    assert sorted(r["session_id"] for r in rejects) == ["scalar-run", "string-runs"]
+    manifest = json.load(open(result.summary["outputs"]["manifest"]["path"]))
+    assert manifest["source"] == {
+        "type": "mongo", "hosts": mongo_server.split("//")[1].split("/")[0].split("@")[-1],
+        "database": mongo_database.name, "collection": "sessions", "date_field": "created_at",
+        "projection": "exclude-unread-fields", "session_schema": "auto"}
+
+
+def test_date_boundaries_for_seconds_milliseconds_and_dates(mongo_server, mongo_database,
+                                                            tmp_path):
+    cases = {
+        "start": DEC_1, "before-start": DEC_1 - 1, "last-second": END - 1, "next-day": END,
+        "start-ms": DEC_1 * 1000, "before-start-ms": DEC_1 * 1000 - 1, "last-ms": END * 1000 - 1,
+        "next-day-ms": END * 1000, "start-float": float(DEC_1),
+        "start-date": dt.datetime(2024, 12, 1), "before-start-date": dt.datetime(2024, 11, 30, 23,
+                                                                                 59, 59, 999000),
+        "last-date": dt.datetime(2024, 12, 31, 23, 59, 59, 999000),
+        "next-day-date": dt.datetime(2025, 1, 1), "as-text": "2024-12-05",
+    }
+    mongo_database.sessions.insert_many(
+        [{"session_id": name, "created_at": value, "runs": []} for name, value in cases.items()])
+    repo = repository(mongo_server, mongo_database.name, tmp_path)
+    found = [d["session_id"] for d in repo.documents(DEC_RANGE)]
+    repo.close()
+    assert sorted(found) == sorted(["start", "last-second", "start-ms", "last-ms", "start-float",
+                                    "start-date", "last-date"])
+    assert found.index("last-second") < found.index("start-ms") < found.index("start-date")
+
+
+def test_projection_changes_no_feature_and_saves_bytes(mongo_server, mongo_database, tmp_path):
+    from repositories.simulated_repository import SimulatedSessionRepository
+
+    simulated = list(SimulatedSessionRepository(300, 5).documents(DEC_RANGE))
+    mongo_database.sessions.insert_many(simulated + every_shape())
+    projected = list(repository(mongo_server, mongo_database.name, tmp_path).documents(DEC_RANGE))
+    whole = list(repository(mongo_server, mongo_database.name, tmp_path, project=False
+                            ).documents(DEC_RANGE))
+    assert [d["_id"] for d in projected] == [d["_id"] for d in whole]
+    assert [str(r) for r in feature_rows(projected)] == [str(r) for r in feature_rows(whole)]
+    import bson
+    projected_bytes = sum(len(bson.encode(d)) for d in projected)
+    whole_bytes = sum(len(bson.encode(d)) for d in whole)
+    assert projected_bytes < 0.6 * whole_bytes
+
+
+def test_order_is_date_then_id_and_repeatable(mongo_server, mongo_database, tmp_path):
+    ids = [ObjectId() for _ in range(20)]
+    mongo_database.sessions.insert_many(
+        [v2_session("s%d" % i, DEC_1 + (i % 3), _id=ids[i]) for i in reversed(range(20))])
+    repo = repository(mongo_server, mongo_database.name, tmp_path)
+    first = [(d["created_at"], d["_id"]) for d in repo.documents(DEC_RANGE)]
+    second = [(d["created_at"], d["_id"]) for d in repo.documents(DEC_RANGE)]
+    assert first == sorted(first) == second and len(first) == 20
+
+
+def test_empty_range_is_a_header_only_csv_and_exit_0(mongo_server, mongo_database, tmp_path):
+    mongo_database.sessions.insert_one(v2_session("elsewhere", DEC_1 - 86400 * 40))
+    result = run_cli(["--START_DATE", "2024-12-01", "--END_DATE", "2024-12-31"], env={
+        "MONGO_URI": mongo_server, "DATABASE_NAME": mongo_database.name,
+        "COLLECTION_NAME": "sessions", "OUTPUT_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert result.summary["rows_written"] == 0
+    assert open(result.summary["outputs"]["csv"]["path"]).read() == ",".join(COLUMN_NAMES) + "\n"
+
+
+def test_a_very_large_session_document(mongo_server, mongo_database, tmp_path):
+    big = v2_session("big", DEC_1 + 10, runs=4000)
+    for run in big["runs"]:
+        run["messages"] = [{"role": "assistant", "content": "y" * 2500}]
+    mongo_database.sessions.insert_one(big)
+    repo = repository(mongo_server, mongo_database.name, tmp_path)
+    [document] = list(repo.documents(DEC_RANGE))
+    [row] = feature_rows([document])
+    assert row["total_runs"] == 4000 and row["sum_input_tokens"] == 100 * 4000 * 4001 / 2
+
+
+def test_unreachable_server_exits_1_quickly_naming_the_host_not_the_password(tmp_path):
+    from tests.support.servers import free_port
+
+    port = free_port()
+    started = time.monotonic()
+    result = run_cli(env={"MONGO_URI": "mongodb://reader:S3cretPassw0rd@127.0.0.1:%d/" % port,
+                          "OUTPUT_DIR": str(tmp_path), "START_DATE": "2024-12-01",
+                          "END_DATE": "2024-12-31"})
+    elapsed = time.monotonic() - started
+    assert result.returncode == 1
+    assert "127.0.0.1:%d" % port in result.summary["error"]
+    assert "S3cretPassw0rd" not in result.stdout + result.stderr
+    assert not list(tmp_path.rglob("manifest.json"))
+    assert elapsed < 60  # a bound on a hang, not a performance figure
+
+
+def test_server_stopped_while_the_cursor_is_read(tmp_path):
+    server = FerretDB(str(tmp_path / "ferret")).start()
+    try:
+        from pymongo import MongoClient
+        client = MongoClient(server.uri)
+        client.db.sessions.insert_many([v2_session("s%d" % i, DEC_1 + i) for i in range(400)])
+        client.close()
+        cfg = config(server.uri, "db", tmp_path / "out", BATCH_SIZE="20")
+        repo = build_mongo_repository(cfg, server.uri)
+
+        class StopsServerMidway:
+            def documents(self, date_range):
+                for count, document in enumerate(repo.documents(date_range)):
+                    if count == 50:
+                        server.stop()
+                    yield document
+
+            def describe(self):
+                return repo.describe()
+
+        with pytest.raises(SourceError, match="MongoDB read from 127.0.0.1"):
+            run_job(cfg, StopsServerMidway())
+        repo.close()
+    finally:
+        server.stop()
+    assert not list((tmp_path / "out").rglob("manifest.json"))
+    assert not list((tmp_path / "out").rglob("*.csv"))
+
+
+def test_uri_from_secrets_manager(mongo_server, mongo_database, aws, tmp_path):
+    import boto3
+    boto3.client("secretsmanager").create_secret(
+        Name="prod/agno/mongo", SecretString=json.dumps({"uri": mongo_server}))
+    mongo_database.sessions.insert_many([v2_session("s%d" % i, DEC_1 + i) for i in range(3)])
+    result = run_cli(env=dict(aws, MONGO_SECRET_ID="prod/agno/mongo",
+                              DATABASE_NAME=mongo_database.name, COLLECTION_NAME="sessions",
+                              START_DATE="2024-12-01", END_DATE="2024-12-31",
+                              OUTPUT_DIR=str(tmp_path)))
+    assert result.returncode == 0, result.stderr
+    assert result.summary["rows_written"] == 3
+    missing = run_cli(env=dict(aws, MONGO_SECRET_ID="prod/none", OUTPUT_DIR=str(tmp_path)))
+    assert missing.returncode == 1
+    assert missing.summary["error"] == (
+        "cannot read secret prod/none: ResourceNotFoundException")
+
+
+def test_csv_rows_parse_as_74_fields(mongo_server, mongo_database, tmp_path):
+    mongo_database.sessions.insert_many(every_shape())
+    result = run_cli(env={"MONGO_URI": mongo_server, "DATABASE_NAME": mongo_database.name,
+                          "COLLECTION_NAME": "sessions", "START_DATE": "2024-12-01",
+                          "END_DATE": "2024-12-31", "OUTPUT_DIR": str(tmp_path),
+                          "MAX_REJECT_RATIO": "1"})
+    text = open(result.summary["outputs"]["csv"]["path"], encoding="utf-8").read()
+    assert all(len(r) == 74 for r in csv.reader(io.StringIO(text)))

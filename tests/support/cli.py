@@ -1,0 +1,28 @@
+"""Runs glue_job.py as a user would: a subprocess, parameters as arguments or environment."""
+
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+JOB_PARAMETERS = ("MONGO_URI", "MONGO_SECRET_ID", "REPOSITORY_TYPE", "S3_BUCKET", "INPUT_PATH",
+                  "START_DATE", "END_DATE", "OUTPUT_DIR", "THRESHOLDS", "DATE_FIELD")
+
+
+class Completed:
+    def __init__(self, process):
+        self.returncode = process.returncode
+        self.stdout = process.stdout
+        self.stderr = process.stderr
+        lines = process.stdout.strip().splitlines()
+        self.summary = json.loads(lines[-1]) if lines else None
+
+
+def run_job(args=(), env=None, cwd=ROOT, script=None, timeout=300, python=sys.executable):
+    environment = {k: v for k, v in os.environ.items() if k not in JOB_PARAMETERS}
+    environment.update(env or {})
+    process = subprocess.run([python, script or os.path.join(ROOT, "glue_job.py"), *args],
+                             cwd=cwd, env=environment, capture_output=True, text=True,
+                             timeout=timeout)
+    return Completed(process)

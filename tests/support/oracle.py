@@ -1,0 +1,307 @@
+"""A plain, per-session implementation of features.md, written straight from the spec.
+
+It shares no code with the job's calculators: it is the reference the vectorised batch
+computation is checked against. Slow on purpose: loops, no numpy except the percentile.
+"""
+
+import datetime as dt
+import json
+import math
+import re
+
+import numpy as np
+
+TH = dict(TOKEN_SPIKE_MULTIPLIER=2.0, EXPLOSIVE_GROWTH_THRESHOLD=5.0, EXTREME_TOKEN_LIMIT=50000,
+          MEGA_EXPLOSION_LIMIT=100000, EXTREME_TIME_LIMIT=30.0, TIMEOUT_LIMIT=60.0,
+          EXCESSIVE_TOOLS_LIMIT=10, TOOL_OVERUSE_LIMIT=20, SPEED_INCONSISTENCY_LIMIT=10.0,
+          FAILURE_RATE_THRESHOLD=0.5, BREAKDOWN_THRESHOLD=0.1, SLOW_TOKENS_PER_SECOND=50,
+          FAST_TOKENS_PER_SECOND=1000)
+
+NUM = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
+
+
+class Reject(Exception):
+    pass
+
+
+def scalar(v, warn):
+    if isinstance(v, bool):
+        warn.append("non_numeric_metric")
+        return 0.0
+    if isinstance(v, (int, float)):
+        try:
+            f = float(v)
+        except OverflowError:
+            f = math.inf
+    elif isinstance(v, str) and NUM.match(v):
+        f = float(v)
+    else:
+        f = math.nan
+    if math.isnan(f) or math.isinf(f):
+        warn.append("non_numeric_metric")
+        return 0.0
+    return f
+
+
+def metric(v, warn):
+    if v is None:
+        return 0.0
+    if isinstance(v, list):
+        return sum(scalar(e, warn) for e in v if e is not None)
+    return scalar(v, warn)
+
+
+def first_metric(v, warn):
+    if isinstance(v, list):
+        for e in v:
+            if e is not None:
+                return scalar(e, warn)
+        return 0.0
+    return metric(v, warn)
+
+
+def to_time(v):
+    if v is None or isinstance(v, bool):
+        return None
+    if isinstance(v, dt.datetime):
+        if v.tzinfo is None:
+            v = v.replace(tzinfo=dt.timezone.utc)
+        return v.timestamp()
+    if isinstance(v, (int, float)) or (isinstance(v, str) and NUM.match(v)):
+        try:
+            f = float(v)
+        except OverflowError:
+            return None
+        if math.isnan(f) or math.isinf(f):
+            return None
+        if f > 1e11:
+            f /= 1000
+        if not -62135596800 <= f <= 253402300799:
+            return None
+        return f
+    return None
+
+
+def text(v):
+    return "" if v is None else (v if isinstance(v, str) else str(v))
+
+
+def shape_of(doc):
+    if doc.get("runs") is not None:
+        if not isinstance(doc["runs"], list) or not all(isinstance(r, dict) for r in doc["runs"]):
+            raise Reject("runs")
+        return "agno_v2", doc["runs"]
+    mem = doc.get("memory")
+    if isinstance(mem, dict) and mem.get("runs") is not None:
+        mr = mem["runs"]
+        if not isinstance(mr, list) or not all(isinstance(r, dict) for r in mr):
+            raise Reject("memory.runs")
+        if any(isinstance(e.get("response"), dict) for e in mr):
+            return "agno_v1_legacy", [e["response"] if isinstance(e.get("response"), dict) else {}
+                                      for e in mr]
+        return "agno_v1", mr
+    if "runs" in doc:
+        return "agno_v2", []
+    if isinstance(mem, dict) and "runs" in mem:
+        return "agno_v1", []
+    return "empty", []
+
+
+def norm_run(r, v2, warn):
+    m = r.get("metrics") if isinstance(r.get("metrics"), dict) else {}
+    if v2:
+        i, o = metric(m.get("input_tokens"), warn), metric(m.get("output_tokens"), warn)
+        time = metric(m.get("duration"), warn)
+        cache = metric(m.get("cache_read_tokens"), warn)
+        cost = metric(m.get("cost"), warn)
+    else:
+        i = metric(m.get("input_tokens") if m.get("input_tokens") is not None
+                   else m.get("prompt_tokens"), warn)
+        o = metric(m.get("output_tokens") if m.get("output_tokens") is not None
+                   else m.get("completion_tokens"), warn)
+        time = metric(m.get("time"), warn)
+        cache = metric(m.get("cached_tokens"), warn)
+        cost = 0.0
+    total = metric(m.get("total_tokens"), warn)
+    tot = total if total > 0 else i + o
+    ttft = first_metric(m.get("time_to_first_token"), warn)
+    reason = metric(m.get("reasoning_tokens"), warn)
+    tools = r.get("tools") if isinstance(r.get("tools"), list) else []
+    errs, dups, seen, names, texts = 0, 0, [], set(), []
+    for e in tools:
+        if not isinstance(e, dict):
+            continue
+        if e.get("tool_call_error") is True:
+            errs += 1
+            texts.append(e.get("result"))
+        if e.get("tool_name") is not None:
+            names.add(text(e.get("tool_name")))
+        args = e.get("tool_args")
+        key = json.dumps([e.get("tool_name"), {} if args is None else args], sort_keys=True,
+                         default=str)
+        if key in seen:
+            dups += 1
+        else:
+            seen.append(key)
+    events = r.get("events") if isinstance(r.get("events"), list) else []
+    run_errors = [ev for ev in events if isinstance(ev, dict) and ev.get("event") == "RunError"]
+    status = r.get("status")
+    failed = (isinstance(status, str) and status.lower() == "error") or bool(run_errors)
+    if failed:
+        texts += [r.get("content")] + [ev.get("content") for ev in run_errors]
+    timeout = any(w in text(t).lower() for t in texts if t is not None
+                  for w in ("timeout", "time out", "timed out"))
+    return dict(i=i, o=o, tot=tot, time=time, ttft=ttft, cache=cache, reason=reason, cost=cost,
+                tools=len(tools), err=errs, dup=dups, t=to_time(r.get("created_at")),
+                failed=failed, timeout=timeout, names=names)
+
+
+def div(a, b):
+    return a / b if b else 0.0
+
+
+def iso(seconds):
+    if seconds is None:
+        return ""
+    return dt.datetime.fromtimestamp(math.floor(seconds), dt.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
+
+
+def features(doc, th=TH, forced=None):
+    """{column: value} for one document, or raises Reject."""
+    if not isinstance(doc, dict):
+        raise Reject("not an object")
+    shape, raw = shape_of(doc)
+    if forced and forced != shape:
+        raise Reject("forced")
+    warn = []
+    runs = [norm_run(r, shape == "agno_v2", warn) for r in raw]
+    n = len(runs)
+    out = {}
+    sid = doc.get("session_id")
+    out["session_id"] = text(sid) if sid is not None else text(doc.get("_id"))
+    ad = doc.get("agent_data") if isinstance(doc.get("agent_data"), dict) else {}
+    model = ad.get("model")
+    first = raw[0] if raw else {}
+    last = raw[-1] if raw else {}
+
+    def first_nonempty(*vals):
+        for v in vals:
+            if text(v):
+                return text(v)
+        return ""
+    out["agent_name"] = first_nonempty(ad.get("name"), first.get("agent_name"))
+    out["model_provider"] = first_nonempty(model.get("provider") if isinstance(model, dict)
+                                           else None, last.get("model_provider"))
+    out["model_id"] = first_nonempty(model.get("id") if isinstance(model, dict) else
+                                     (model if isinstance(model, str) else None), last.get("model"))
+    out["user_id"] = text(doc.get("user_id"))
+    out["schema"] = shape
+
+    ts = [r["t"] for r in runs if r["t"] is not None]
+    created, updated = to_time(doc.get("created_at")), to_time(doc.get("updated_at"))
+    start = min(ts) if ts else created
+    end = max(ts) if ts else (updated if updated is not None else created)
+    out["session_start"] = iso(start)
+    out["session_end"] = iso(end)
+    out["date"] = iso(start)[:10]
+    num = {}
+    if n:
+        col = {k: [r[k] for r in runs] for k in runs[0]}
+        tot, time, tools, out_tok = col["tot"], col["time"], col["tools"], col["o"]
+        mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
+        std = lambda xs: math.sqrt(sum((x - mean(xs)) ** 2 for x in xs) / len(xs))  # noqa: E731
+        num["total_runs"] = n
+        num["avg_total_tokens"] = mean(tot)
+        num["max_total_tokens"] = max(tot)
+        num["token_explosion_ratio"] = div(max(tot), mean(tot))
+        num["output_explosion_ratio"] = div(max(out_tok), mean(out_tok))
+        num["token_coefficient_variation"] = div(std(tot), mean(tot))
+        num["token_spike_frequency"] = sum(
+            1 for x in tot if x > mean(tot) * th["TOKEN_SPIKE_MULTIPLIER"]) / n
+        rates = [tot[k] / tot[k - 1] for k in range(1, n) if tot[k - 1] > 0]
+        num["max_token_growth_rate"] = max(rates) if rates else 1.0
+        num["explosive_growth_events"] = sum(1 for x in rates
+                                             if x > th["EXPLOSIVE_GROWTH_THRESHOLD"])
+        num["extreme_token_flag"] = int(max(tot) > th["EXTREME_TOKEN_LIMIT"])
+        num["mega_explosion_flag"] = int(max(tot) > th["MEGA_EXPLOSION_LIMIT"])
+        num["avg_execution_time"] = mean(time)
+        num["max_execution_time"] = max(time)
+        num["timeout_frequency"] = sum(col["timeout"]) / n
+        num["extreme_time_frequency"] = sum(1 for x in time if x > th["EXTREME_TIME_LIMIT"]) / n
+        num["execution_time_cv"] = div(std(time), mean(time))
+        num["time_explosion_events"] = sum(
+            1 for k in range(1, n)
+            if time[k - 1] > 0 and time[k] > time[k - 1] * th["TOKEN_SPIKE_MULTIPLIER"])
+        num["infinite_loop_risk_score"] = num["timeout_frequency"] + num["extreme_time_frequency"]
+        num["timeout_flag"] = int(any(col["timeout"]))
+        num["extreme_duration_flag"] = int(max(time) > th["TIMEOUT_LIMIT"])
+        num["avg_tool_calls"] = mean(tools)
+        num["max_tool_calls"] = max(tools)
+        num["total_tool_calls"] = sum(tools)
+        num["tool_explosion_ratio"] = div(max(tools), mean(tools))
+        num["excessive_tools_frequency"] = sum(
+            1 for x in tools if x > th["EXCESSIVE_TOOLS_LIMIT"]) / n
+        num["duplicate_tools_score"] = div(sum(col["dup"]), sum(tools))
+        num["tool_chaos_score"] = (num["excessive_tools_frequency"]
+                                   + num["tool_explosion_ratio"] / 10)
+        num["tool_overuse_flag"] = int(max(tools) > th["TOOL_OVERUSE_LIMIT"])
+        num["tool_explosion_flag"] = int(
+            num["tool_explosion_ratio"] > th["EXPLOSIVE_GROWTH_THRESHOLD"])
+        tps = [r["tot"] / r["time"] for r in runs if r["time"] > 0]
+        if tps:
+            num["avg_tokens_per_second"] = mean(tps)
+            num["min_tokens_per_second"] = min(tps)
+            num["max_tokens_per_second"] = max(tps)
+            num["speed_inconsistency_ratio"] = div(max(tps), min(tps))
+            num["inconsistent_speed_frequency"] = sum(
+                1 for x in tps if x < th["SLOW_TOKENS_PER_SECOND"]
+                or x > th["FAST_TOKENS_PER_SECOND"]) / len(tps)
+            num["temporal_chaos_score"] = num["inconsistent_speed_frequency"]
+            num["speed_anomaly_flag"] = int(
+                num["speed_inconsistency_ratio"] > th["SPEED_INCONSISTENCY_LIMIT"])
+        failed = col["failed"]
+        num["success_rate"] = sum(1 for f in failed if not f) / n
+        num["failure_rate"] = sum(failed) / n
+        best = streak = 0
+        for f in failed:
+            streak = streak + 1 if f else 0
+            best = max(best, streak)
+        num["max_consecutive_failures"] = best
+        errors = [e + (1 if f else 0) for e, f in zip(col["err"], failed)]
+        num["avg_errors_per_run"] = sum(errors) / n
+        num["total_errors"] = sum(errors)
+        if n >= 2:
+            h = n // 2
+            num["degradation_score"] = sum(failed[h:]) / (n - h) - sum(failed[:h]) / h
+        num["systematic_failure_flag"] = int(num["failure_rate"] > th["FAILURE_RATE_THRESHOLD"])
+        num["complete_breakdown_flag"] = int(num["success_rate"] < th["BREAKDOWN_THRESHOLD"])
+        if start is not None and end is not None:
+            num["session_duration_seconds"] = end - start
+        if start is not None:
+            moment = dt.datetime.fromtimestamp(math.floor(start), dt.timezone.utc)
+            num["hour_of_day"] = moment.hour
+            num["day_of_week"] = moment.weekday()
+        gaps = [runs[k]["t"] - runs[k - 1]["t"] for k in range(1, n)
+                if runs[k]["t"] is not None and runs[k - 1]["t"] is not None]
+        if gaps:
+            num["avg_inter_run_gap_seconds"] = mean(gaps)
+            num["max_inter_run_gap_seconds"] = max(gaps)
+        num["sum_input_tokens"] = sum(col["i"])
+        num["sum_output_tokens"] = sum(out_tok)
+        num["sum_total_tokens"] = sum(tot)
+        num["avg_input_tokens"] = mean(col["i"])
+        num["avg_output_tokens"] = mean(out_tok)
+        num["output_input_ratio"] = div(sum(out_tok), sum(col["i"]))
+        num["cache_read_tokens"] = sum(col["cache"])
+        num["reasoning_tokens"] = sum(col["reason"])
+        ttft = [x for x in col["ttft"] if x > 0]
+        num["avg_time_to_first_token"] = mean(ttft) if ttft else 0.0
+        num["p95_execution_time"] = float(np.percentile(time, 95))
+        num["tool_error_count"] = sum(col["err"])
+        num["tool_error_rate"] = div(sum(col["err"]), sum(tools))
+        num["distinct_tools"] = len(set().union(*col["names"]))
+        num["failed_runs"] = sum(failed)
+        num["cost"] = sum(col["cost"])
+        num["duplicate_tool_calls"] = sum(col["dup"])
+    return out, num, warn

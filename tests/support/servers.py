@@ -1,0 +1,103 @@
+"""Real servers for the integration tests: FerretDB (MongoDB wire protocol) and moto's S3.
+
+Both listen on a free loopback port, are started by the tests and stopped by their PID.
+"""
+
+import os
+import socket
+import subprocess
+import time
+
+from tests.support.cli import ROOT
+
+FERRETDB_BIN = os.path.join(ROOT, ".tools", "bin", "ferretdb")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 30.0, process=None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError("server exited with status {}".format(process.returncode))
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("nothing listens on 127.0.0.1:{} after {}s".format(port, timeout))
+
+
+def ensure_ferretdb() -> str:
+    """Builds FerretDB from its Go module the first time (a few minutes), then reuses it."""
+    subprocess.run([os.path.join(ROOT, "scripts", "install_ferretdb.sh")], check=True,
+                   stdout=subprocess.DEVNULL)
+    return FERRETDB_BIN
+
+
+class FerretDB:
+    """One FerretDB process with a SQLite backend in its own data folder."""
+
+    def __init__(self, data_dir: str):
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.process = None
+
+    @property
+    def uri(self) -> str:
+        return "mongodb://127.0.0.1:{}/".format(self.port)
+
+    def start(self) -> "FerretDB":
+        binary = ensure_ferretdb()
+        os.makedirs(self.data_dir, exist_ok=True)
+        log = open(os.path.join(self.data_dir, "ferretdb.log"), "ab")
+        self.process = subprocess.Popen([
+            binary, "--handler=sqlite", "--sqlite-url=file:{}/".format(self.data_dir),
+            "--listen-addr=127.0.0.1:{}".format(self.port), "--telemetry=disable",
+            "--debug-addr=-", "--state-dir={}".format(self.data_dir), "--log-level=warn",
+        ], stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        wait_for_port(self.port, process=self.process)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+class MotoServer:
+    """moto in server mode: S3, Secrets Manager, Glue over real HTTP on loopback."""
+
+    def __init__(self):
+        from moto.server import ThreadedMotoServer
+
+        self.port = free_port()
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+
+    @property
+    def endpoint(self) -> str:
+        return "http://127.0.0.1:{}".format(self.port)
+
+    def start(self) -> "MotoServer":
+        self._server.start()
+        wait_for_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def reset(self) -> None:
+        import urllib.request
+
+        urllib.request.urlopen(urllib.request.Request(
+            self.endpoint + "/moto-api/reset", method="POST"), timeout=10).read()

@@ -1,0 +1,44 @@
+"""Tiny in-memory stand-ins for the job's boundaries, for fast service-layer tests."""
+
+from interfaces.abstractions import ObjectStore, PublishError, SessionRepository, SourceError
+
+
+class FakeRepository(SessionRepository):
+    def __init__(self, documents, fail_after=None):
+        self._documents = documents
+        self._fail_after = fail_after
+        self.closed = False
+
+    def documents(self, date_range):
+        for index, document in enumerate(self._documents):
+            if self._fail_after is not None and index == self._fail_after:
+                raise SourceError("connection reset by fake server")
+            yield document
+
+    def describe(self):
+        return {"type": "fake"}
+
+    def close(self):
+        self.closed = True
+
+
+class FakeStore(ObjectStore):
+    def __init__(self, fail_on_key_suffix=None):
+        self.objects = {}
+        self.calls = []
+        self._fail_on = fail_on_key_suffix
+
+    def uri(self, key):
+        return "s3://fake/" + key
+
+    def delete(self, key):
+        self.calls.append(("delete", key))
+        self.objects.pop(key, None)
+
+    def upload(self, path, key, content_type, metadata, sha256):
+        self.calls.append(("upload", key))
+        if self._fail_on and key.endswith(self._fail_on):
+            raise PublishError("upload of {} failed: AccessDenied".format(self.uri(key)))
+        with open(path, "rb") as handle:
+            self.objects[key] = handle.read()
+        return self.uri(key)

@@ -1,0 +1,124 @@
+import argparse
+import datetime as dt
+
+import pytest
+
+from config.errors import ConfigError
+from config.settings import load_config, parse_job_arguments
+
+TODAY = dt.date(2025, 3, 31)
+
+
+def load(argv=(), env=None, **kwargs):
+    return load_config(["glue_job.py", *argv], env or {}, today=TODAY, **kwargs)
+
+
+def test_defaults():
+    config = load()
+    assert config.repository_type == "simulated"
+    assert config.start_date == dt.date(2025, 2, 28)  # one month before, clamped
+    assert config.end_date == dt.date(2025, 3, 30)  # yesterday
+    assert (config.database_name, config.collection_name) == ("conversations", "chat_data")
+    assert config.s3_prefix == "training_data" and config.s3_bucket is None
+    assert config.output_key_prefix == "training_data/2025-02-28_to_2025-03-30"
+    assert config.csv_name == "conversations_2025-02-28_to_2025-03-30.csv"
+    assert (config.batch_size, config.simulated_sessions, config.simulation_seed) == (1000, 500, 42)
+    assert config.max_reject_ratio == 0.05 and config.s3_sse == "AES256"
+
+
+def test_argument_beats_environment_beats_default():
+    env = {"DATABASE_NAME": "from_env", "COLLECTION_NAME": "env_collection"}
+    config = load(["--DATABASE_NAME", "from_arg"], env)
+    assert config.database_name == "from_arg"
+    assert config.collection_name == "env_collection"
+    assert load(["--DATABASE_NAME=equals"], env).database_name == "equals"
+
+
+def test_glue_arguments_are_ignored():
+    config = load(["--JOB_NAME", "nightly", "--JOB_RUN_ID", "jr_1", "--job-bookmark-option",
+                   "job-bookmark-disable", "--TempDir", "s3://t/", "--enable-metrics",
+                   "--SIMULATED_SESSIONS", "7"])
+    assert (config.job_name, config.job_run_id, config.simulated_sessions) == ("nightly", "jr_1", 7)
+
+
+def test_mongo_is_chosen_when_a_uri_or_secret_is_given():
+    assert load(env={"MONGO_URI": "mongodb://h:1"}).repository_type == "mongo"
+    assert load(env={"MONGO_SECRET_ID": "prod/mongo"}).repository_type == "mongo"
+    assert load(["--REPOSITORY_TYPE", "simulated"], {"MONGO_URI": "mongodb://h"}
+                ).repository_type == "simulated"
+
+
+@pytest.mark.parametrize("argv, env, parameter", [
+    (["--START_DATE", "2024-12-31", "--END_DATE", "2024-12-01"], {}, "START_DATE/END_DATE"),
+    (["--START_DATE", "2024-1-01"], {}, "START_DATE"),
+    (["--END_DATE", "2024-02-30"], {}, "END_DATE"),
+    (["--START_DATE", "2023-01-01", "--END_DATE", "2024-01-02"], {}, "START_DATE/END_DATE"),
+    (["--REPOSITORY_TYPE", "postgres"], {}, "REPOSITORY_TYPE"),
+    (["--REPOSITORY_TYPE", "mongo"], {}, "MONGO_URI"),
+    (["--REPOSITORY_TYPE", "file"], {}, "INPUT_PATH"),
+    (["--REPOSITORY_TYPE", "file", "--INPUT_PATH", "/nonexistent/x.jsonl"], {}, "INPUT_PATH"),
+    ([], {"MONGO_URI": "http://host"}, "MONGO_URI"),
+    (["--SESSION_SCHEMA", "v3"], {}, "SESSION_SCHEMA"),
+    (["--BATCH_SIZE", "0"], {}, "BATCH_SIZE"),
+    (["--BATCH_SIZE", "ten"], {}, "BATCH_SIZE"),
+    (["--SIMULATED_SESSIONS", "-1"], {}, "SIMULATED_SESSIONS"),
+    (["--MAX_REJECT_RATIO", "1.5"], {}, "MAX_REJECT_RATIO"),
+    (["--S3_SSE", "aes"], {}, "S3_SSE"),
+    (["--S3_BUCKET", "Bad_Bucket"], {}, "S3_BUCKET"),
+    (["--LOG_LEVEL", "LOUD"], {}, "LOG_LEVEL"),
+    (["--THRESHOLDS", "{bad json"], {}, "THRESHOLDS"),
+    (["--THRESHOLDS", '{"NOPE": 1}'], {}, "THRESHOLDS"),
+    (["--THRESHOLDS", '{"TIMEOUT_LIMIT": "60"}'], {}, "THRESHOLDS"),
+    (["--THRESHOLDS", '[1]'], {}, "THRESHOLDS"),
+    (["--DATE_FIELD", "$where"], {}, "DATE_FIELD"),
+])
+def test_invalid_values_name_the_parameter(argv, env, parameter):
+    with pytest.raises(ConfigError) as error:
+        load(argv, env)
+    assert error.value.parameter == parameter
+    assert str(error.value).startswith(parameter + ":")
+    assert "\n" not in str(error.value)
+
+
+def test_a_year_long_range_is_allowed_in_a_leap_year():
+    config = load(["--START_DATE", "2024-01-01", "--END_DATE", "2024-12-31"])
+    assert (config.end_date - config.start_date).days == 365
+
+
+def test_thresholds_override_only_the_names_given():
+    config = load(["--THRESHOLDS", '{"TIMEOUT_LIMIT": 90, "EXCESSIVE_TOOLS_LIMIT": 5}'])
+    assert config.thresholds.TIMEOUT_LIMIT == 90
+    assert config.thresholds.EXCESSIVE_TOOLS_LIMIT == 5
+    assert config.thresholds.EXTREME_TIME_LIMIT == 30.0
+
+
+def test_the_uri_never_shows_in_the_config_repr():
+    config = load(env={"MONGO_URI": "mongodb://u:hunter2@h"})
+    assert "hunter2" not in repr(config)
+
+
+def _get_resolved_options(argv, options):
+    """Behaves like awsglue.utils.getResolvedOptions: parse_known_args, absent names raise."""
+    parser = argparse.ArgumentParser()
+    for option in options:
+        parser.add_argument("--" + option, required=True)
+    parsed, _ = parser.parse_known_args(argv[1:])
+    return vars(parsed)
+
+
+def test_glue_resolver_is_asked_only_for_names_present():
+    asked = []
+
+    def resolver(argv, options):
+        asked.append(list(options))
+        return _get_resolved_options(argv, options)
+
+    config = load(["--JOB_NAME", "j", "--DATABASE_NAME", "db", "--TempDir", "s3://x"],
+                  {"COLLECTION_NAME": "c"}, get_resolved_options=resolver)
+    assert asked == [["DATABASE_NAME", "JOB_NAME"]]
+    assert (config.database_name, config.collection_name, config.job_name) == ("db", "c", "j")
+
+
+def test_parse_job_arguments_handles_flags_without_values():
+    assert parse_job_arguments(["--enable-metrics", "--DATABASE_NAME", "d", "--S3_PREFIX="]) == {
+        "DATABASE_NAME": "d", "S3_PREFIX": ""}

@@ -1,0 +1,52 @@
+import csv
+import io
+
+import numpy as np
+import pytest
+
+from calculators.columns import COLUMN_NAMES
+from services.csv_generator_service import CsvWriter, format_numbers, quote_text
+
+
+@pytest.mark.parametrize("value, text", [
+    (0.0, "0"), (-0.0, "0"), (3.0, "3"), (-12.0, "-12"), (1e14, "100000000000000"),
+    (999999999999999.0, "999999999999999"), (1e15, "1e+15"), (2.5, "2.5"),
+    (1 / 3, "0.3333333333"), (123456.789012345, "123456.789"), (1e-7, "1e-07"),
+    (-1e20, "-1e+20"),
+])
+def test_number_format(value, text):
+    assert format_numbers(np.array([value])) == [text]
+    assert format_numbers(np.array([value, 0.5]))[0] == text  # the mixed path too
+
+
+@pytest.mark.parametrize("value, text", [
+    ("plain", "plain"), ("a,b", '"a,b"'), ('say "hi"', '"say ""hi"""'), ("l1\nl2", '"l1\nl2"'),
+    ("cr\r", '"cr\r"'), ("", ""), ("nul\x00", "nul\x00"),
+])
+def test_text_quoting_is_rfc4180_minimal(value, text):
+    assert quote_text(value) == text
+
+
+def test_the_file_parses_back_with_the_header_and_quoted_text(tmp_path):
+    path = tmp_path / "out.csv"
+    writer = CsvWriter(str(path))
+    columns = {name: np.array([1.0, 2.5]) for name in COLUMN_NAMES}
+    for name in ("session_id", "agent_name", "model_provider", "model_id", "user_id", "schema",
+                 "session_start", "session_end", "date"):
+        columns[name] = ["a,\"b\"\r\nc", "é"]
+    writer.write_batch(columns)
+    assert not path.exists()  # nothing under the final name until committed
+    writer.commit()
+    data = path.read_bytes()
+    assert b"\r\n" in data and data.endswith(b"\n")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    assert rows[0] == list(COLUMN_NAMES)
+    assert rows[1][0] == "a,\"b\"\r\nc" and rows[2][0] == "é"
+    assert rows[1][4] == "1" and rows[2][4] == "2.5"
+    assert len(rows) == 3 and all(len(row) == 74 for row in rows)
+
+
+def test_an_empty_result_is_a_header_only_file(tmp_path):
+    writer = CsvWriter(str(tmp_path / "e.csv"))
+    writer.commit()
+    assert (tmp_path / "e.csv").read_text() == ",".join(COLUMN_NAMES) + "\n"

@@ -1,0 +1,105 @@
+import datetime as dt
+import json
+import os
+
+import pytest
+
+from config.settings import load_config
+from interfaces.abstractions import PublishError, SourceError
+from services.dataset_job import JobFailure, run_job
+from tests.support.documents import DEC_1, v1_session, v2_session
+from tests.unit.fakes import FakeRepository, FakeStore
+
+PREFIX = "training_data/2024-12-01_to_2024-12-31"
+
+
+def config_for(tmp_path, **env):
+    base = {"START_DATE": "2024-12-01", "END_DATE": "2024-12-31", "OUTPUT_DIR": str(tmp_path),
+            "JOB_RUN_ID": "jr_test"}
+    base.update(env)
+    return load_config(["glue_job.py"], base, today=dt.date(2025, 1, 15))
+
+
+def documents(count=20, broken=0):
+    docs = [v2_session("s%d" % i, DEC_1 + i) if i % 2 else v1_session("s%d" % i, DEC_1 + i)
+            for i in range(count)]
+    docs.extend({"session_id": "bad%d" % i, "runs": "oops"} for i in range(broken))
+    return docs
+
+
+def folder(tmp_path):
+    return tmp_path / "training_data" / "2024-12-01_to_2024-12-31"
+
+
+def test_rows_plus_rejects_equal_documents_and_the_manifest_says_so(tmp_path):
+    result = run_job(config_for(tmp_path), FakeRepository(documents(40, broken=1)))
+    manifest = json.loads((folder(tmp_path) / "manifest.json").read_text())
+    assert (manifest["documents_read"], manifest["rows_written"], manifest["rejects"]) == (41, 40, 1)
+    assert manifest["shapes"] == {"agno_v1": 20, "agno_v1_legacy": 0, "agno_v2": 20, "empty": 0}
+    assert manifest["reject_reasons"] == {"runs is not a list": 1}
+    assert len(manifest["columns"]) == 74
+    assert manifest["column_statistics"]["total_runs"] == {"min": 1, "mean": 1.0, "max": 1}
+    csv_lines = (folder(tmp_path) / "conversations_2024-12-01_to_2024-12-31.csv").read_text(
+    ).splitlines()
+    assert len(csv_lines) == 41
+    rejects = [json.loads(line) for line in (folder(tmp_path) / "rejects.jsonl").read_text(
+    ).splitlines()]
+    assert rejects == [{"_id": None, "session_id": "bad0", "reason": "runs is not a list"}]
+    assert manifest["outputs"]["csv"]["sha256"] == result.outputs["csv"].sha256
+    assert manifest["outputs"]["csv"]["size"] == os.path.getsize(result.outputs["csv"].path)
+
+
+def test_same_input_same_bytes(tmp_path):
+    run_job(config_for(tmp_path / "a"), FakeRepository(documents()))
+    run_job(config_for(tmp_path / "b"), FakeRepository(documents()))
+    name = "conversations_2024-12-01_to_2024-12-31.csv"
+    assert (folder(tmp_path / "a") / name).read_bytes() == (folder(tmp_path / "b") / name
+                                                             ).read_bytes()
+
+
+def test_publishing_order_is_withdraw_then_data_then_manifest(tmp_path):
+    store = FakeStore()
+    run_job(config_for(tmp_path), FakeRepository(documents(5, broken=0)), store)
+    assert store.calls == [
+        ("delete", PREFIX + "/manifest.json"), ("delete", PREFIX + "/rejects.jsonl"),
+        ("upload", PREFIX + "/conversations_2024-12-01_to_2024-12-31.csv"),
+        ("upload", PREFIX + "/manifest.json")]
+    manifest = json.loads(store.objects[PREFIX + "/manifest.json"])
+    assert manifest["outputs"]["csv"]["s3_uri"] == (
+        "s3://fake/" + PREFIX + "/conversations_2024-12-01_to_2024-12-31.csv")
+
+
+def test_too_many_rejects_fail_after_writing_them_and_publish_nothing(tmp_path):
+    store = FakeStore()
+    with pytest.raises(JobFailure, match="2 of 12 documents rejected"):
+        run_job(config_for(tmp_path, MAX_REJECT_RATIO="0.1"),
+                FakeRepository(documents(10, broken=2)), store)
+    assert (folder(tmp_path) / "rejects.jsonl").exists()
+    assert not (folder(tmp_path) / "manifest.json").exists()
+    assert store.calls == []
+
+
+def test_a_source_failure_leaves_no_file_that_looks_complete(tmp_path):
+    run_job(config_for(tmp_path), FakeRepository(documents(5)))  # an earlier good run
+    assert (folder(tmp_path) / "manifest.json").exists()
+    with pytest.raises(SourceError):
+        run_job(config_for(tmp_path), FakeRepository(documents(5000), fail_after=4000))
+    assert not (folder(tmp_path) / "manifest.json").exists()
+    assert not [p for p in os.listdir(folder(tmp_path)) if p.endswith(".part")]
+
+
+def test_a_publish_failure_keeps_the_local_files_and_writes_no_manifest(tmp_path):
+    store = FakeStore(fail_on_key_suffix=".csv")
+    with pytest.raises(PublishError, match="AccessDenied"):
+        run_job(config_for(tmp_path), FakeRepository(documents(5)), store)
+    assert (folder(tmp_path) / "conversations_2024-12-01_to_2024-12-31.csv").exists()
+    assert not (folder(tmp_path) / "manifest.json").exists()
+    assert not any(key.endswith("manifest.json") for key in store.objects)
+
+
+def test_an_empty_range_is_a_header_only_csv_and_a_manifest(tmp_path):
+    run_job(config_for(tmp_path), FakeRepository([]))
+    csv_text = (folder(tmp_path) / "conversations_2024-12-01_to_2024-12-31.csv").read_text()
+    assert csv_text.count("\n") == 1 and csv_text.startswith("session_id,agent_name,")
+    manifest = json.loads((folder(tmp_path) / "manifest.json").read_text())
+    assert manifest["documents_read"] == 0 and manifest["rows_written"] == 0

@@ -1,0 +1,73 @@
+import datetime as dt
+import json
+
+from bson import ObjectId, json_util
+
+from interfaces.abstractions import DateRange, UnreadableDocument
+from repositories.file_repository import FileSessionRepository
+from tests.support.documents import DEC_1, v1_session, v2_session
+
+RANGE = DateRange(dt.date(2024, 12, 1), dt.date(2024, 12, 31))
+END = DEC_1 + 31 * 86400  # 2025-01-01T00:00:00Z
+
+
+def write_lines(path, lines):
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_relaxed_and_canonical_extended_json_decode_to_the_same_document(tmp_path):
+    document = v2_session("s1", DEC_1 + 5, _id=ObjectId("6751e0000000000000000001"))
+    document["runs"][0]["metrics"]["cost"] = 0.25
+    document["runs"][0]["created_at"] = dt.datetime(2024, 12, 1, 0, 0, 5)
+    relaxed = json_util.dumps(document, json_options=json_util.RELAXED_JSON_OPTIONS)
+    canonical = json_util.dumps(document, json_options=json_util.CANONICAL_JSON_OPTIONS)
+    assert "$numberInt" in canonical and "$numberInt" not in relaxed
+    path = write_lines(tmp_path / "dump.jsonl", [relaxed, canonical.replace('"s1"', '"s2"')])
+    documents = list(FileSessionRepository(path, "created_at").documents(RANGE))
+    assert [d["session_id"] for d in documents] == ["s1", "s2"]
+    assert documents[0]["_id"] == ObjectId("6751e0000000000000000001")
+    assert documents[1]["runs"][0]["created_at"] == dt.datetime(2024, 12, 1, 0, 0, 5)
+    assert documents[0]["runs"][0]["metrics"] == documents[1]["runs"][0]["metrics"]
+
+
+def test_broken_lines_become_unreadable_items_with_their_line_number(tmp_path):
+    path = write_lines(tmp_path / "d.jsonl", [
+        json.dumps(v2_session("ok", DEC_1)), '{"session_id": "cut', "", "[1, 2]",
+        '{"$oid": 5}'])
+    items = list(FileSessionRepository(path, "created_at").documents(RANGE))
+    unreadable = [i for i in items if isinstance(i, UnreadableDocument)]
+    assert [(u.position, u.reason.split(":")[0]) for u in unreadable] == [
+        (2, "invalid Extended JSON"), (4, "not a JSON object"), (5, "invalid Extended JSON")]
+    assert [i["session_id"] for i in items if isinstance(i, dict)] == ["ok"]
+
+
+def test_date_range_is_inclusive_whole_utc_days_for_seconds_millis_and_dates(tmp_path):
+    lines = []
+    cases = {
+        "start_s": DEC_1, "before_s": DEC_1 - 1, "last_s": END - 1, "after_s": END,
+        "last_fraction": END - 0.001,
+        "start_ms": DEC_1 * 1000, "last_ms": END * 1000 - 1, "after_ms": END * 1000,
+        "start_date": {"$date": "2024-12-01T00:00:00Z"},
+        "last_date": {"$date": "2024-12-31T23:59:59.999Z"},
+        "after_date": {"$date": "2025-01-01T00:00:00Z"},
+        "text_date": "2024-12-05", "missing": None,
+    }
+    for name, value in cases.items():
+        document = {"session_id": name, "runs": []}
+        if value is not None:
+            document["created_at"] = value
+        lines.append(json.dumps(document))
+    path = write_lines(tmp_path / "d.jsonl", lines)
+    found = [d["session_id"] for d in FileSessionRepository(path, "created_at").documents(RANGE)]
+    # MongoDB's order: numbers by value (seconds before milliseconds), then dates
+    assert found == ["start_s", "last_s", "last_fraction", "start_ms", "last_ms", "start_date",
+                     "last_date"]
+
+
+def test_ties_on_the_date_are_ordered_by_id(tmp_path):
+    ids = [ObjectId("6751e00000000000000000%02x" % i) for i in (3, 1, 2)]
+    lines = [json_util.dumps(v1_session("s%d" % n, DEC_1, _id=i)) for n, i in enumerate(ids)]
+    path = write_lines(tmp_path / "d.jsonl", lines)
+    found = [d["_id"] for d in FileSessionRepository(path, "created_at").documents(RANGE)]
+    assert found == sorted(ids)
