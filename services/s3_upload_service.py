@@ -75,8 +75,9 @@ class S3ObjectStore(ObjectStore):
         if head.get("Metadata", {}).get("sha256") != sha256:
             problems.append("sha256 metadata missing or different")
         s3_checksum = head.get("ChecksumSHA256")
-        if s3_checksum and "-" not in s3_checksum:  # "-N" marks a multipart composite
-            if s3_checksum != base64.b64encode(bytes.fromhex(sha256)).decode():
+        single_part = "-" not in head.get("ETag", "")  # multipart checksums are composites
+        if s3_checksum and single_part:
+            if s3_checksum.split("-")[0] != base64.b64encode(bytes.fromhex(sha256)).decode():
                 problems.append("S3 SHA-256 differs from the local file's")
         if problems:
             raise PublishError("verification of {} failed: {}".format(

@@ -101,3 +101,32 @@ class MotoServer:
 
         urllib.request.urlopen(urllib.request.Request(
             self.endpoint + "/moto-api/reset", method="POST"), timeout=10).read()
+
+
+class AuthenticatingMotoServer:
+    """moto as a separate process that checks credentials and IAM policies after the first
+    `setup_requests` requests (INITIAL_NO_AUTH_ACTION_COUNT), for access-denied tests."""
+
+    def __init__(self, setup_requests: int):
+        self.port = free_port()
+        self.setup_requests = setup_requests
+        self.process = None
+
+    @property
+    def endpoint(self) -> str:
+        return "http://127.0.0.1:{}".format(self.port)
+
+    def start(self) -> "AuthenticatingMotoServer":
+        import sys
+
+        env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT=str(self.setup_requests))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, process=self.process)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)

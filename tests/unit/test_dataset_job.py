@@ -34,7 +34,8 @@ def folder(tmp_path):
 def test_rows_plus_rejects_equal_documents_and_the_manifest_says_so(tmp_path):
     result = run_job(config_for(tmp_path), FakeRepository(documents(40, broken=1)))
     manifest = json.loads((folder(tmp_path) / "manifest.json").read_text())
-    assert (manifest["documents_read"], manifest["rows_written"], manifest["rejects"]) == (41, 40, 1)
+    counts = (manifest["documents_read"], manifest["rows_written"], manifest["rejects"])
+    assert counts == (41, 40, 1)
     assert manifest["shapes"] == {"agno_v1": 20, "agno_v1_legacy": 0, "agno_v2": 20, "empty": 0}
     assert manifest["reject_reasons"] == {"runs is not a list": 1}
     assert len(manifest["columns"]) == 74

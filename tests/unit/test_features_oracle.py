@@ -10,9 +10,10 @@ from calculators.normalise import RejectedDocument
 from tests.support import oracle
 from tests.support.pipeline import feature_rows
 
-RATE_COLUMNS = {"token_spike_frequency", "timeout_frequency", "extreme_time_frequency",
-                "excessive_tools_frequency", "duplicate_tools_score", "inconsistent_speed_frequency",
-                "temporal_chaos_score", "success_rate", "failure_rate", "tool_error_rate"}
+RATE_COLUMNS = {
+    "token_spike_frequency", "timeout_frequency", "extreme_time_frequency",
+    "excessive_tools_frequency", "duplicate_tools_score", "inconsistent_speed_frequency",
+    "temporal_chaos_score", "success_rate", "failure_rate", "tool_error_rate"}
 
 numbers = st.one_of(
     st.integers(min_value=0, max_value=200_000),

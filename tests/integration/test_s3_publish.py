@@ -1,0 +1,168 @@
+"""Publishing to a real S3 endpoint over HTTP (moto's server)."""
+
+import json
+import os
+
+import boto3
+import pytest
+from boto3.s3.transfer import TransferConfig
+
+from services.s3_upload_service import S3ObjectStore
+from tests.support.cli import run_job
+from tests.support.servers import AuthenticatingMotoServer, free_port
+from utils.files import sha256_of
+
+pytestmark = pytest.mark.integration
+
+BUCKET = "training-data-test"
+PREFIX = "training_data/2024-12-01_to_2024-12-31"
+CSV_KEY = PREFIX + "/conversations_2024-12-01_to_2024-12-31.csv"
+RANGE_ARGS = ["--START_DATE", "2024-12-01", "--END_DATE", "2024-12-31",
+              "--SIMULATED_SESSIONS", "60"]
+
+
+def objects(client, bucket=BUCKET):
+    listed = client.list_objects_v2(Bucket=bucket).get("Contents", [])
+    return {item["Key"]: client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+            for item in listed}
+
+
+def test_outputs_land_at_the_legacy_keys_encrypted_and_verified(aws, tmp_path):
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    result = run_job(RANGE_ARGS + ["--S3_BUCKET", BUCKET, "--OUTPUT_DIR", str(tmp_path),
+                                   "--JOB_RUN_ID", "jr_42"], env=aws)
+    assert result.returncode == 0, result.stderr
+    stored = objects(s3)
+    assert sorted(stored) == [CSV_KEY, PREFIX + "/manifest.json"]
+    for key, body in stored.items():
+        assert body == (tmp_path / key).read_bytes()
+    head = s3.head_object(Bucket=BUCKET, Key=CSV_KEY)
+    assert head["ServerSideEncryption"] == "AES256"
+    assert head["ContentType"] == "text/csv; charset=utf-8"
+    assert head["Metadata"] == {"rows": "60", "start-date": "2024-12-01",
+                                "end-date": "2024-12-31", "job-run-id": "jr_42",
+                                "sha256": sha256_of(str(tmp_path / CSV_KEY))}
+    manifest_head = s3.head_object(Bucket=BUCKET, Key=PREFIX + "/manifest.json")
+    assert manifest_head["ContentType"] == "application/json"
+    manifest = json.loads(stored[PREFIX + "/manifest.json"])
+    assert manifest["outputs"]["csv"]["s3_uri"] == "s3://{}/{}".format(BUCKET, CSV_KEY)
+    assert manifest["outputs"]["csv"]["sha256"] == head["Metadata"]["sha256"]
+    assert result.summary["outputs"]["manifest"]["s3_uri"] == "s3://{}/{}/manifest.json".format(
+        BUCKET, PREFIX)
+
+
+def test_kms_encryption_with_a_named_key(aws, tmp_path):
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    key_id = boto3.client("kms").create_key()["KeyMetadata"]["KeyId"]
+    result = run_job(RANGE_ARGS + ["--S3_BUCKET", BUCKET, "--OUTPUT_DIR", str(tmp_path),
+                                   "--S3_SSE", "aws:kms", "--S3_KMS_KEY_ID", key_id], env=aws)
+    assert result.returncode == 0, result.stderr
+    head = s3.head_object(Bucket=BUCKET, Key=CSV_KEY)
+    assert head["ServerSideEncryption"] == "aws:kms"
+    assert key_id in head["SSEKMSKeyId"]
+
+
+def test_large_files_go_multipart_and_are_verified(aws, tmp_path):
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    path = tmp_path / "big.csv"
+    path.write_bytes(os.urandom(11 * 1024 * 1024))
+    mb5 = 5 * 1024 * 1024
+    store = S3ObjectStore(s3, BUCKET, transfer_config=TransferConfig(
+        multipart_threshold=mb5, multipart_chunksize=mb5))
+    uri = store.upload(str(path), "big/big.csv", "text/csv", {"rows": "1"}, sha256_of(str(path)))
+    assert uri == "s3://{}/big/big.csv".format(BUCKET)
+    head = s3.head_object(Bucket=BUCKET, Key="big/big.csv")
+    assert head["ETag"].strip('"').endswith("-3")
+    assert head["ContentLength"] == 11 * 1024 * 1024
+
+
+def test_rerun_overwrites_the_same_keys_with_complete_files(aws, tmp_path):
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    first = run_job(RANGE_ARGS + ["--S3_BUCKET", BUCKET, "--OUTPUT_DIR", str(tmp_path / "a"),
+                                  "--JOB_RUN_ID", "run-1"], env=aws)
+    before = objects(s3)
+    second = run_job(RANGE_ARGS + ["--S3_BUCKET", BUCKET, "--OUTPUT_DIR", str(tmp_path / "b"),
+                                   "--JOB_RUN_ID", "run-2"], env=aws)
+    after = objects(s3)
+    assert first.returncode == second.returncode == 0
+    assert sorted(before) == sorted(after)
+    assert before[CSV_KEY] == after[CSV_KEY]
+    assert json.loads(after[PREFIX + "/manifest.json"])["job_run_id"] == "run-2"
+
+
+def test_missing_bucket_exits_1_naming_bucket_and_key_and_keeps_local_files(aws, tmp_path):
+    result = run_job(RANGE_ARGS + ["--S3_BUCKET", "no-such-bucket-here", "--OUTPUT_DIR",
+                                   str(tmp_path)], env=aws)
+    assert result.returncode == 1
+    assert "s3://no-such-bucket-here/{}/manifest.json".format(PREFIX) in result.summary["error"]
+    assert "NoSuchBucket" in result.summary["error"]
+    assert (tmp_path / CSV_KEY).exists()
+    assert not list(tmp_path.rglob("manifest.json"))
+
+
+def test_endpoint_down_exits_1_and_keeps_local_files(aws, tmp_path):
+    env = dict(aws, AWS_ENDPOINT_URL="http://127.0.0.1:%d" % free_port())
+    result = run_job(RANGE_ARGS + ["--S3_BUCKET", BUCKET, "--OUTPUT_DIR", str(tmp_path)], env=env)
+    assert result.returncode == 1
+    assert "s3://{}/".format(BUCKET) in result.summary["error"]
+    assert "EndpointConnectionError" in result.summary["error"]
+    assert (tmp_path / CSV_KEY).exists()
+    assert not list(tmp_path.rglob("manifest.json"))
+
+
+@pytest.fixture
+def restricted_s3(tmp_path):
+    """A bucket with a stale manifest, an admin, and a job user that may write manifests
+    and delete anything but not write the CSV."""
+    server = AuthenticatingMotoServer(setup_requests=9).start()
+    try:
+        anonymous = dict(endpoint_url=server.endpoint, region_name="us-east-1",
+                         aws_access_key_id="setup", aws_secret_access_key="setup")
+        iam = boto3.client("iam", **anonymous)
+        boto3.client("s3", **anonymous).create_bucket(Bucket=BUCKET)
+        keys = {}
+        for user, statements in {
+            "admin": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+            "job": [{"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject",
+                                                   "s3:DeleteObject"],
+                     "Resource": "arn:aws:s3:::{}/*manifest.json".format(BUCKET)},
+                    {"Effect": "Allow", "Action": "s3:DeleteObject",
+                     "Resource": "arn:aws:s3:::{}/*".format(BUCKET)}],
+        }.items():
+            iam.create_user(UserName=user)
+            iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": statements}))
+            keys[user] = iam.create_access_key(UserName=user)["AccessKey"]
+        admin = boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1",
+                             aws_access_key_id=keys["admin"]["AccessKeyId"],
+                             aws_secret_access_key=keys["admin"]["SecretAccessKey"])
+        admin.put_object(Bucket=BUCKET, Key=PREFIX + "/manifest.json", Body=b"{}")
+        env = {"AWS_ENDPOINT_URL": server.endpoint, "AWS_DEFAULT_REGION": "us-east-1",
+               "AWS_ACCESS_KEY_ID": keys["job"]["AccessKeyId"],
+               "AWS_SECRET_ACCESS_KEY": keys["job"]["SecretAccessKey"]}
+        yield admin, env
+    finally:
+        server.stop()
+
+
+def test_a_refused_csv_upload_publishes_no_manifest(restricted_s3, tmp_path):
+    admin, env = restricted_s3
+    result = run_job(RANGE_ARGS + ["--S3_BUCKET", BUCKET, "--OUTPUT_DIR", str(tmp_path)], env=env)
+    assert result.returncode == 1
+    assert result.summary["error"].startswith("upload of s3://{}/{} failed: AccessDenied".format(
+        BUCKET, CSV_KEY))
+    assert PREFIX + "/manifest.json" not in objects(admin)  # the stale one was withdrawn
+    assert (tmp_path / CSV_KEY).exists()
+
+
+def test_wrong_credentials_exit_1(restricted_s3, tmp_path):
+    _, env = restricted_s3
+    env = dict(env, AWS_ACCESS_KEY_ID="AKIAWRONGWRONGWRONG0", AWS_SECRET_ACCESS_KEY="nope")
+    result = run_job(RANGE_ARGS + ["--S3_BUCKET", BUCKET, "--OUTPUT_DIR", str(tmp_path)], env=env)
+    assert result.returncode == 1
+    assert "InvalidAccessKeyId" in result.summary["error"]
+    assert "nope" not in result.stdout
