@@ -24,7 +24,7 @@ test: lint ferretdb $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
-	$(PY) -m vermin --target=3.9- --violations --no-tips --eval-annotations $(SOURCES)
+	$(VENV)/bin/vermin --target=3.9- --violations --no-tips --eval-annotations $(SOURCES)
 	$(PY) -m calculators.columns --check docs/features.md
 
 unit: $(STAMP)

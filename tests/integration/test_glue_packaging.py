@@ -1,0 +1,162 @@
+"""The job packaged and run the way Glue runs it, and deployed against moto's Glue."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from tests.support.cli import ROOT, run_job
+
+pytestmark = pytest.mark.integration
+
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import deploy_glue  # noqa: E402
+
+GLUE_ARGS = ["--JOB_NAME", "extract-conversations-job", "--JOB_ID", "j_123",
+             "--JOB_RUN_ID", "jr_abc", "--job-bookmark-option", "job-bookmark-disable",
+             "--TempDir", "s3://aws-glue-temporary/admin", "--enable-metrics", "true",
+             "--START_DATE", "2024-12-01", "--END_DATE", "2024-12-07",
+             "--SIMULATED_SESSIONS", "25"]
+
+
+def _python39():
+    found = subprocess.run([os.path.join(ROOT, "scripts", "find_python39.sh")],
+                           capture_output=True, text=True).stdout.strip()
+    return found or sys.executable
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(out), ROOT],
+                   check=True, capture_output=True)
+    shutil.copy(os.path.join(ROOT, "glue_job.py"), out / "glue_job.py")
+    for leftover in ("build", "conversation_features_job.egg-info"):
+        shutil.rmtree(os.path.join(ROOT, leftover), ignore_errors=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def installed_python(dist, tmp_path_factory):
+    """A fresh virtualenv (Python 3.9 where it exists) with only the wheel installed."""
+    home = tmp_path_factory.mktemp("venv")
+    subprocess.run([_python39(), "-m", "venv", str(home)], check=True)
+    python = str(home / "bin" / "python")
+    [wheel] = [p for p in os.listdir(dist) if p.endswith(".whl")]
+    subprocess.run([python, "-m", "pip", "install", "--quiet", str(dist / wheel)], check=True)
+    return python
+
+
+def test_the_wheel_holds_every_package(dist):
+    import zipfile
+    [wheel] = [p for p in os.listdir(dist) if p.endswith(".whl")]
+    assert wheel.endswith("-py3-none-any.whl")
+    names = zipfile.ZipFile(dist / wheel).namelist()
+    for package in ("config", "interfaces", "repositories", "services", "calculators",
+                    "factories", "utils"):
+        assert package + "/__init__.py" in names
+    assert not any(name.startswith("tests/") for name in names)
+
+
+def test_copied_script_runs_from_the_wheel_without_awsglue(dist, installed_python, tmp_path):
+    elsewhere = tmp_path / "glue-tmp"
+    elsewhere.mkdir()
+    shutil.copy(dist / "glue_job.py", elsewhere / "glue_job.py")
+    result = run_job(GLUE_ARGS + ["--OUTPUT_DIR", str(tmp_path / "out")], cwd=str(elsewhere),
+                     script=str(elsewhere / "glue_job.py"), python=installed_python,
+                     env={"PYTHONPATH": ""})
+    assert result.returncode == 0, result.stderr
+    assert result.summary["job_run_id"] == "jr_abc" and result.summary["rows_written"] == 25
+
+
+def test_copied_script_uses_glues_resolver_when_present(dist, installed_python, tmp_path):
+    elsewhere = tmp_path / "glue-tmp"
+    elsewhere.mkdir()
+    shutil.copy(dist / "glue_job.py", elsewhere / "glue_job.py")
+    log = tmp_path / "resolver.log"
+    result = run_job(GLUE_ARGS + ["--OUTPUT_DIR", str(tmp_path / "out")], cwd=str(elsewhere),
+                     script=str(elsewhere / "glue_job.py"), python=installed_python,
+                     env={"PYTHONPATH": os.path.join(ROOT, "tests", "support", "awsglue_standin"),
+                          "AWSGLUE_STANDIN_LOG": str(log)})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(log.read_text()) == ["END_DATE", "JOB_NAME", "JOB_RUN_ID", "OUTPUT_DIR",
+                                           "SIMULATED_SESSIONS", "START_DATE"]
+    assert result.summary["job_run_id"] == "jr_abc" and result.summary["rows_written"] == 25
+
+
+def deploy_arguments(dist, *extra):
+    return deploy_glue.parse_arguments([
+        "--role-arn", "arn:aws:iam::123456789012:role/GlueJobRole", "--bucket", "glue-assets",
+        "--dist", str(dist), *extra])
+
+
+def test_deploy_creates_job_and_schedule(aws, dist):
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="glue-assets")
+    arguments = deploy_arguments(dist, "--schedule", "cron(0 3 * * ? *)",
+                                 "--arg", "MONGO_SECRET_ID=prod/agno/mongo",
+                                 "--arg", "S3_BUCKET=training-data", "--connection", "vpc-conn")
+    deploy_glue.deploy(arguments)
+    glue = boto3.client("glue")
+    job = glue.get_job(JobName="extract-conversations-job")["Job"]
+    assert job["Command"] == {
+        "Name": "pythonshell", "PythonVersion": "3.9",
+        "ScriptLocation": "s3://glue-assets/glue/extract-conversations-job/glue_job.py"}
+    wheel_uri = job["DefaultArguments"]["--extra-py-files"]
+    assert wheel_uri.startswith("s3://glue-assets/glue/extract-conversations-job/")
+    assert wheel_uri.endswith("-py3-none-any.whl")
+    assert job["DefaultArguments"]["--additional-python-modules"].startswith("pymongo==4.18.3")
+    assert job["DefaultArguments"]["library-set"] == "analytics"
+    assert job["DefaultArguments"]["--MONGO_SECRET_ID"] == "prod/agno/mongo"
+    assert (job["MaxCapacity"], job["Timeout"], job["MaxRetries"]) == (0.0625, 15, 3)
+    assert job["Connections"] == {"Connections": ["vpc-conn"]}
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket="glue-assets")["Contents"]}
+    assert keys == {"glue/extract-conversations-job/glue_job.py", wheel_uri.split("/", 3)[3]}
+    trigger = glue.get_trigger(Name="extract-conversations-job-schedule")["Trigger"]
+    assert trigger["Type"] == "SCHEDULED" and trigger["Schedule"] == "cron(0 3 * * ? *)"
+    assert trigger["Actions"] == [{"JobName": "extract-conversations-job"}]
+
+
+def test_an_existing_job_gets_the_full_definition_on_update(dist):
+    glue = boto3.client("glue", region_name="us-east-1", aws_access_key_id="x",
+                        aws_secret_access_key="x")
+    arguments = deploy_arguments(dist)
+    job = deploy_glue.job_definition(arguments, "s3://b/k/glue_job.py", "s3://b/k/x.whl")
+    with Stubber(glue) as stub:
+        stub.add_response("get_job", {"Job": {"Name": job["Name"]}},
+                          {"JobName": "extract-conversations-job"})
+        expected_update = {k: v for k, v in job.items() if k != "Name"}
+        stub.add_response("update_job", {"JobName": job["Name"]},
+                          {"JobName": job["Name"], "JobUpdate": expected_update})
+        assert deploy_glue.upsert_job(glue, job) == "updated"
+        stub.assert_no_pending_responses()
+    assert {"Command", "DefaultArguments", "Role", "MaxCapacity"} <= set(expected_update)
+
+
+def test_a_plaintext_password_is_refused(dist, capsys):
+    status = deploy_glue.main(["--role-arn", "arn:aws:iam::1:role/r", "--bucket", "glue-assets",
+                               "--dist", str(dist), "--dry-run",
+                               "--arg", "MONGO_URI=mongodb://app:Sup3rSecret@db.internal/"])
+    assert status == 2
+    error = capsys.readouterr().err
+    assert "MONGO_SECRET_ID" in error and "Sup3rSecret" not in error
+
+
+def test_dry_run_prints_the_plan_and_calls_nothing(dist, capsys, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    assert deploy_glue.main(["--role-arn", "arn:aws:iam::1:role/r", "--bucket", "glue-assets",
+                             "--dist", str(dist), "--dry-run"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["job"]["Command"]["Name"] == "pythonshell" and plan["trigger"] is None
+
+
+def test_unknown_parameters_are_refused(dist):
+    with pytest.raises(deploy_glue.DeployError, match="expected NAME=VALUE"):
+        deploy_glue.deploy(deploy_arguments(dist, "--arg", "MONGO_URL=x", "--dry-run"))
+
+

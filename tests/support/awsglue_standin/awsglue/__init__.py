@@ -1,0 +1,1 @@
+"""A test stand-in for the awsglue package Glue puts on the path."""
