@@ -16,7 +16,7 @@ from config.constants import EXIT_CONFIG_ERROR, EXIT_OK, EXIT_RUNTIME_FAILURE
 from config.errors import ConfigError
 from config.settings import load_config
 from factories.bootstrap import bootstrap
-from interfaces.abstractions import PublishError, SourceError
+from interfaces.abstractions import OutputError, PublishError, SourceError
 from services.dataset_job import JobFailure, run_job
 from utils.logging_setup import configure_logging, redaction
 from utils.secrets import passwords_in, redact
@@ -42,7 +42,7 @@ def main(argv: Optional[List[str]] = None, environ: Optional[Mapping[str, str]] 
         result = run_job(config, dependencies.repository, dependencies.store)
     except ConfigError as error:
         return _finish(EXIT_CONFIG_ERROR, {"error": "configuration: " + str(error)})
-    except (SourceError, PublishError, JobFailure, OSError) as error:
+    except (SourceError, PublishError, OutputError, JobFailure, OSError) as error:
         return _finish(EXIT_RUNTIME_FAILURE, {"error": _one_line(error)})
     except Exception as error:  # a bug: still one line and status 1, details in the log
         logger.debug("unexpected failure", exc_info=True)

@@ -167,6 +167,9 @@ def load_config(argv: Sequence[str], environ: Mapping[str, str],
     s3_sse = raw.choice("S3_SSE", constants.S3_SSE_MODES, "AES256")
     s3_kms_key_id = raw.get("S3_KMS_KEY_ID")
 
+    output_dir = raw.get("OUTPUT_DIR") or "./output"
+    _check_writable_folder(output_dir)
+
     return JobConfig(
         job_name=raw.get("JOB_NAME") or constants.DEFAULT_JOB_NAME,
         job_run_id=raw.get("JOB_RUN_ID") or "local-" + uuid.uuid4().hex[:12],
@@ -184,7 +187,7 @@ def load_config(argv: Sequence[str], environ: Mapping[str, str],
         s3_prefix=(raw.get("S3_PREFIX") or "training_data").strip("/"),
         s3_sse=s3_sse,
         s3_kms_key_id=s3_kms_key_id,
-        output_dir=raw.get("OUTPUT_DIR") or "./output",
+        output_dir=output_dir,
         simulated_sessions=raw.integer("SIMULATED_SESSIONS", 500, minimum=0),
         simulation_seed=raw.integer("SIMULATION_SEED", 42, minimum=0),
         batch_size=raw.integer("BATCH_SIZE", 1000, minimum=1, maximum=constants.MAX_BATCH_SIZE),
@@ -192,6 +195,19 @@ def load_config(argv: Sequence[str], environ: Mapping[str, str],
         max_reject_ratio=raw.ratio("MAX_REJECT_RATIO", 0.05),
         log_level=raw.choice("LOG_LEVEL", constants.LOG_LEVELS, "INFO", fold_case=True),
     )
+
+
+def _check_writable_folder(path: str) -> None:
+    """OUTPUT_DIR, or the nearest folder above it that exists, must be a writable folder."""
+    probe = os.path.abspath(path)
+    while not os.path.exists(probe):
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    if not os.path.isdir(probe) or not os.access(probe, os.W_OK | os.X_OK):
+        raise ConfigError("OUTPUT_DIR", "a writable folder (created when missing)",
+                          "{!r} is not writable ({} is not a writable folder)".format(path, probe))
 
 
 def _one_month_before(day: dt.date) -> dt.date:

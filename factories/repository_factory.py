@@ -82,9 +82,9 @@ def build_mongo_repository(config: JobConfig, uri: str, project: bool = True
         options["tlsCAFile"] = certifi.where()
     try:
         client = MongoClient(uri, **options)
-    except InvalidURI as exc:
+    except (InvalidURI, ValueError) as exc:  # pymongo raises ValueError for a bad port
         raise ConfigError("MONGO_URI", "a valid MongoDB connection string",
-                          redact(str(exc), secrets)) from None
+                          redact(str(exc).splitlines()[0], secrets)) from None
     except ConfigurationError as exc:  # e.g. a mongodb+srv:// name that does not resolve
         raise SourceError("MongoDB configuration for {} failed: {}".format(
             host_label(uri), redact(str(exc), secrets))) from None

@@ -76,5 +76,9 @@ class SourceError(Exception):
     """The session source failed (unreachable, failing mid-read). Exit status 1."""
 
 
+class OutputError(Exception):
+    """The local outputs could not be written (disk full, folder removed). Exit status 1."""
+
+
 class PublishError(Exception):
     """Publishing the outputs failed. Exit status 1; the local files are kept."""

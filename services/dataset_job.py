@@ -17,7 +17,7 @@ from typing import Callable, Dict, List, Optional
 from calculators.columns import COLUMN_NAMES
 from calculators.normalise import SHAPES
 from config.settings import JobConfig
-from interfaces.abstractions import DateRange, ObjectStore, SessionRepository
+from interfaces.abstractions import DateRange, ObjectStore, OutputError, SessionRepository
 from services.column_statistics import ColumnStatistics
 from services.conversation_extraction_service import ExtractionStats, extract_features
 from services.csv_generator_service import CsvWriter
@@ -77,21 +77,26 @@ def run_job(config: JobConfig, repository: SessionRepository,
                 config.job_run_id, config.repository_type, config.start_date, config.end_date,
                 folder)
 
-    writer = CsvWriter(csv_file.path)
-    rejects = RejectLog(rejects_file.path)
-    statistics = ColumnStatistics()
+    writer = rejects = None
     try:
+        writer = CsvWriter(csv_file.path)
+        rejects = RejectLog(rejects_file.path)
+        statistics = ColumnStatistics()
         stats = extract_features(
             repository.documents(date_range), writer, rejects, config.thresholds,
             forced_shape=None if config.session_schema == "auto" else config.session_schema,
             statistics=statistics)
-    except BaseException:
-        writer.discard()
-        rejects.discard()
+        writer.commit()
+        if rejects.commit() is None:
+            remove_if_present(rejects_file.path)
+    except BaseException as error:
+        for output in (writer, rejects):
+            if output is not None:
+                output.discard()
+        if isinstance(error, OSError):
+            raise OutputError("cannot write the outputs under {}: {}".format(
+                folder, error.strerror or error)) from None
         raise
-    writer.commit()
-    if rejects.commit() is None:
-        remove_if_present(rejects_file.path)
     logger.info("extracted documents=%d rows=%d rejects=%d seconds=%.2f rate_per_s=%.0f",
                 stats.documents_read, stats.rows_written, stats.rejected, stats.seconds,
                 stats.documents_read / stats.seconds if stats.seconds > 0 else 0.0)

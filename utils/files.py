@@ -36,8 +36,11 @@ class AtomicFile:
         return self.path
 
     def discard(self) -> None:
-        if not self.handle.closed:
+        """Removes the temporary file; safe after a failed write or after commit."""
+        try:
             self.handle.close()
+        except OSError:  # the failure that brought us here (disk full) can recur on flush
+            pass
         remove_if_present(self.temporary_path)
 
 

@@ -1,0 +1,198 @@
+"""Bad input, faults and secrets: the job keeps working, loses nothing, publishes nothing
+half-done and never shows a credential."""
+
+import csv
+import io
+import json
+import os
+import pathlib
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+
+import pytest
+from bson import json_util
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.support.cli import ROOT, run_job
+from tests.support.fuzz import fuzz_documents, storable_in_ferretdb
+
+pytestmark = pytest.mark.integration
+
+DEC = ["--START_DATE", "2024-12-01", "--END_DATE", "2024-12-31", "--MAX_REJECT_RATIO", "1"]
+DEC_1 = 1733011200
+
+
+def assert_clean_csv(path, rows):
+    text = open(path, encoding="utf-8").read()
+    parsed = list(csv.reader(io.StringIO(text, newline="")))
+    assert len(parsed) == rows + 1
+    assert all(len(line) == 74 for line in parsed)
+    numeric = [value for line in parsed[1:] for value in line[4:48]]
+    assert not {"nan", "inf", "-inf", "NaN"} & set(numeric)
+
+
+def write_jsonl(path, documents):
+    with open(path, "w", encoding="utf-8") as handle:
+        for document in documents:
+            handle.write(json_util.dumps(document) + "\n")
+    return str(path)
+
+
+def test_ten_thousand_damaged_documents_through_the_file_source(tmp_path):
+    dump = write_jsonl(tmp_path / "fuzz.jsonl", fuzz_documents(10_000, seed=11))
+    result = run_job(["--REPOSITORY_TYPE", "file", "--INPUT_PATH", dump, "--OUTPUT_DIR",
+                      str(tmp_path / "out"), *DEC])
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    summary = result.summary
+    assert summary["documents_read"] == 10_000
+    assert summary["rows_written"] + summary["rejects"] == 10_000
+    assert summary["rejects"] > 100 and summary["rows_written"] > 5000
+    assert_clean_csv(summary["outputs"]["csv"]["path"], summary["rows_written"])
+    rejects = open(summary["outputs"]["rejects"]["path"]).read().splitlines()
+    assert len(rejects) == summary["rejects"]
+    assert all(json.loads(line)["reason"] for line in rejects)
+
+
+def test_damaged_documents_through_mongodb(mongo_server, mongo_database, tmp_path):
+    documents = [storable_in_ferretdb(d) for d in fuzz_documents(2_000, seed=12, max_nesting=30)]
+    for start in range(0, len(documents), 1000):
+        mongo_database.sessions.insert_many(documents[start:start + 1000])
+    result = run_job(DEC, env={"MONGO_URI": mongo_server, "DATABASE_NAME": mongo_database.name,
+                               "COLLECTION_NAME": "sessions", "OUTPUT_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    summary = result.summary
+    assert summary["documents_read"] == 2_000
+    assert summary["rows_written"] + summary["rejects"] == 2_000
+    assert_clean_csv(summary["outputs"]["csv"]["path"], summary["rows_written"])
+
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70),
+              st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=20)),
+    lambda children: st.one_of(st.lists(children, max_size=4),
+                               st.dictionaries(st.text(max_size=8), children, max_size=4)),
+    max_leaves=25)
+documents = st.one_of(
+    json_values,
+    st.fixed_dictionaries({"created_at": st.just(DEC_1)}, optional={
+        "runs": json_values, "memory": json_values, "session_id": json_values,
+        "agent_data": json_values, "user_id": json_values, "updated_at": json_values}),
+    st.fixed_dictionaries({"created_at": st.just(DEC_1), "runs": st.lists(
+        st.dictionaries(st.sampled_from(["metrics", "tools", "status", "events", "content",
+                                         "created_at", "model"]), json_values), max_size=5)}),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(st.lists(documents, min_size=1, max_size=25))
+def test_any_json_document_is_a_row_or_a_reject(tmp_path, docs):
+    import glue_job
+
+    folder = pathlib.Path(tempfile.mkdtemp(dir=str(tmp_path)))
+    lines = [json.dumps(doc, allow_nan=True) for doc in docs]
+    dump = folder / "d.jsonl"
+    dump.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    selected = sum(1 for d in docs if isinstance(d, dict) and d.get("created_at") == DEC_1)
+    unselected_objects = sum(1 for d in docs if isinstance(d, dict)) - selected
+    status = glue_job.main(["glue_job.py", "--REPOSITORY_TYPE", "file", "--INPUT_PATH", str(dump),
+                            "--OUTPUT_DIR", str(folder / "out"), *DEC], {})
+    assert status == 0
+    manifest = json.load(open(next((folder / "out").rglob("manifest.json"))))
+    assert manifest["documents_read"] == len(docs) - unselected_objects
+    assert manifest["rows_written"] + manifest["rejects"] == manifest["documents_read"]
+    assert_clean_csv(manifest["outputs"]["csv"]["path"], manifest["rows_written"])
+
+
+def test_output_dir_that_cannot_be_a_folder_is_a_configuration_error(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    result = run_job(["--OUTPUT_DIR", str(blocker / "out")])
+    assert result.returncode == 2
+    assert result.summary["error"].startswith("configuration: OUTPUT_DIR:")
+
+
+def test_a_full_disk_exits_1_and_leaves_no_partial_file(tmp_path):
+    def small_file_limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of being killed
+        resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+
+    out = tmp_path / "out"
+    process = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "glue_job.py"), "--SIMULATED_SESSIONS", "3000",
+         "--OUTPUT_DIR", str(out), "--START_DATE", "2024-12-01", "--END_DATE", "2024-12-31"],
+        capture_output=True, text=True, preexec_fn=small_file_limit, timeout=300)
+    assert process.returncode == 1
+    summary = json.loads(process.stdout.strip().splitlines()[-1])
+    assert summary["error"].startswith("cannot write the outputs under ")
+    assert "File too large" in summary["error"]
+    assert [p.name for p in out.rglob("*") if p.is_file()] == []
+
+
+def test_two_runs_of_the_same_range_at_once_leave_complete_files(tmp_path):
+    command = [sys.executable, os.path.join(ROOT, "glue_job.py"), "--SIMULATED_SESSIONS", "4000",
+               "--OUTPUT_DIR", str(tmp_path / "shared"), "--START_DATE", "2024-12-01",
+               "--END_DATE", "2024-12-31"]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs[0][1][-2000:]
+    alone = run_job(command[2:-6] + ["--OUTPUT_DIR", str(tmp_path / "alone"), "--START_DATE",
+                                     "2024-12-01", "--END_DATE", "2024-12-31"])
+    folder = tmp_path / "shared" / "training_data" / "2024-12-01_to_2024-12-31"
+    csv_name = "conversations_2024-12-01_to_2024-12-31.csv"
+    assert (folder / csv_name).read_bytes() == open(alone.summary["outputs"]["csv"]["path"],
+                                                    "rb").read()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["rows_written"] == 4000
+    assert sorted(p.name for p in folder.iterdir()) == [csv_name, "manifest.json"]
+
+
+PASSWORD = "pl4nted-Pa55word"
+
+
+@pytest.mark.parametrize("uri, source, status, names", [
+    ("mongodb://reader:%s@127.0.0.1:1/" % PASSWORD, "environment", 1, "127.0.0.1:1"),
+    ("mongodb://reader:%s@127.0.0.1:notaport/" % PASSWORD, "argument", 2, "MONGO_URI"),
+    ("mongodb://reader:%s@127.0.0.1:notaport/" % PASSWORD, "environment", 2, "MONGO_URI"),
+    ("mongodb+srv://reader:%s@no-such-cluster.invalid/" % PASSWORD, "argument", 1,
+     "no-such-cluster.invalid"),
+])
+def test_a_password_never_reaches_output(uri, source, status, names, tmp_path):
+    args = ["--MONGO_URI", uri] if source == "argument" else []
+    env = {"MONGO_URI": uri} if source == "environment" else {}
+    result = run_job(args + ["--OUTPUT_DIR", str(tmp_path), "--LOG_LEVEL", "DEBUG"], env=env)
+    assert result.returncode == status, result.stdout
+    assert names in result.summary["error"]
+    assert PASSWORD not in result.stdout + result.stderr
+
+
+def test_secrets_manager_failure_names_the_secret_not_its_value(aws, tmp_path):
+    import boto3
+    boto3.client("secretsmanager").create_secret(
+        Name="prod/bad", SecretString="postgres://u:%s@h/db" % PASSWORD)
+    result = run_job(["--OUTPUT_DIR", str(tmp_path)], env=dict(aws, MONGO_SECRET_ID="prod/bad"))
+    assert result.returncode == 2
+    assert "prod/bad" in result.summary["error"]
+    assert PASSWORD not in result.stdout + result.stderr
+
+
+def test_manifest_and_summary_hold_no_password(mongo_server, mongo_database, tmp_path):
+    if "@" in mongo_server:
+        pytest.skip("MONGO_TEST_URI carries its own credentials")
+    from tests.support.documents import v2_session
+    mongo_database.sessions.insert_many([v2_session("s%d" % i, DEC_1 + i) for i in range(3)])
+    uri = mongo_server.replace("mongodb://", "mongodb://") + "?appName=x"
+    result = run_job(DEC, env={"MONGO_URI": uri, "DATABASE_NAME": mongo_database.name,
+                               "COLLECTION_NAME": "sessions", "OUTPUT_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    manifest = open(result.summary["outputs"]["manifest"]["path"]).read()
+    assert "mongodb://" not in manifest and "mongodb://" not in result.stdout
+
+
