@@ -46,7 +46,7 @@ ferretdb:
 	scripts/install_ferretdb.sh >/dev/null
 
 bench: $(STAMP) ferretdb
-	$(PY) bench/run.py
+	$(PY) bench/run.py --million --json
 
 bench-small: $(STAMP) ferretdb
 	$(PY) bench/run.py --small

@@ -44,8 +44,8 @@ def main(argv: Optional[List[str]] = None, environ: Optional[Mapping[str, str]] 
         return _finish(EXIT_CONFIG_ERROR, {"error": "configuration: " + str(error)})
     except (SourceError, PublishError, OutputError, JobFailure, OSError) as error:
         return _finish(EXIT_RUNTIME_FAILURE, {"error": _one_line(error)})
-    except Exception as error:  # a bug: still one line and status 1, details in the log
-        logger.debug("unexpected failure", exc_info=True)
+    except Exception as error:  # a bug: one line in the summary, the traceback in the log
+        logger.error("unexpected failure", exc_info=True)
         return _finish(EXIT_RUNTIME_FAILURE, {
             "error": "unexpected {}: {}".format(type(error).__name__, _one_line(error))})
     finally:

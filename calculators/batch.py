@@ -20,7 +20,7 @@ class SessionBatch:
     """Builder: the normaliser appends one session at a time, then `freeze()` makes arrays."""
 
     def __init__(self):
-        self.runs: List[List[float]] = [[] for _ in RUN_FIELDS]
+        self.runs: List[tuple] = []  # one tuple of RUN_FIELDS per run
         self.run_count: List[int] = []
         self.session_id: List[str] = []
         self.agent_name: List[str] = []
@@ -36,8 +36,9 @@ class SessionBatch:
         return len(self.run_count)
 
     def freeze(self) -> "FrozenBatch":
-        arrays = {name: np.array(values, dtype=np.float64)
-                  for name, values in zip(RUN_FIELDS, self.runs)}
+        matrix = np.array(self.runs, dtype=np.float64).reshape(len(self.runs), len(RUN_FIELDS))
+        arrays = {name: np.ascontiguousarray(matrix[:, index])
+                  for index, name in enumerate(RUN_FIELDS)}
         run_count = np.array(self.run_count, dtype=np.int64)
         return FrozenBatch(
             runs=RunArrays.from_counts(run_count, arrays),

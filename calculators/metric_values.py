@@ -3,9 +3,12 @@
 import json
 import math
 
+from bson.int64 import Int64
+
 from utils.timestamps import NUMERIC_TEXT
 
 NON_NUMERIC_METRIC = "non_numeric_metric"
+_INT_LIMIT = 2**63  # BSON's range; larger whole numbers (JSON only) take the careful path
 
 
 def _scalar(value, warnings: dict) -> float:
@@ -41,14 +44,20 @@ def metric_value(value, warnings: dict) -> float:
     kind = type(value)
     if kind is float:
         return value if value - value == 0.0 else _scalar(value, warnings)
-    if kind is int:
-        return _scalar(value, warnings)
+    if kind is int and -_INT_LIMIT < value < _INT_LIMIT:
+        return float(value)
     if value is None:
         return 0.0
     if kind is list:
         total = 0.0
         for entry in value:
-            if entry is not None:
+            entry_kind = type(entry)
+            # the common entries inline; everything else through the full rules
+            if entry_kind is int and -_INT_LIMIT < entry < _INT_LIMIT:
+                total += entry
+            elif entry_kind is float and entry - entry == 0.0:
+                total += entry
+            elif entry is not None:
                 total += _scalar(entry, warnings)
         return total
     return _scalar(value, warnings)
@@ -67,6 +76,33 @@ def first_metric_value(value, warnings: dict) -> float:
 def canonical_json(value) -> str:
     """JSON with sorted keys, so {"a":1,"b":2} and {"b":2,"a":1} compare equal."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+# Values whose Python equality is exactly JSON equality: text, whole numbers (int and bson's
+# Int64 both write as digits) and null. Not bool (True == 1 in Python, not in JSON), not
+# float (1.0 == 1, -0.0 == 0.0), not containers (key order).
+_PLAIN_TYPES = frozenset((str, int, type(None), Int64))
+
+
+def tool_call_key(name, arguments):
+    """What makes two tool calls repeats: (tool_name, tool_args) compared as JSON with
+    sorted keys, missing or null arguments counting as {}. None when not comparable.
+
+    Arguments of plain values (the usual case) get a tuple key without serialising;
+    anything else goes through canonical JSON. Two calls whose JSON is equal hold values of
+    the same kinds, so they always take the same path.
+    """
+    if arguments is None:
+        arguments = {}
+    if type(arguments) is dict and type(name) in _PLAIN_TYPES:
+        if not arguments:
+            return ("flat", name, ())
+        if _PLAIN_TYPES.issuperset(map(type, arguments.values())):
+            return ("flat", name, tuple(sorted(arguments.items())))
+    try:
+        return ("json", canonical_json([name, arguments]))
+    except (TypeError, ValueError, RecursionError):
+        return None
 
 
 def as_text(value) -> str:

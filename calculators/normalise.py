@@ -8,7 +8,7 @@ import math
 from typing import List, Optional, Tuple
 
 from calculators.batch import SessionBatch
-from calculators.metric_values import as_text, canonical_json, first_metric_value, metric_value
+from calculators.metric_values import as_text, first_metric_value, metric_value, tool_call_key
 from utils.timestamps import epoch_seconds
 
 AGNO_V1 = "agno_v1"
@@ -21,6 +21,7 @@ MISSING_SESSION_ID = "missing_session_id"
 UNREADABLE_TIMESTAMP = "unreadable_timestamp"
 
 _TIMEOUT_WORDS = ("timeout", "time out", "timed out")
+_KEYED = object()
 _NAN = math.nan
 
 
@@ -86,10 +87,10 @@ def add_session(document, batch: SessionBatch, forced_shape: Optional[str],
             shape, forced_shape))
 
     tool_names = set()
-    columns = batch.runs
+    batch_runs = batch.runs
     is_v2 = shape == AGNO_V2
     for run in runs:
-        _add_run(run, is_v2, columns, tool_names, warnings)
+        _add_run(run, is_v2, batch_runs, tool_names, warnings)
 
     batch.run_count.append(len(runs))
     batch.session_id.append(_session_id(document, warnings))
@@ -114,7 +115,7 @@ def add_session(document, batch: SessionBatch, forced_shape: Optional[str],
     return shape
 
 
-def _add_run(run: dict, is_v2: bool, columns: List[list], tool_names: set,
+def _add_run(run: dict, is_v2: bool, runs: List[tuple], tool_names: set,
              warnings: dict) -> None:
     metrics = run.get("metrics")
     if not isinstance(metrics, dict):
@@ -157,22 +158,34 @@ def _add_run(run: dict, is_v2: bool, columns: List[list], tool_names: set,
 
     tools = run.get("tools")
     tool_count = tool_errors = duplicates = 0
-    if type(tools) is list:
+    if type(tools) is list and tools:
         tool_count = len(tools)
         seen = set()
+        # A call can only repeat an earlier call of the same name: the first call of each
+        # text name is keyed only once a second call of that name turns up.
+        unkeyed_first_call = {}
         for entry in tools:
             if not isinstance(entry, dict):
                 continue
-            if entry.get("tool_call_error") is True:
+            get = entry.get
+            if get("tool_call_error") is True:
                 tool_errors += 1
-                error_texts.append(entry.get("result"))
-            name = entry.get("tool_name")
-            if name is not None:
+                error_texts.append(get("result"))
+            name = get("tool_name")
+            arguments = get("tool_args")
+            if type(name) is str:
+                tool_names.add(name)
+                if name not in unkeyed_first_call:
+                    unkeyed_first_call[name] = arguments
+                    continue
+                first = unkeyed_first_call[name]
+                if first is not _KEYED:
+                    seen.add(tool_call_key(name, first))
+                    unkeyed_first_call[name] = _KEYED
+            elif name is not None:
                 tool_names.add(as_text(name))
-            arguments = entry.get("tool_args")
-            try:
-                key = canonical_json([name, {} if arguments is None else arguments])
-            except (TypeError, ValueError, RecursionError):
+            key = tool_call_key(name, arguments)
+            if key is None:
                 continue  # not comparable as JSON: never a repeat
             if key in seen:
                 duplicates += 1
@@ -183,15 +196,13 @@ def _add_run(run: dict, is_v2: bool, columns: List[list], tool_names: set,
     for text in error_texts:
         if text is not None:
             lowered = as_text(text).lower()
-            if any(word in lowered for word in _TIMEOUT_WORDS):
+            if "time" in lowered and any(word in lowered for word in _TIMEOUT_WORDS):
                 timeout = True
                 break
 
-    for column, value in zip(columns, (
-            in_tokens, out_tokens, total, time, ttft, cache, reasoning, cost, tool_count,
-            tool_errors, duplicates, _time(run.get("created_at"), warnings),
-            1.0 if failed else 0.0, 1.0 if timeout else 0.0)):
-        column.append(value)
+    runs.append((in_tokens, out_tokens, total, time, ttft, cache, reasoning, cost, tool_count,
+                 tool_errors, duplicates, _time(run.get("created_at"), warnings),
+                 1.0 if failed else 0.0, 1.0 if timeout else 0.0))
 
 
 def _time(value, warnings: dict) -> float:

@@ -9,6 +9,7 @@ from calculators.features import FeatureColumns
 from utils.files import AtomicFile
 
 _WHOLE_NUMBER_LIMIT = 1e15
+_FLOAT_FORMAT = "%.10g".__mod__
 
 
 def format_numbers(values: np.ndarray) -> List[str]:
@@ -19,14 +20,13 @@ def format_numbers(values: np.ndarray) -> List[str]:
     """
     whole = (np.floor(values) == values) & (np.abs(values) < _WHOLE_NUMBER_LIMIT)
     if whole.all():
-        return values.astype(np.int64).astype(str).tolist()
-    text = ["%.10g" % value for value in values.tolist()]
-    if whole.any():
-        indices = np.flatnonzero(whole)
-        for index, value in zip(indices.tolist(),
-                                values[indices].astype(np.int64).astype(str).tolist()):
-            text[index] = value
-    return text
+        return list(map(str, values.astype(np.int64).tolist()))
+    # Ratios and rates repeat a lot within a batch: format each distinct value once.
+    distinct, positions = np.unique(values, return_inverse=True)
+    distinct_whole = (np.floor(distinct) == distinct) & (np.abs(distinct) < _WHOLE_NUMBER_LIMIT)
+    distinct_text = [str(int(value)) if is_whole else _FLOAT_FORMAT(value)
+                     for value, is_whole in zip(distinct.tolist(), distinct_whole.tolist())]
+    return list(map(distinct_text.__getitem__, positions.ravel().tolist()))
 
 
 def quote_text(value: str) -> str:
@@ -34,6 +34,14 @@ def quote_text(value: str) -> str:
     if "," in value or '"' in value or "\n" in value or "\r" in value:
         return '"' + value.replace('"', '""') + '"'
     return value
+
+
+def quote_column(values: List[str]) -> List[str]:
+    """quote_text over a column, skipping the per-value checks when nothing needs quoting."""
+    joined = "".join(values)
+    if "," in joined or '"' in joined or "\n" in joined or "\r" in joined:
+        return [quote_text(value) for value in values]
+    return values
 
 
 class CsvWriter:
@@ -51,7 +59,7 @@ class CsvWriter:
         for name in self.column_names:
             values = columns[name]
             if name in TEXT_COLUMNS:
-                formatted.append([quote_text(value) for value in values])
+                formatted.append(quote_column(values))
             else:
                 formatted.append(format_numbers(values))
         lines = [",".join(row) for row in zip(*formatted)]

@@ -1,0 +1,234 @@
+"""Benchmarks: the job against the BSON decode limit, against a bare server scan, and its
+memory. Not part of the test suite. `make bench` runs the full sizes (about 15 minutes);
+`--small` shows it works in a minute; `--json` ends with one JSON object of the figures.
+
+Figures (docs/benchmarks.md):
+  decode_sessions_per_s      bson.decode_all over the encoded sessions, collector paused
+  pipeline_sessions_per_s    decode + normalise + features + CSV file, from the same bytes
+  pipeline_vs_decode_ratio   decode time / pipeline rate, i.e. pipeline time / decode time
+  job_vs_scan_ratio          full job on FerretDB / bare projected cursor scan, same query
+  rss_mb_10k, rss_mb_100k    peak RSS of the whole job at 10,000 and 100,000 sessions
+"""
+
+import argparse
+import datetime as dt
+import gc
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+import bson  # noqa: E402
+
+from config.settings import load_config  # noqa: E402
+from config.thresholds import Thresholds  # noqa: E402
+from interfaces.abstractions import DateRange  # noqa: E402
+from repositories.simulated_repository import SimulatedSessionRepository  # noqa: E402
+from services.conversation_extraction_service import extract_features  # noqa: E402
+from services.csv_generator_service import CsvWriter  # noqa: E402
+from services.reject_log import RejectLog  # noqa: E402
+
+RANGE = DateRange(dt.date(2024, 12, 1), dt.date(2024, 12, 31))
+CURSOR_BATCH = 1000
+
+
+def encoded_batches(count: int, seed: int = 1):
+    """The simulated sessions as BSON, in cursor-sized batches of concatenated documents."""
+    batches, current = [], []
+    for document in SimulatedSessionRepository(count, seed).documents(RANGE):
+        current.append(bson.encode(document))
+        if len(current) == CURSOR_BATCH:
+            batches.append(b"".join(current))
+            current = []
+    if current:
+        batches.append(b"".join(current))
+    return batches
+
+
+def timed(function, repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        gc.collect()
+        started = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def decode_all(batches, paused: bool) -> None:
+    if paused:
+        gc.disable()
+    try:
+        for batch in batches:
+            bson.decode_all(batch)
+    finally:
+        gc.enable()
+
+
+def pipeline(batches, folder: str, batch_size=None) -> None:
+    def documents():
+        for batch in batches:
+            yield from bson.decode_all(batch)
+
+    writer = CsvWriter(os.path.join(folder, "bench.csv"))
+    rejects = RejectLog(os.path.join(folder, "rejects.jsonl"))
+    kwargs = {"batch_size": batch_size} if batch_size else {}
+    extract_features(documents(), writer, rejects, Thresholds(), **kwargs)
+    writer.commit()
+    rejects.discard()
+
+
+def ceiling(count: int, repeats: int) -> dict:
+    print("ceiling: encoding {:,} sessions...".format(count), file=sys.stderr)
+    batches = encoded_batches(count)
+    total_bytes = sum(len(b) for b in batches)
+    folder = tempfile.mkdtemp(prefix="bench-")
+    decode_gc = timed(lambda: decode_all(batches, paused=False), repeats)
+    decode = timed(lambda: decode_all(batches, paused=True), repeats)
+    run = timed(lambda: pipeline(batches, folder), repeats)
+    figures = {
+        "sessions": count, "mean_session_bytes": round(total_bytes / count),
+        "decode_mb_per_s": round(total_bytes / decode / 1e6, 1),
+        "decode_sessions_per_s": round(count / decode),
+        "decode_with_collector_sessions_per_s": round(count / decode_gc),
+        "pipeline_sessions_per_s": round(count / run),
+        "pipeline_vs_decode_ratio": round(run / decode, 3),
+        "pipeline_vs_decode_with_collector_ratio": round(run / decode_gc, 3),
+    }
+    for size in (500, 10_000):
+        seconds = timed(lambda size=size: pipeline(batches, folder, batch_size=size), 1)
+        figures["pipeline_sessions_per_s_feature_batch_{}".format(size)] = round(count / seconds)
+    return figures
+
+
+def server(count: int, repeats: int) -> dict:
+    from pymongo import MongoClient
+
+    from factories.repository_factory import build_mongo_repository
+    from services.dataset_job import run_job
+    from tests.support.servers import FerretDB
+
+    folder = tempfile.mkdtemp(prefix="bench-ferretdb-")
+    instance = FerretDB(os.path.join(folder, "data")).start()
+    try:
+        client = MongoClient(instance.uri)
+        collection = client.bench.sessions
+        print("server: loading {:,} sessions into FerretDB...".format(count), file=sys.stderr)
+        chunk = []
+        for document in SimulatedSessionRepository(count, 2).documents(RANGE):
+            chunk.append(document)
+            if len(chunk) == 1000:
+                collection.insert_many(chunk)
+                chunk = []
+        if chunk:
+            collection.insert_many(chunk)
+        collection.create_index([("created_at", 1), ("_id", 1)])
+        config = load_config(["bench"], {
+            "MONGO_URI": instance.uri, "DATABASE_NAME": "bench", "COLLECTION_NAME": "sessions",
+            "START_DATE": "2024-12-01", "END_DATE": "2024-12-31", "OUTPUT_DIR": folder,
+            "MAX_REJECT_RATIO": "1"})
+        repository = build_mongo_repository(config, instance.uri)
+        whole = build_mongo_repository(config, instance.uri, project=False)
+        query = repository.query(RANGE)
+        sort = [("created_at", 1), ("_id", 1)]
+
+        def scan(projection):
+            for _ in collection.find(query, projection=projection, sort=sort,
+                                     batch_size=config.batch_size):
+                pass
+
+        def raw_scan(projection):
+            size = 0
+            for raw in collection.find_raw_batches(query, projection=projection, sort=sort,
+                                                   batch_size=config.batch_size):
+                size += len(raw)
+                bson.decode_all(raw)
+            return size
+
+        def raw_bytes(projection):
+            return sum(len(raw) for raw in collection.find_raw_batches(
+                query, projection=projection, sort=sort, batch_size=config.batch_size))
+
+        scan_seconds = timed(lambda: scan(repository.projection), repeats)
+        job_seconds = timed(lambda: run_job(config, repository), repeats)
+        figures = {
+            "server_sessions": count,
+            "scan_sessions_per_s": round(count / scan_seconds),
+            "job_sessions_per_s": round(count / job_seconds),
+            "job_vs_scan_ratio": round(job_seconds / scan_seconds, 3),
+            "scan_without_projection_sessions_per_s": round(
+                count / timed(lambda: scan(None), 1)),
+            "raw_batches_scan_sessions_per_s": round(
+                count / timed(lambda: raw_scan(repository.projection), 1)),
+            "projected_mb": round(raw_bytes(repository.projection) / 1e6, 1),
+            "unprojected_mb": round(raw_bytes(None) / 1e6, 1),
+            "job_without_projection_sessions_per_s": round(
+                count / timed(lambda: run_job(config, whole), 1)),
+        }
+        client.close()
+        return figures
+    finally:
+        instance.stop()
+
+
+def job_memory(count: int) -> dict:
+    folder = tempfile.mkdtemp(prefix="bench-rss-")
+    process = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "bench", "measure_rss.py"),
+         "--SIMULATED_SESSIONS", str(count), "--START_DATE", "2024-12-01",
+         "--END_DATE", "2024-12-31", "--OUTPUT_DIR", folder],
+        capture_output=True, text=True, check=True)
+    return json.loads(process.stderr.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Benchmarks of the job")
+    parser.add_argument("--small", action="store_true", help="tiny sizes: shows it works")
+    parser.add_argument("--million", action="store_true",
+                        help="also run the whole job on 1,000,000 simulated sessions")
+    parser.add_argument("--json", action="store_true", help="end with one JSON object")
+    parser.add_argument("--parts", default="ceiling,server,memory",
+                        help="comma-separated subset of ceiling,server,memory")
+    arguments = parser.parse_args()
+    ceiling_n, server_n, memory_sizes, repeats = (
+        (2_000, 1_000, (1_000, 3_000), 1) if arguments.small
+        else (100_000, 5_000, (10_000, 100_000), 2))
+
+    figures = {"machine": "{} cores, {}, Python {}".format(
+        os.cpu_count(), platform.machine(), platform.python_version())}
+    parts = set(arguments.parts.split(","))
+    if "ceiling" in parts:
+        figures.update(ceiling(ceiling_n, repeats))
+    if "server" in parts:
+        figures.update(server(server_n, repeats))
+    if "memory" in parts:
+        memory = {size: job_memory(size) for size in memory_sizes}
+        small, large = memory_sizes
+        for size in memory_sizes:
+            figures["rss_mb_{}k".format(size // 1000)] = round(memory[size]["peak_rss_mb"], 1)
+            figures["job_simulated_sessions_per_s_{}k".format(size // 1000)] = round(
+                size / memory[size]["seconds"])
+        figures["rss_growth_mb"] = round(
+            memory[large]["peak_rss_mb"] - memory[small]["peak_rss_mb"], 1)
+    if arguments.million and "memory" in parts:
+        million = job_memory(1_000_000)
+        figures["rss_mb_1m"] = round(million["peak_rss_mb"], 1)
+        figures["job_simulated_sessions_per_s_1m"] = round(1_000_000 / million["seconds"])
+
+    width = max(len(name) for name in figures)
+    for name, value in figures.items():
+        print("{:<{}}  {}".format(name, width, value))
+    if arguments.json:
+        print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
