@@ -1,6 +1,6 @@
 """All 74 columns for a batch of sessions."""
 
-from typing import Dict, List, Union
+from typing import Dict, List, Tuple, Union
 
 import numpy as np
 
@@ -27,18 +27,11 @@ def compute_features(batch: FrozenBatch, thresholds: Thresholds,
     possible with absurd stored metrics near 1e308) is written as 0 and counted as a
     `non_finite_feature` warning, so no NaN or inf ever reaches the file.
     """
-    runs = batch.runs
-    numeric = {"total_runs": runs.run_count.astype(np.float64)}
-    numeric.update(token_features(runs, thresholds))
-    numeric.update(execution_time_features(runs, thresholds))
-    numeric.update(tool_call_features(runs, thresholds))
-    numeric.update(speed_features(runs, thresholds))
-    numeric.update(failure_features(runs, thresholds))
-    session_numeric, session_text = session_time_features(batch)
-    numeric.update(session_numeric)
-    numeric.update(volume_features(batch))
+    # Overflow is handled right below, so numpy need not warn about it.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        numeric, text = _columns(batch, thresholds)
 
-    no_runs = runs.run_count == 0
+    no_runs = batch.runs.run_count == 0
     for name in NUMERIC_COLUMNS:
         values = numeric[name]
         values[no_runs] = 0.0
@@ -48,9 +41,24 @@ def compute_features(batch: FrozenBatch, thresholds: Thresholds,
             values[bad] = 0.0
 
     columns: FeatureColumns = dict(numeric)
-    columns.update(session_text)
+    columns.update(text)
     columns.update(
         session_id=batch.session_id, agent_name=batch.agent_name,
         model_provider=batch.model_provider, model_id=batch.model_id,
         user_id=batch.user_id, schema=batch.schema)
     return columns
+
+
+def _columns(batch: FrozenBatch, thresholds: Thresholds
+             ) -> Tuple[Dict[str, np.ndarray], Dict[str, List[str]]]:
+    runs = batch.runs
+    numeric = {"total_runs": runs.run_count.astype(np.float64)}
+    numeric.update(token_features(runs, thresholds))
+    numeric.update(execution_time_features(runs, thresholds))
+    numeric.update(tool_call_features(runs, thresholds))
+    numeric.update(speed_features(runs, thresholds))
+    numeric.update(failure_features(runs, thresholds))
+    session_numeric, text = session_time_features(batch)
+    numeric.update(session_numeric)
+    numeric.update(volume_features(batch))
+    return numeric, text

@@ -28,7 +28,7 @@ def test_upload_sends_encryption_type_and_metadata_then_verifies(tmp_path):
             "SSEKMSKeyId": "key-1", **({"ChecksumAlgorithm": "SHA256"}
                                        if store._checksum_on_upload else {})})
         stub.add_response("head_object", {"ContentLength": 8, "ETag": '"e"',
-                                          "Metadata": {"rows": "1", "sha256": digest}}, ANY)
+                                          "Metadata": {"rows": "1", "sha256": digest}}, None)
         assert store.upload(str(path), "p/f.csv", "text/csv", {"rows": "1"}, digest) == \
             "s3://bucket-x/p/f.csv"
         stub.assert_no_pending_responses()
@@ -40,9 +40,9 @@ def test_a_size_mismatch_after_upload_is_a_publish_error(tmp_path):
     s3 = client()
     store = S3ObjectStore(s3, "bucket-x", sse="none")
     with Stubber(s3) as stub:
-        stub.add_response("put_object", {"ETag": '"e"'}, ANY)
+        stub.add_response("put_object", {"ETag": '"e"'}, None)
         stub.add_response("head_object", {"ContentLength": 2, "ETag": '"e"',
-                                          "Metadata": {"sha256": sha256_of(str(path))}}, ANY)
+                                          "Metadata": {"sha256": sha256_of(str(path))}}, None)
         with pytest.raises(PublishError, match="size 2 != local 3"):
             store.upload(str(path), "k", "text/csv", {}, sha256_of(str(path)))
 
