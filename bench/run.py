@@ -11,6 +11,7 @@ Figures (docs/benchmarks.md):
 """
 
 import argparse
+import contextlib
 import datetime as dt
 import gc
 import json
@@ -101,6 +102,12 @@ def ceiling(count: int, repeats: int) -> dict:
         "pipeline_vs_decode_ratio": round(run / decode, 3),
         "pipeline_vs_decode_with_collector_ratio": round(run / decode_gc, 3),
     }
+    from unittest import mock
+
+    import services.conversation_extraction_service as extraction
+    with mock.patch.object(extraction, "paused_garbage_collector", contextlib.nullcontext):
+        collector_on = timed(lambda: pipeline(batches, folder), 1)
+    figures["pipeline_with_collector_sessions_per_s"] = round(count / collector_on)
     for size in (500, 10_000):
         seconds = timed(lambda size=size: pipeline(batches, folder, batch_size=size), 1)
         figures["pipeline_sessions_per_s_feature_batch_{}".format(size)] = round(count / seconds)
