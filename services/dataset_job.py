@@ -126,15 +126,22 @@ def run_job(config: JobConfig, repository: SessionRepository,
 
     result.manifest = build_manifest(config, repository, stats, statistics, result.outputs,
                                      started_at, now(), time.monotonic() - started)
+    # The manifest takes its final name locally only once it is published, so a failed
+    # upload leaves no manifest anywhere.
     manifest = AtomicFile(manifest_file.path)
-    manifest.write(json.dumps(result.manifest, indent=2, sort_keys=False, allow_nan=False) + "\n")
-    manifest.commit()
-    manifest_file.size = file_size(manifest_file.path) or 0
-    manifest_file.sha256 = sha256_of(manifest_file.path)
-    if store is not None:
-        manifest_file.s3_uri = store.upload(manifest_file.path, manifest_file.key,
-                                            JSON_CONTENT_TYPE, {"job-run-id": config.job_run_id},
-                                            manifest_file.sha256)
+    try:
+        manifest.write(json.dumps(result.manifest, indent=2, allow_nan=False) + "\n")
+        manifest.close()
+        manifest_file.size = file_size(manifest.temporary_path) or 0
+        manifest_file.sha256 = sha256_of(manifest.temporary_path)
+        if store is not None:
+            manifest_file.s3_uri = store.upload(
+                manifest.temporary_path, manifest_file.key, JSON_CONTENT_TYPE,
+                {"job-run-id": config.job_run_id}, manifest_file.sha256)
+        manifest.commit()
+    except BaseException:
+        manifest.discard()
+        raise
     result.outputs["manifest"] = manifest_file
     return result
 

@@ -28,10 +28,15 @@ class AtomicFile:
     def write(self, text: str) -> None:
         self.handle.write(text)
 
+    def close(self) -> None:
+        """Makes the temporary file complete on disk, still under its temporary name."""
+        if not self.handle.closed:
+            self.handle.flush()
+            os.fsync(self.handle.fileno())
+            self.handle.close()
+
     def commit(self) -> str:
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
-        self.handle.close()
+        self.close()
         os.replace(self.temporary_path, self.path)
         return self.path
 

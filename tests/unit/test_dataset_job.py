@@ -104,3 +104,13 @@ def test_an_empty_range_is_a_header_only_csv_and_a_manifest(tmp_path):
     assert csv_text.count("\n") == 1 and csv_text.startswith("session_id,agent_name,")
     manifest = json.loads((folder(tmp_path) / "manifest.json").read_text())
     assert manifest["documents_read"] == 0 and manifest["rows_written"] == 0
+
+
+def test_a_failed_manifest_upload_leaves_no_manifest_anywhere(tmp_path):
+    store = FakeStore(fail_on_key_suffix="manifest.json")
+    with pytest.raises(PublishError):
+        run_job(config_for(tmp_path), FakeRepository(documents(5)), store)
+    assert (folder(tmp_path) / "conversations_2024-12-01_to_2024-12-31.csv").exists()
+    assert sorted(p.name for p in folder(tmp_path).iterdir()) == [
+        "conversations_2024-12-01_to_2024-12-31.csv"]
+    assert not any(key.endswith("manifest.json") for key in store.objects)
