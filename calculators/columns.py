@@ -157,6 +157,16 @@ def render_markdown() -> str:
         "number; text, objects, booleans, NaN and infinity count 0 and are counted in the",
         "manifest's `non_numeric_metric` warning. Epoch numbers above 10^11 are milliseconds.",
         "",
+        "## Choices where the specification is silent",
+        "",
+        "- A `session_id` (or `_id`, `user_id`, names) holding null counts as absent.",
+        "- `tool_args` holding null counts as missing, i.e. `{}`.",
+        "- `session_duration_seconds` and the inter-run gaps use the exact stored times;",
+        "  `session_start` / `session_end` are those times floored to whole seconds.",
+        "- Error text that is not a string (an object in `content`) is searched as `str()`.",
+        "- A time outside years 1-9999 counts as no time (`unreadable_timestamp` warning, as",
+        "  for text or objects in a time field).",
+        "",
     ]
     return "\n".join(lines)
 
