@@ -8,6 +8,13 @@ import os
 import uuid
 
 import pytest
+from hypothesis import settings
+
+# CI explores the same examples on every run, so a red build is reproducible; locally
+# each run explores new ones.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 from tests.support.servers import FerretDB, MotoServer
 
