@@ -19,7 +19,7 @@ from factories.bootstrap import bootstrap
 from interfaces.abstractions import OutputError, PublishError, SourceError
 from services.dataset_job import JobFailure, run_job
 from utils.logging_setup import configure_logging, redaction
-from utils.secrets import passwords_in, redact
+from utils.secrets import one_line, passwords_in
 
 logger = logging.getLogger("glue_job")
 
@@ -70,8 +70,7 @@ def main(argv: Optional[List[str]] = None, environ: Optional[Mapping[str, str]] 
 
 
 def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return redact(text[0] if text else type(error).__name__, redaction.secrets)
+    return one_line(str(error), redaction.secrets) or type(error).__name__
 
 
 def _finish(status: int, fields: Dict[str, object]) -> int:

@@ -11,7 +11,7 @@ from interfaces.abstractions import SessionRepository, SourceError
 from repositories.file_repository import FileSessionRepository
 from repositories.simulated_repository import SimulatedSessionRepository
 from utils.logging_setup import redaction
-from utils.secrets import passwords_in, redact
+from utils.secrets import one_line, passwords_in
 
 logger = logging.getLogger(__name__)
 
@@ -84,10 +84,10 @@ def build_mongo_repository(config: JobConfig, uri: str, project: bool = True
         client = MongoClient(uri, **options)
     except (InvalidURI, ValueError) as exc:  # pymongo raises ValueError for a bad port
         raise ConfigError("MONGO_URI", "a valid MongoDB connection string",
-                          redact(str(exc).splitlines()[0], secrets)) from None
+                          one_line(str(exc), secrets)) from None
     except ConfigurationError as exc:  # e.g. a mongodb+srv:// name that does not resolve
         raise SourceError("MongoDB configuration for {} failed: {}".format(
-            host_label(uri), redact(str(exc), secrets))) from None
+            host_label(uri), one_line(str(exc), secrets))) from None
     return MongoSessionRepository(client, config.database_name, config.collection_name,
                                   config.date_field, config.batch_size, host_label(uri),
                                   project=project, secrets=secrets)

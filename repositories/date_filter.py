@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any, Dict, Tuple
 
 from interfaces.abstractions import DateRange
+from utils.timestamps import epoch_seconds
 
 _EPOCH = dt.datetime(1970, 1, 1)
 
@@ -40,10 +41,7 @@ def in_date_range(value, date_range: DateRange) -> bool:
         start, end = date_range.start_seconds, date_range.end_exclusive_seconds
         return start <= value < end or start * 1000 <= value < end * 1000
     if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        seconds = (value - _EPOCH).total_seconds()
-        return date_range.start_seconds <= seconds < date_range.end_exclusive_seconds
+        return date_range.start_seconds <= epoch_seconds(value) < date_range.end_exclusive_seconds
     return False
 
 
@@ -60,9 +58,7 @@ def _value_key(value) -> Tuple:
     if isinstance(value, str):
         return (_TYPE_RANK_STRING, value)
     if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        return (_TYPE_RANK_DATE, (value - _EPOCH).total_seconds())
+        return (_TYPE_RANK_DATE, epoch_seconds(value))
     if type(value).__name__ == "ObjectId":
         return (_TYPE_RANK_OBJECT_ID, value.binary)
     return (_TYPE_RANK_OBJECT, str(value))

@@ -15,7 +15,7 @@ from pymongo.errors import PyMongoError
 
 from interfaces.abstractions import DateRange, SessionRepository, SourceError, SourceItem
 from repositories.date_filter import mongo_date_filter
-from utils.secrets import redact
+from utils.secrets import one_line
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class MongoSessionRepository(SessionRepository):
         except PyMongoError as exc:
             raise SourceError("MongoDB read from {} ({}.{}) failed: {}: {}".format(
                 self.host_label, self.database, self.collection, type(exc).__name__,
-                redact(_first_line(str(exc)), self._secrets))) from None
+                one_line(str(exc), self._secrets))) from None
         finally:
             if cursor is not None:
                 cursor.close()
@@ -80,7 +80,3 @@ class MongoSessionRepository(SessionRepository):
     def close(self) -> None:
         self.client.close()
 
-
-def _first_line(text: str) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line[:300]

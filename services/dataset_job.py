@@ -39,7 +39,6 @@ class JobFailure(Exception):
 
 @dataclass
 class OutputFile:
-    name: str
     path: str
     key: str
     content_type: str
@@ -147,7 +146,7 @@ def run_job(config: JobConfig, repository: SessionRepository,
 
 
 def _output(config: JobConfig, folder: str, name: str, content_type: str) -> OutputFile:
-    return OutputFile(name=name, path=os.path.join(folder, name),
+    return OutputFile(path=os.path.join(folder, name),
                       key="{}/{}".format(config.output_key_prefix, name), content_type=content_type)
 
 

@@ -10,6 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from interfaces.abstractions import ObjectStore, PublishError
 from utils.files import file_size
+from utils.secrets import one_line
 
 logger = logging.getLogger(__name__)
 
@@ -99,4 +100,4 @@ def _reason(exc: Exception) -> str:
     cause = getattr(exc, "__cause__", None) or getattr(exc, "__context__", None)
     if isinstance(exc, S3UploadFailedError) and isinstance(cause, ClientError):
         return _reason(cause)
-    return "{}: {}".format(type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+    return "{}: {}".format(type(exc).__name__, one_line(str(exc)))

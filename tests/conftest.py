@@ -10,13 +10,13 @@ import uuid
 import pytest
 from hypothesis import settings
 
+from tests.support.servers import FerretDB, MotoServer
+
 # CI explores the same examples on every run, so a red build is reproducible; locally
 # each run explores new ones.
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
-
-from tests.support.servers import FerretDB, MotoServer
 
 AWS_TEST_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                 "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1"}

@@ -25,6 +25,12 @@ def passwords_in(text: Optional[str]) -> List[str]:
     return sorted(found, key=len, reverse=True)
 
 
+def one_line(text: str, secrets: Iterable[str] = (), limit: int = 300) -> str:
+    """The first line of an error message, masked and shortened: for a one-line summary."""
+    lines = str(text).strip().splitlines()
+    return redact(lines[0][:limit] if lines else "", secrets)
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     text = mask_uri(text)
     for secret in secrets:
