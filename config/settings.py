@@ -7,6 +7,7 @@ not know is ignored. An empty value counts as not given.
 
 import calendar
 import datetime as dt
+import logging
 import os
 import re
 import uuid
@@ -24,6 +25,8 @@ PARAMETERS = (
     "SIMULATION_SEED", "BATCH_SIZE", "THRESHOLDS", "MAX_REJECT_RATIO", "LOG_LEVEL",
     "JOB_NAME", "JOB_RUN_ID",
 )
+
+logger = logging.getLogger(__name__)
 
 _DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
@@ -92,12 +95,25 @@ def parse_job_arguments(argv: Sequence[str]) -> Dict[str, str]:
     return found
 
 
+# Glue's own run identifiers: awsglue declares some of them itself and refuses, or trips
+# over, a request for them, so they are always read by our parser.
+GLUE_RESERVED = frozenset(("JOB_NAME", "JOB_RUN_ID"))
+
+
 def resolve_with_glue(argv: Sequence[str], names: List[str],
                       get_resolved_options: Callable) -> Dict[str, str]:
-    """Glue's own resolver, asked only for the names present (it raises for absent ones)."""
+    """Glue's own resolver, asked only for our parameters present on the command line (it
+    raises for absent ones). Where it fails, our parser's reading of the same arguments
+    stands, so the job behaves the same with or without awsglue."""
+    names = [name for name in names if name not in GLUE_RESERVED]
     if not names:
         return {}
-    resolved = get_resolved_options(list(argv), names)
+    try:
+        resolved = get_resolved_options(list(argv), names)
+    except (Exception, SystemExit) as error:  # argparse exits on its errors
+        logger.warning("glue_resolver_failed error=%s; using the job's own parser",
+                       type(error).__name__)
+        return {}
     return {name: resolved[name] for name in names if resolved.get(name) is not None}
 
 

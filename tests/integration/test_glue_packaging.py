@@ -84,8 +84,8 @@ def test_copied_script_uses_glues_resolver_when_present(dist, installed_python, 
                      env={"PYTHONPATH": os.path.join(ROOT, "tests", "support", "awsglue_standin"),
                           "AWSGLUE_STANDIN_LOG": str(log)})
     assert result.returncode == 0, result.stderr
-    assert json.loads(log.read_text()) == ["END_DATE", "JOB_NAME", "JOB_RUN_ID", "OUTPUT_DIR",
-                                           "SIMULATED_SESSIONS", "START_DATE"]
+    assert json.loads(log.read_text()) == ["END_DATE", "OUTPUT_DIR", "SIMULATED_SESSIONS",
+                                           "START_DATE"]
     assert result.summary["job_run_id"] == "jr_abc" and result.summary["rows_written"] == 25
 
 

@@ -115,8 +115,17 @@ def test_glue_resolver_is_asked_only_for_names_present():
 
     config = load(["--JOB_NAME", "j", "--DATABASE_NAME", "db", "--TempDir", "s3://x"],
                   {"COLLECTION_NAME": "c"}, get_resolved_options=resolver)
-    assert asked == [["DATABASE_NAME", "JOB_NAME"]]
+    assert asked == [["DATABASE_NAME"]]  # Glue's own JOB_NAME is read by our parser
     assert (config.database_name, config.collection_name, config.job_name) == ("db", "c", "j")
+
+
+def test_a_failing_glue_resolver_leaves_our_parsers_reading():
+    def resolver(argv, options):
+        raise SystemExit(2)
+
+    config = load(["--DATABASE_NAME", "db", "--JOB_RUN_ID", "jr_9"],
+                  get_resolved_options=resolver)
+    assert (config.database_name, config.job_run_id) == ("db", "jr_9")
 
 
 def test_parse_job_arguments_handles_flags_without_values():

@@ -8,6 +8,11 @@ import os
 
 def getResolvedOptions(args, options):  # noqa: N802 - Glue's name
     parser = argparse.ArgumentParser()
+    # Like awsglue, it declares Glue's own arguments itself, so asking for one of them as
+    # well fails (argparse refuses the conflicting option).
+    parser.add_argument("--job-bookmark-option", required=False)
+    for reserved in ("--JOB_ID", "--JOB_RUN_ID", "--SECURITY_CONFIGURATION", "--TempDir"):
+        parser.add_argument(reserved, required=False)
     for option in options:
         parser.add_argument("--" + option, required=True)
     parsed, _ = parser.parse_known_args(args[1:])
