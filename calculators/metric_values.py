@@ -13,16 +13,14 @@ _INT_LIMIT = 2**63  # BSON's range; larger whole numbers (JSON only) take the ca
 
 def _scalar(value, warnings: dict) -> float:
     kind = type(value)
-    if kind is int:
+    if kind is float:
+        number = value
+    elif isinstance(value, int) and kind is not bool:  # int and bson's Int64
         try:
             number = float(value)
         except OverflowError:
             number = math.inf
-    elif kind is float:
-        number = value
     elif kind is str and NUMERIC_TEXT.match(value):
-        number = float(value)
-    elif isinstance(value, int) and kind is not bool:  # bson Int64
         number = float(value)
     elif kind.__name__ == "Decimal128":
         number = float(value.to_decimal())
