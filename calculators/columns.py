@@ -18,16 +18,16 @@ IDENTITY = "Identity"
 TOKENS = "Tokens"
 TIME = "Execution time"
 TOOLS = "Tool calls"
-SPEED = "Speed (over the M runs with time_r > 0, tps_r = tot_r / time_r; all 0 when M = 0)"
+SPEED = "Speed (over the M runs with time_r > 0 and tot_r > 0, tps_r = tot_r / time_r; all 0 when M = 0)"
 FAILURES = "Failures"
 CONTEXT = "Session context"
 SESSION = "Session time, volume and tools"
 
 COLUMNS: Tuple[Column, ...] = (
     Column("session_id", IDENTITY, "text", "`session_id` as text; if absent, `_id` as text; if both are absent, empty (either way a warning `missing_session_id`)"),
-    Column("agent_name", IDENTITY, "text", "first non-empty of `agent_data.name`, the first run's `agent_name`; else empty"),
-    Column("model_provider", IDENTITY, "text", "first non-empty of `agent_data.model.provider`, the last run's `model_provider`; else empty"),
-    Column("model_id", IDENTITY, "text", "first non-empty of `agent_data.model.id` (or `agent_data.model` when it is a string), the last run's `model`; else empty"),
+    Column("agent_name", IDENTITY, "text", "first non-empty of `agent_data.name`, `team_data.name`, `workflow_data.name`, the first run's `agent_name`; else empty"),
+    Column("model_provider", IDENTITY, "text", "first non-empty of `agent_data.model.provider`, `team_data.model.provider`, the last run's `model_provider`; else empty"),
+    Column("model_id", IDENTITY, "text", "first non-empty of `agent_data.model.id` (or `agent_data.model` when it is a string), the same in `team_data`, the last run's `model`; else empty"),
     Column("total_runs", IDENTITY, "count", "N, the number of runs"),
     Column("avg_total_tokens", TOKENS, "tokens", "mean(tot)"),
     Column("max_total_tokens", TOKENS, "tokens", "max(tot)"),
@@ -35,7 +35,7 @@ COLUMNS: Tuple[Column, ...] = (
     Column("output_explosion_ratio", TOKENS, "ratio", "max(out) / mean(out)"),
     Column("token_coefficient_variation", TOKENS, "ratio", "std(tot) / mean(tot), population std"),
     Column("token_spike_frequency", TOKENS, "share of runs", "count(tot_r > mean(tot) * TOKEN_SPIKE_MULTIPLIER) / N"),
-    Column("max_token_growth_rate", TOKENS, "ratio", "max of tot[i] / tot[i-1] over i >= 1 with tot[i-1] > 0; 1 when there is no such i"),
+    Column("max_token_growth_rate", TOKENS, "ratio", "over the K runs with tot_r > 0 only, in order (g[1..K]): max of g[i] / g[i-1] for i >= 2; 1 when K < 2"),
     Column("explosive_growth_events", TOKENS, "count", "count of those growth rates > EXPLOSIVE_GROWTH_THRESHOLD"),
     Column("extreme_token_flag", TOKENS, "flag", "max(tot) > EXTREME_TOKEN_LIMIT"),
     Column("mega_explosion_flag", TOKENS, "flag", "max(tot) > MEGA_EXPLOSION_LIMIT"),
@@ -73,7 +73,7 @@ COLUMNS: Tuple[Column, ...] = (
     Column("systematic_failure_flag", FAILURES, "flag", "failure_rate > FAILURE_RATE_THRESHOLD"),
     Column("complete_breakdown_flag", FAILURES, "flag", "success_rate < BREAKDOWN_THRESHOLD"),
     Column("user_id", CONTEXT, "text", "`user_id` as text, else empty"),
-    Column("schema", CONTEXT, "text", "the detected shape: agno_v1, agno_v1_legacy, agno_v2, or empty (no runs field at all)"),
+    Column("schema", CONTEXT, "text", "the detected shape: agno_v1, agno_v1_legacy, agno_v2, agno_v3, or empty (no runs anywhere)"),
     Column("session_start", SESSION, "text", "earliest t_r; if no run has one, the session's `created_at`; ISO 8601 UTC YYYY-MM-DDTHH:MM:SSZ; empty if none"),
     Column("session_end", SESSION, "text", "latest t_r; if none, the session's `updated_at`, else `created_at`; same format"),
     Column("session_duration_seconds", SESSION, "seconds", "session_end - session_start (0 if either is empty)"),
@@ -114,7 +114,7 @@ def render_markdown() -> str:
         "# Dataset columns",
         "",
         "Generated from `calculators/columns.py` by `make docs`; a test checks it is current.",
-        "The contract behind it is the project's feature specification: one row per session,",
+        "The contract behind it is the project's feature specification (contract 1.1): one row per session,",
         "these 74 columns in this order (the first {} are the legacy training columns).".format(
             LEGACY_COLUMN_COUNT),
         "",
@@ -142,7 +142,7 @@ def render_markdown() -> str:
         "## How the shapes map to runs",
         "",
         "| value | agno_v1 / agno_v1_legacy (`memory.runs`; legacy: each element's `response`) "
-        "| agno_v2 (`runs`) |",
+        "| agno_v2 (`runs`) / agno_v3 (runs collection) |",
         "|---|---|---|",
         "| in | `metrics.input_tokens`, else `metrics.prompt_tokens` | `metrics.input_tokens` |",
         "| out | `metrics.output_tokens`, else `metrics.completion_tokens` "
@@ -156,6 +156,34 @@ def render_markdown() -> str:
         "A list metric counts as the sum of its entries (nulls skipped); a numeric string as its",
         "number; text, objects, booleans, NaN and infinity count 0 and are counted in the",
         "manifest's `non_numeric_metric` warning. Epoch numbers above 10^11 are milliseconds.",
+        "",
+        "## Agno 3: runs in their own collection",
+        "",
+        "An Agno 3 session document holds no runs; each run is a document of the runs collection",
+        "(`RUNS_COLLECTION`, or a runs file `RUNS_INPUT_PATH`) with the session's `session_id`,",
+        "its `run_index`, and the run itself in `run_data` (an Agno 2.x RunOutput, so it maps to",
+        "runs like agno_v2). A session with runs there is `agno_v3`, whatever else it holds. Its",
+        "runs are merged as Agno 3's own reader merges them (`merge_runs_table_with_legacy_blob`):",
+        "",
+        "1. the run documents are ordered by (`run_index`, `created_at`), a missing `run_index`",
+        "   counting 0; a `run_data` without `status` takes the run document's `status`;",
+        "2. a session with no embedded `runs` (missing, null or empty) has exactly those runs;",
+        "3. a half-migrated session (Agno's 3.0 migration copies the embedded `runs` into the runs",
+        "   collection and leaves the list in place) walks its embedded list in stored order, taking",
+        "   the collection's copy of every run whose `run_id` is there (the collection is current,",
+        "   the embedded copy may be stale), then appends the collection's runs the list did not",
+        "   name. A run without a `run_id` cannot be matched: Agno leaves it out of the merge, so",
+        "   does the job, counting the warning `run_without_run_id`.",
+        "",
+        "A run document whose `run_data` is not an object is skipped with the warning",
+        "`unusable_run_document`. Team sessions: the runs of the team's members (run documents",
+        "with `parent_run_id` set) are runs of the session like the team's own runs, in the same",
+        "(`run_index`, `created_at`) order: their tokens, time and tools are spent by the session.",
+        "`agent_name` and the model fall back to `team_data` (and `workflow_data` for the name).",
+        "",
+        "When half or more of the sessions read have no runs and no runs collection or file was",
+        "joined, the job warns that this looks like an Agno 3 database read without its runs",
+        "(warning `sessions_without_runs`, in the log, the manifest and the summary).",
         "",
         "## Choices where the specification is silent",
         "",

@@ -5,17 +5,22 @@ which numpy cannot speed up), and its runs are appended to a `SessionBatch`.
 """
 
 import math
-from typing import List, Optional, Tuple
+from typing import List, Mapping, Optional, Sequence, Tuple
 
 from calculators.batch import SessionBatch
 from calculators.metric_values import as_text, first_metric_value, metric_value, tool_call_key
+from calculators.run_merge import MergeRejected, collection_runs, merge_runs
+from interfaces.abstractions import JoinedSession
 from utils.timestamps import epoch_seconds
 
 AGNO_V1 = "agno_v1"
 AGNO_V1_LEGACY = "agno_v1_legacy"
 AGNO_V2 = "agno_v2"
+AGNO_V3 = "agno_v3"
 EMPTY = "empty"
-SHAPES = (AGNO_V1, AGNO_V1_LEGACY, AGNO_V2, EMPTY)
+SHAPES = (AGNO_V1, AGNO_V1_LEGACY, AGNO_V2, AGNO_V3, EMPTY)
+# Shapes whose runs are Agno 2.x RunOutput dictionaries (metrics.duration, cost, ...).
+_RUN_OUTPUT_SHAPES = (AGNO_V2, AGNO_V3)
 
 MISSING_SESSION_ID = "missing_session_id"
 UNREADABLE_TIMESTAMP = "unreadable_timestamp"
@@ -29,15 +34,26 @@ class RejectedDocument(Exception):
     """A document the job cannot interpret; its reason goes to rejects.jsonl."""
 
 
-def detect_shape(document: dict) -> Tuple[str, list]:
-    """The document's shape and its stored runs (features.md, section 1, in that order).
+def detect_shape(document: dict, run_documents: Sequence[Mapping] = (),
+                 warnings: Optional[dict] = None) -> Tuple[str, list]:
+    """The document's shape and its runs (features.md, section 1, in that order).
 
+    0. runs found for the session in the runs collection: agno_v3, those runs merged with
+       any embedded `runs` as Agno 3 merges them (calculators/run_merge.py);
     1. a top-level `runs` that is not null: agno_v2 (it must be a list);
     2. else `memory` is an object whose `runs` is not null: a list of objects, agno_v1_legacy
        if any element has an object `response`, else agno_v1;
     3. else `runs` holding null: agno_v2 with no runs; `memory.runs` holding null: agno_v1;
     4. else empty.
     """
+    if run_documents:
+        warnings = {} if warnings is None else warnings
+        table_runs = collection_runs(run_documents, warnings)
+        if table_runs:
+            try:
+                return AGNO_V3, merge_runs(table_runs, document.get("runs"), warnings)
+            except MergeRejected as reason:
+                raise RejectedDocument(str(reason)) from None
     runs = document.get("runs")
     if runs is not None:
         if type(runs) is not list:
@@ -72,47 +88,62 @@ def _legacy_run(element: dict) -> dict:
     return response if isinstance(response, dict) else {}
 
 
-def add_session(document, batch: SessionBatch, forced_shape: Optional[str],
+def add_session(item, batch: SessionBatch, forced_shape: Optional[str],
                 warnings: dict) -> str:
-    """Normalises one document into `batch`; returns its shape.
+    """Normalises one session (a document, or a JoinedSession) into `batch`; returns its shape.
 
     Raises RejectedDocument (and adds nothing) when the document cannot be interpreted or
     its shape is not the forced one.
     """
+    run_documents: Sequence[Mapping] = ()
+    document = item
+    if type(item) is JoinedSession:
+        document, run_documents = item.document, item.run_documents
     if not isinstance(document, dict):
         raise RejectedDocument("document is not an object")
-    shape, runs = detect_shape(document)
+    shape, runs = detect_shape(document, run_documents, warnings)
     if forced_shape is not None and shape != forced_shape:
         raise RejectedDocument("shape {} is not the forced SESSION_SCHEMA {}".format(
             shape, forced_shape))
 
     tool_names = set()
     batch_runs = batch.runs
-    is_v2 = shape == AGNO_V2
+    is_v2 = shape in _RUN_OUTPUT_SHAPES
     for run in runs:
         _add_run(run, is_v2, batch_runs, tool_names, warnings)
 
     batch.run_count.append(len(runs))
     batch.session_id.append(_session_id(document, warnings))
-    agent_data = document.get("agent_data")
-    if not isinstance(agent_data, dict):
-        agent_data = {}
-    model = agent_data.get("model")
-    if isinstance(model, dict):
-        model_provider, model_id = model.get("provider"), model.get("id")
-    else:
-        model_provider, model_id = None, model if isinstance(model, str) else None
+    agent_data = _object(document.get("agent_data"))
+    team_data = _object(document.get("team_data"))
+    agent_provider, agent_model = _model_of(agent_data)
+    team_provider, team_model = _model_of(team_data)
     first_run = runs[0] if runs else {}
     last_run = runs[-1] if runs else {}
-    batch.agent_name.append(_first_text(agent_data.get("name"), first_run.get("agent_name")))
-    batch.model_provider.append(_first_text(model_provider, last_run.get("model_provider")))
-    batch.model_id.append(_first_text(model_id, last_run.get("model")))
+    batch.agent_name.append(_first_text(
+        agent_data.get("name"), team_data.get("name"),
+        _object(document.get("workflow_data")).get("name"), first_run.get("agent_name")))
+    batch.model_provider.append(_first_text(agent_provider, team_provider,
+                                            last_run.get("model_provider")))
+    batch.model_id.append(_first_text(agent_model, team_model, last_run.get("model")))
     batch.user_id.append(as_text(document.get("user_id")))
     batch.schema.append(shape)
     batch.created_at.append(_time(document.get("created_at"), warnings))
     batch.updated_at.append(_time(document.get("updated_at"), warnings))
     batch.distinct_tools.append(len(tool_names))
     return shape
+
+
+def _object(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _model_of(data: dict) -> Tuple[object, object]:
+    """(provider, id) of `agent_data` / `team_data`: `model` is an object, or just its id."""
+    model = data.get("model")
+    if isinstance(model, dict):
+        return model.get("provider"), model.get("id")
+    return None, model if isinstance(model, str) else None
 
 
 def _add_run(run: dict, is_v2: bool, runs: List[tuple], tool_names: set,

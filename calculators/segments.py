@@ -7,7 +7,7 @@ would return the next element instead of an identity.
 
 import numpy as np
 
-from calculators.batch import RunArrays
+from calculators.batch import RUN_FIELDS, RunArrays
 
 
 def seg_sum(runs: RunArrays, values: np.ndarray) -> np.ndarray:
@@ -67,3 +67,10 @@ def shifted(values: np.ndarray) -> np.ndarray:
 def position_in_session(runs: RunArrays) -> np.ndarray:
     """Index of each run within its session, 0 for the first."""
     return np.arange(len(runs.session_of_run)) - runs.first_run[runs.session_of_run]
+
+
+def only_runs(runs: RunArrays, keep: np.ndarray) -> RunArrays:
+    """The same sessions with only the runs where `keep` is True (a session may keep none)."""
+    return RunArrays.from_counts(
+        np.bincount(runs.session_of_run[keep], minlength=runs.sessions).astype(np.int64),
+        {name: getattr(runs, name)[keep] for name in RUN_FIELDS})

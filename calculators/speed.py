@@ -1,4 +1,4 @@
-"""Speed columns (34-40), over the M runs with time_r > 0."""
+"""Speed columns (34-40), over the M runs with time_r > 0 and tot_r > 0."""
 
 from typing import Dict
 
@@ -11,7 +11,8 @@ from config.thresholds import Thresholds
 
 def speed_features(runs: RunArrays, th: Thresholds) -> Dict[str, np.ndarray]:
     """
-    With tps_r = tot_r / time_r over the M runs with time_r > 0 (every column 0 when M = 0):
+    With tps_r = tot_r / time_r over the M runs with time_r > 0 and tot_r > 0 (a run that
+    produced no tokens, such as a failed call, has no speed; every column 0 when M = 0):
 
     avg_tokens_per_second        = mean(tps)
     min_tokens_per_second        = min(tps)
@@ -22,7 +23,7 @@ def speed_features(runs: RunArrays, th: Thresholds) -> Dict[str, np.ndarray]:
     temporal_chaos_score         = inconsistent_speed_frequency
     speed_anomaly_flag           = speed_inconsistency_ratio > SPEED_INCONSISTENCY_LIMIT
     """
-    timed = runs.time > 0
+    timed = (runs.time > 0) & (runs.total_tokens > 0)
     timed_runs = seg_sum(runs, timed)
     tps = np.zeros(len(runs.time))
     np.divide(runs.total_tokens, runs.time, out=tps, where=timed)

@@ -6,6 +6,7 @@ import numpy as np
 
 from calculators.batch import RunArrays
 from calculators.segments import (
+    only_runs,
     previous_in_session,
     safe_divide,
     seg_extreme,
@@ -26,8 +27,8 @@ def token_features(runs: RunArrays, th: Thresholds) -> Dict[str, np.ndarray]:
     output_explosion_ratio      = max(out) / mean(out)
     token_coefficient_variation = std(tot) / mean(tot)                  (population std)
     token_spike_frequency       = count(tot_r > mean(tot) * TOKEN_SPIKE_MULTIPLIER) / N
-    max_token_growth_rate       = max over i >= 1 with tot[i-1] > 0 of tot[i] / tot[i-1];
-                                  1 when there is no such i
+    max_token_growth_rate       = over the K runs with tot_r > 0 only, in order (g[1..K]):
+                                  max of g[i] / g[i-1] for i >= 2; 1 when K < 2
     explosive_growth_events     = count of those rates > EXPLOSIVE_GROWTH_THRESHOLD
     extreme_token_flag          = max(tot) > EXTREME_TOKEN_LIMIT
     mega_explosion_flag         = max(tot) > MEGA_EXPLOSION_LIMIT
@@ -38,11 +39,14 @@ def token_features(runs: RunArrays, th: Thresholds) -> Dict[str, np.ndarray]:
     mean_out = seg_mean(runs, runs.out_tokens)
     spikes = seg_sum(runs, tot > (mean_tot * th.TOKEN_SPIKE_MULTIPLIER)[runs.session_of_run])
 
-    previous = shifted(tot)
-    has_rate = previous_in_session(runs) & (previous > 0)
-    rate = np.full(len(tot), -np.inf)
-    np.divide(tot, previous, out=rate, where=has_rate)
-    max_rate = seg_extreme(runs, rate, np.maximum, empty=-np.inf)
+    # Growth is measured between consecutive runs that produced tokens: a failed call with
+    # no tokens between two others neither breaks nor fakes a growth.
+    producing = only_runs(runs, tot > 0)
+    growth = producing.total_tokens
+    has_rate = previous_in_session(producing)
+    rate = np.full(len(growth), -np.inf)
+    np.divide(growth, shifted(growth), out=rate, where=has_rate)
+    max_rate = seg_extreme(producing, rate, np.maximum, empty=-np.inf)
     max_rate[max_rate == -np.inf] = 1.0
 
     return {
@@ -54,7 +58,7 @@ def token_features(runs: RunArrays, th: Thresholds) -> Dict[str, np.ndarray]:
         "token_spike_frequency": safe_divide(spikes, runs.run_count),
         "max_token_growth_rate": max_rate,
         "explosive_growth_events": seg_sum(
-            runs, has_rate & (rate > th.EXPLOSIVE_GROWTH_THRESHOLD)),
+            producing, has_rate & (rate > th.EXPLOSIVE_GROWTH_THRESHOLD)),
         "extreme_token_flag": (max_tot > th.EXTREME_TOKEN_LIMIT).astype(np.float64),
         "mega_explosion_flag": (max_tot > th.MEGA_EXPLOSION_LIMIT).astype(np.float64),
     }

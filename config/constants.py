@@ -3,9 +3,17 @@
 DEFAULT_JOB_NAME = "extract-conversations-job"
 
 REPOSITORY_TYPES = ("auto", "mongo", "simulated", "file")
-SESSION_SCHEMAS = ("auto", "agno_v1", "agno_v1_legacy", "agno_v2")
+SESSION_SCHEMAS = ("auto", "agno_v1", "agno_v1_legacy", "agno_v2", "agno_v3")
 S3_SSE_MODES = ("AES256", "aws:kms", "none")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+# RUNS_COLLECTION: Agno's own naming (`auto`), or no join at all (`none`).
+RUNS_COLLECTION_AUTO = "auto"
+RUNS_COLLECTION_NONE = "none"
+# Agno's default sessions collection, whose runs collection is `agno_runs`; any other
+# sessions collection C keeps its runs in `C_runs` (agno.db.base.BaseDb).
+AGNO_DEFAULT_SESSIONS_COLLECTION = "agno_sessions"
+AGNO_DEFAULT_RUNS_COLLECTION = "agno_runs"
 
 MAX_RANGE_DAYS = 366
 MAX_BATCH_SIZE = 100_000

@@ -20,7 +20,8 @@ from config.thresholds import Thresholds, parse_thresholds
 
 PARAMETERS = (
     "MONGO_URI", "MONGO_SECRET_ID", "DATABASE_NAME", "COLLECTION_NAME", "REPOSITORY_TYPE",
-    "INPUT_PATH", "SESSION_SCHEMA", "DATE_FIELD", "START_DATE", "END_DATE", "S3_BUCKET",
+    "RUNS_COLLECTION", "INPUT_PATH", "RUNS_INPUT_PATH", "SESSION_SCHEMA", "DATE_FIELD",
+    "START_DATE", "END_DATE", "S3_BUCKET",
     "S3_PREFIX", "S3_SSE", "S3_KMS_KEY_ID", "OUTPUT_DIR", "SIMULATED_SESSIONS",
     "SIMULATION_SEED", "BATCH_SIZE", "THRESHOLDS", "MAX_REJECT_RATIO", "LOG_LEVEL",
     "JOB_NAME", "JOB_RUN_ID",
@@ -29,6 +30,7 @@ PARAMETERS = (
 logger = logging.getLogger(__name__)
 
 _DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_COLLECTION_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,119}$")
 _BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 
 
@@ -43,7 +45,9 @@ class JobConfig:
     mongo_secret_id: Optional[str]
     database_name: str
     collection_name: str
+    runs_collection: str  # a collection name, or RUNS_COLLECTION_AUTO / RUNS_COLLECTION_NONE
     input_path: Optional[str]
+    runs_input_path: Optional[str]
     session_schema: str
     date_field: str
     start_date: dt.date
@@ -153,13 +157,27 @@ def load_config(argv: Sequence[str], environ: Mapping[str, str],
                           "neither is set")
 
     input_path = raw.get("INPUT_PATH")
+    runs_input_path = raw.get("RUNS_INPUT_PATH")
     if repository_type == "file":
         if input_path is None:
             raise ConfigError("INPUT_PATH", "a readable JSON Lines file when REPOSITORY_TYPE=file",
                               "not set")
-        if not os.path.isfile(input_path) or not os.access(input_path, os.R_OK):
-            raise ConfigError("INPUT_PATH", "a readable JSON Lines file",
-                              "{!r} is not a readable file".format(input_path))
+        _check_readable_file("INPUT_PATH", input_path)
+        if runs_input_path is not None:
+            _check_readable_file("RUNS_INPUT_PATH", runs_input_path)
+    elif runs_input_path is not None:
+        raise ConfigError("RUNS_INPUT_PATH", "a runs file only with REPOSITORY_TYPE=file "
+                          "(MongoDB reads RUNS_COLLECTION)",
+                          "set with REPOSITORY_TYPE={}".format(repository_type))
+
+    collection_name = raw.get("COLLECTION_NAME") or "chat_data"
+    runs_collection = raw.get("RUNS_COLLECTION") or constants.RUNS_COLLECTION_AUTO
+    if runs_collection.lower() in (constants.RUNS_COLLECTION_AUTO, constants.RUNS_COLLECTION_NONE):
+        runs_collection = runs_collection.lower()
+    elif not _COLLECTION_PATTERN.match(runs_collection) or runs_collection == collection_name:
+        raise ConfigError("RUNS_COLLECTION", "auto, none, or a collection name other than "
+                          "COLLECTION_NAME (letters, digits, _ . -)",
+                          "{!r}".format(runs_collection))
 
     default_end = today - dt.timedelta(days=1)
     start_date = raw.date("START_DATE", _one_month_before(today))
@@ -193,8 +211,10 @@ def load_config(argv: Sequence[str], environ: Mapping[str, str],
         mongo_uri=mongo_uri,
         mongo_secret_id=mongo_secret_id,
         database_name=raw.get("DATABASE_NAME") or "conversations",
-        collection_name=raw.get("COLLECTION_NAME") or "chat_data",
+        collection_name=collection_name,
+        runs_collection=runs_collection,
         input_path=input_path,
+        runs_input_path=runs_input_path,
         session_schema=raw.choice("SESSION_SCHEMA", constants.SESSION_SCHEMAS, "auto"),
         date_field=date_field,
         start_date=start_date,
@@ -211,6 +231,12 @@ def load_config(argv: Sequence[str], environ: Mapping[str, str],
         max_reject_ratio=raw.ratio("MAX_REJECT_RATIO", 0.05),
         log_level=raw.choice("LOG_LEVEL", constants.LOG_LEVELS, "INFO", fold_case=True),
     )
+
+
+def _check_readable_file(name: str, path: str) -> None:
+    if not os.path.isfile(path) or not os.access(path, os.R_OK):
+        raise ConfigError(name, "a readable JSON Lines file",
+                          "{!r} is not a readable file".format(path))
 
 
 def _check_writable_folder(path: str) -> None:

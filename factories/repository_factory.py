@@ -5,10 +5,12 @@ import logging
 from typing import Callable, Optional, Tuple
 from urllib.parse import parse_qsl, urlsplit
 
+from config import constants
 from config.errors import ConfigError
 from config.settings import JobConfig
 from interfaces.abstractions import SessionRepository, SourceError
 from repositories.file_repository import FileSessionRepository
+from repositories.runs_file import RunsFile
 from repositories.simulated_repository import SimulatedSessionRepository
 from utils.logging_setup import redaction
 from utils.secrets import one_line, passwords_in
@@ -20,10 +22,14 @@ def build_repository(config: JobConfig,
                      secrets_client_factory: Optional[Callable[[], object]] = None
                      ) -> SessionRepository:
     if config.repository_type == "simulated":
-        return SimulatedSessionRepository(config.simulated_sessions, config.simulation_seed,
-                                          config.date_field)
+        return SimulatedSessionRepository(
+            config.simulated_sessions, config.simulation_seed, config.date_field,
+            join_runs=config.runs_collection != constants.RUNS_COLLECTION_NONE,
+            batch_size=config.batch_size)
     if config.repository_type == "file":
-        return FileSessionRepository(config.input_path, config.date_field)
+        runs = RunsFile(config.runs_input_path) if config.runs_input_path else None
+        return FileSessionRepository(config.input_path, config.date_field, runs,
+                                     config.batch_size)
     uri = config.mongo_uri or resolve_secret_uri(config.mongo_secret_id, secrets_client_factory)
     return build_mongo_repository(config, uri)
 
@@ -65,7 +71,6 @@ def build_mongo_repository(config: JobConfig, uri: str, project: bool = True
     from pymongo import MongoClient
     from pymongo.errors import ConfigurationError, InvalidURI
 
-    from config import constants
     from repositories.mongo_repository import MongoSessionRepository
 
     secrets = tuple(passwords_in(uri))
@@ -90,7 +95,8 @@ def build_mongo_repository(config: JobConfig, uri: str, project: bool = True
             host_label(uri), one_line(str(exc), secrets))) from None
     return MongoSessionRepository(client, config.database_name, config.collection_name,
                                   config.date_field, config.batch_size, host_label(uri),
-                                  project=project, secrets=secrets)
+                                  project=project, secrets=secrets,
+                                  runs_collection=config.runs_collection)
 
 
 def tls_settings(uri: str) -> Tuple[bool, bool]:

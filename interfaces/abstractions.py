@@ -3,7 +3,7 @@
 import abc
 import datetime as dt
 from dataclasses import dataclass
-from typing import Dict, Iterator, Mapping, Optional, Union
+from typing import Dict, Iterable, Iterator, Mapping, Optional, Sequence, Union
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,16 @@ class UnreadableDocument:
     position: Optional[int] = None  # line number in a file source
 
 
-SourceItem = Union[Mapping, UnreadableDocument]
+@dataclass(frozen=True)
+class JoinedSession:
+    """An Agno 3 session document with the run documents found for it (by `session_id`) in
+    the runs collection or runs file, in the order the source returned them."""
+
+    document: Mapping
+    run_documents: Sequence[Mapping]
+
+
+SourceItem = Union[Mapping, JoinedSession, UnreadableDocument]
 
 
 class SessionRepository(abc.ABC):
@@ -52,6 +61,21 @@ class SessionRepository(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, most sources hold nothing
         """Releases connections; the default has none."""
+
+
+class RunsSource(abc.ABC):
+    """Agno 3 run documents, found by `session_id` (a runs collection, or a dump of one)."""
+
+    @abc.abstractmethod
+    def runs_of(self, session_ids: Sequence[str]) -> Iterable[Mapping]:
+        """Every run document whose `session_id` is one of these; raises SourceError."""
+
+    @abc.abstractmethod
+    def describe(self) -> Dict[str, object]:
+        """Which collection or file this is, for the manifest."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Releases what the source holds (temporary files); the default holds nothing."""
 
 
 class ObjectStore(abc.ABC):

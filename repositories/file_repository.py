@@ -6,18 +6,20 @@ yield. Memory holds one key per selected document, never the documents.
 """
 
 import logging
-from typing import Dict, Iterator, List, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from bson import json_util
 
 from interfaces.abstractions import (
     DateRange,
+    RunsSource,
     SessionRepository,
     SourceError,
     SourceItem,
     UnreadableDocument,
 )
 from repositories.date_filter import in_date_range, sort_key
+from repositories.runs_join import NOT_JOINED, RunsJoin
 
 logger = logging.getLogger(__name__)
 
@@ -26,14 +28,26 @@ _JSON_OPTIONS = json_util.JSONOptions(json_mode=json_util.JSONMode.RELAXED,
 
 
 class FileSessionRepository(SessionRepository):
-    def __init__(self, path: str, date_field: str):
+    def __init__(self, path: str, date_field: str, runs: Optional[RunsSource] = None,
+                 batch_size: int = 1000):
         self.path = path
         self.date_field = date_field
+        self._join = RunsJoin(runs, batch_size) if runs is not None else None
 
     def describe(self) -> Dict[str, object]:
-        return {"type": "file", "path": self.path, "date_field": self.date_field}
+        return {"type": "file", "path": self.path, "date_field": self.date_field,
+                "runs": self._join.describe() if self._join else NOT_JOINED}
 
     def documents(self, date_range: DateRange) -> Iterator[SourceItem]:
+        if self._join is None:
+            return self._sessions(date_range)
+        return self._join.joined(self._sessions(date_range))
+
+    def close(self) -> None:
+        if self._join is not None:
+            self._join.source.close()
+
+    def _sessions(self, date_range: DateRange) -> Iterator[SourceItem]:
         selected: List[Tuple[tuple, int]] = []
         try:
             with open(self.path, "rb") as handle:
@@ -42,7 +56,7 @@ class FileSessionRepository(SessionRepository):
                     line_offset, offset = offset, offset + len(raw)
                     if not raw.strip():
                         continue
-                    document = _decode(raw, line_number)
+                    document = decode_json_line(raw, line_number)
                     if isinstance(document, UnreadableDocument):
                         yield document
                         continue
@@ -54,13 +68,14 @@ class FileSessionRepository(SessionRepository):
                 logger.info("file_scan path=%s selected=%d", self.path, len(selected))
                 for _, line_offset, line_number in selected:
                     handle.seek(line_offset)
-                    yield _decode(handle.readline(), line_number)
+                    yield decode_json_line(handle.readline(), line_number)
         except OSError as exc:
             raise SourceError("cannot read INPUT_PATH {}: {}".format(
                 self.path, exc.strerror or exc)) from None
 
 
-def _decode(raw: bytes, line_number: int):
+def decode_json_line(raw: bytes, line_number: int):
+    """One mongoexport line as a document, or an UnreadableDocument saying why not."""
     try:
         document = json_util.loads(raw.decode("utf-8"), json_options=_JSON_OPTIONS)
     except UnicodeDecodeError:

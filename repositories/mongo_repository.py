@@ -1,81 +1,141 @@
 """Sessions from a MongoDB collection (MongoDB, Atlas, DocumentDB; FerretDB in tests).
 
 One query: the typed date range on DATE_FIELD, sorted by (DATE_FIELD, _id), streamed in
-BATCH_SIZE batches. The projection drops what the features never read (message histories,
-session state, memories), which is most of a session's bytes. It is an exclusion, not an
-inclusion: excluding `runs.messages` leaves a `runs` that is null, a string or a list of
-scalars exactly as stored, so shape detection and rejects are the same as without it.
+BATCH_SIZE batches, projected to leave out what no feature reads (repositories/
+unread_fields.py). Agno 3 keeps runs in a collection of their own: for each batch of
+sessions, one more query fetches their runs (`session_id` `$in` the batch), projected the
+same way, so memory is bounded by the batch and not by the runs collection.
 """
 
+import contextlib
 import logging
-from typing import Any, Dict, Iterator, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, Mapping, Optional, Sequence, Tuple
 
 from pymongo import ASCENDING, MongoClient
 from pymongo.errors import PyMongoError
 
-from interfaces.abstractions import DateRange, SessionRepository, SourceError, SourceItem
+from config import constants
+from config.errors import ConfigError
+from interfaces.abstractions import (
+    DateRange,
+    RunsSource,
+    SessionRepository,
+    SourceError,
+    SourceItem,
+)
 from repositories.date_filter import mongo_date_filter
+from repositories.runs_join import NOT_JOINED, RunsJoin, agno_runs_collection
+from repositories.unread_fields import runs_projection, sessions_projection
 from utils.secrets import one_line
 
 logger = logging.getLogger(__name__)
 
-# Per-run fields Agno stores that no feature reads (1.x RunResponse, 2.x RunOutput).
-_UNREAD_RUN_FIELDS = (
-    "messages", "input", "extra_data", "images", "videos", "audio", "response_audio",
-    "files", "citations", "reasoning_content", "reasoning_steps", "reasoning_messages",
-    "references", "additional_input", "session_state", "member_responses", "formatted_tool_calls",
-)
-_UNREAD_SESSION_FIELDS = (
-    "session_data", "extra_data", "summary", "metadata", "memory.memories", "memory.summaries",
-    "memory.messages", "memory.runs.message", "memory.runs.messages",
-)
+# Agno's own order for a batch of sessions' runs, then _id so that ties read the same way
+# every time (the merge re-orders by run_index and created_at; see calculators/run_merge.py).
+RUNS_SORT = [("session_id", ASCENDING), ("run_index", ASCENDING), ("created_at", ASCENDING),
+             ("_id", ASCENDING)]
 
 
-def unread_fields_projection() -> Dict[str, int]:
-    """The exclusion projection: every large field the features do not read."""
-    paths = list(_UNREAD_SESSION_FIELDS)
-    for prefix in ("runs", "memory.runs", "memory.runs.response"):
-        paths.extend("{}.{}".format(prefix, name) for name in _UNREAD_RUN_FIELDS
-                     if "{}.{}".format(prefix, name) not in paths)
-    return {path: 0 for path in paths}
+class MongoRunsCollection(RunsSource):
+    """An Agno 3 runs collection, queried once per batch of sessions."""
+
+    def __init__(self, repository: "MongoSessionRepository", name: str):
+        self.repository = repository
+        self.name = name
+
+    def runs_of(self, session_ids: Sequence[str]) -> Iterable[Mapping]:
+        repository = self.repository
+        with repository.read_errors(self.name):
+            cursor = repository.database_handle[self.name].find(
+                {"session_id": {"$in": list(session_ids)}}, projection=repository.runs_projection,
+                sort=RUNS_SORT, batch_size=repository.batch_size)
+            try:
+                return list(cursor)
+            finally:
+                cursor.close()
+
+    def describe(self) -> Dict[str, object]:
+        return {"collection": self.name}
 
 
 class MongoSessionRepository(SessionRepository):
     def __init__(self, client: MongoClient, database: str, collection: str, date_field: str,
                  batch_size: int, host_label: str, project: bool = True,
-                 secrets: Tuple[str, ...] = ()):
+                 secrets: Tuple[str, ...] = (),
+                 runs_collection: str = constants.RUNS_COLLECTION_AUTO):
         self.client = client
         self.database = database
         self.collection = collection
         self.date_field = date_field
         self.batch_size = batch_size
         self.host_label = host_label
-        self.projection: Optional[Dict[str, int]] = unread_fields_projection() if project else None
+        self.projection: Optional[Dict[str, int]] = sessions_projection() if project else None
+        self.runs_projection: Optional[Dict[str, int]] = runs_projection() if project else None
+        self.runs_collection = runs_collection
         self._secrets = secrets
+        self._join: Optional[RunsJoin] = None
+
+    @property
+    def database_handle(self):
+        return self.client[self.database]
 
     def describe(self) -> Dict[str, object]:
         return {"type": "mongo", "hosts": self.host_label, "database": self.database,
                 "collection": self.collection, "date_field": self.date_field,
-                "projection": "exclude-unread-fields" if self.projection else "none"}
+                "projection": "exclude-unread-fields" if self.projection else "none",
+                "runs": self._join.describe() if self._join else dict(
+                    NOT_JOINED, requested=self.runs_collection)}
 
     def query(self, date_range: DateRange) -> Dict[str, Any]:
         return mongo_date_filter(self.date_field, date_range)
 
     def documents(self, date_range: DateRange) -> Iterator[SourceItem]:
-        cursor = None
-        try:
-            cursor = self.client[self.database][self.collection].find(
+        runs_name = self._runs_collection_to_join()
+        sessions = self._sessions(date_range)
+        if runs_name is None:
+            yield from sessions
+            return
+        self._join = RunsJoin(MongoRunsCollection(self, runs_name), self.batch_size)
+        yield from self._join.joined(sessions)
+
+    def _sessions(self, date_range: DateRange) -> Iterator[SourceItem]:
+        with self.read_errors(self.collection):
+            cursor = self.database_handle[self.collection].find(
                 self.query(date_range), projection=self.projection,
                 sort=[(self.date_field, ASCENDING), ("_id", ASCENDING)],
                 batch_size=self.batch_size)
-            yield from cursor
+            try:
+                yield from cursor
+            finally:
+                cursor.close()
+
+    def _runs_collection_to_join(self) -> Optional[str]:
+        """RUNS_COLLECTION resolved against the database: the name to join, or None."""
+        if self.runs_collection == constants.RUNS_COLLECTION_NONE:
+            return None
+        automatic = self.runs_collection == constants.RUNS_COLLECTION_AUTO
+        name = agno_runs_collection(self.collection) if automatic else self.runs_collection
+        with self.read_errors(name):
+            exists = bool(self.database_handle.list_collection_names(filter={"name": name}))
+        if exists:
+            logger.info("runs_collection=%s.%s joined by session_id", self.database, name)
+            return name
+        if automatic:
+            logger.info("runs_collection=none (no collection %s.%s: sessions are read with "
+                        "their embedded runs only)", self.database, name)
+            return None
+        raise ConfigError("RUNS_COLLECTION", "an existing collection of database {}, auto or "
+                          "none".format(self.database), "no collection {!r}".format(name))
+
+    @contextlib.contextmanager
+    def read_errors(self, collection: str) -> Iterator[None]:
+        """A driver error as one SourceError line naming host, database and collection."""
+        try:
+            yield
         except PyMongoError as exc:
             raise SourceError("MongoDB read from {} ({}.{}) failed: {}: {}".format(
-                self.host_label, self.database, self.collection, type(exc).__name__,
+                self.host_label, self.database, collection, type(exc).__name__,
                 one_line(str(exc), self._secrets))) from None
-        finally:
-            if cursor is not None:
-                cursor.close()
 
     def close(self) -> None:
         self.client.close()

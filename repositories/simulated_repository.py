@@ -1,9 +1,12 @@
 """Realistic Agno sessions made on the fly: the job runs end to end with no database.
 
 Documents have the exact shapes Agno stores (1.x `memory.runs`, 1.0-1.3 wrapped runs, 2.x
-top-level `runs`), including message histories, so they weigh what real ones do, and the
-anomalies the features look for: token explosions, slow and timed-out runs, tool storms
-with repeated and failing calls, failed runs, erratic speed, and damaged documents.
+top-level `runs`, 3.x sessions whose runs are documents of a runs collection, including
+team sessions with member runs and sessions half-migrated from 2.x), with message
+histories, so they weigh what real ones do, and the anomalies the features look for: token
+explosions, slow and timed-out runs, tool storms with repeated and failing calls, failed
+runs, erratic speed, and damaged documents. Agno 3 runs reach the sessions through the same
+per-batch join as a real runs collection (repositories/runs_join.py).
 
 Session i is made from its own seeded generator, so the same SIMULATION_SEED gives the same
 sessions byte for byte, and they come out already in (DATE_FIELD, _id) order.
@@ -12,11 +15,12 @@ sessions byte for byte, and they come out already in (DATE_FIELD, _id) order.
 import hashlib
 import random
 import struct
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from bson import ObjectId
 
-from interfaces.abstractions import DateRange, SessionRepository, SourceItem
+from interfaces.abstractions import DateRange, RunsSource, SessionRepository, SourceItem
+from repositories.runs_join import NOT_JOINED, RunsJoin
 
 AGENTS = (
     ("Weather Agent", ("get_weather", "get_forecast")),
@@ -33,7 +37,12 @@ PROFILES = (
     ("normal", 52), ("token_explosion", 8), ("slow_or_looping", 8), ("tool_storm", 8),
     ("failing", 8), ("erratic_speed", 8), ("damaged", 4), ("no_runs", 4),
 )
-SHAPES = (("agno_v2", 46), ("agno_v1", 42), ("agno_v1_legacy", 12))
+SHAPES = (("agno_v3", 30), ("agno_v2", 30), ("agno_v1", 30), ("agno_v1_legacy", 10))
+# Agno 3 sessions: an agent's, a team's (whose members' runs are runs of the session too),
+# or an agent's half-migrated from 2.x (stale embedded copies beside the runs collection).
+V3_KINDS = (("agent", 60), ("team", 25), ("half_migrated", 15))
+TEAMS = (("Research Team", "Research Agent", "Support Agent"),
+         ("Trading Desk", "Finance Agent", "SQL Agent"))
 _WORDS = ("the", "agent", "answer", "tool", "result", "user", "question", "data", "report",
           "summary", "weather", "order", "price", "city", "table", "query", "found", "value")
 SYSTEM_PROMPT = (
@@ -65,26 +74,70 @@ def _sentence(rng: random.Random, words: int) -> str:
     return _TEXT[start:start + 6 * words]
 
 
+class _MadeRuns(RunsSource):
+    """The run documents made with the sessions of the current batch, as a runs collection
+    would return them for that batch's session ids."""
+
+    def __init__(self):
+        self.pending: Dict[str, List[dict]] = {}
+
+    def add(self, run_documents: Sequence[dict]) -> None:
+        for run_document in run_documents:
+            self.pending.setdefault(run_document["session_id"], []).append(run_document)
+
+    def runs_of(self, session_ids: Sequence[str]) -> Iterable[Mapping]:
+        found = [run for session_id in session_ids for run in self.pending.get(session_id, ())]
+        # The join asks once per batch, after the batch's sessions were made: whatever is
+        # left belongs to sessions that lost their session_id (damaged) and cannot join.
+        self.pending = {}
+        return found
+
+    def describe(self) -> Dict[str, object]:
+        return {"collection": "simulated"}
+
+
 class SimulatedSessionRepository(SessionRepository):
-    def __init__(self, sessions: int, seed: int, date_field: str = "created_at"):
+    def __init__(self, sessions: int, seed: int, date_field: str = "created_at",
+                 join_runs: bool = True, batch_size: int = 1000):
         self.sessions = sessions
         self.seed = seed
         self.date_field = date_field
+        self.join_runs = join_runs
+        self.batch_size = batch_size
         self._id_prefix = hashlib.sha256(str(seed).encode()).digest()[:3]
+        self._join: Optional[RunsJoin] = None
 
     def describe(self) -> Dict[str, object]:
         return {"type": "simulated", "sessions": self.sessions, "seed": self.seed,
-                "date_field": self.date_field}
+                "date_field": self.date_field,
+                "runs": self._join.describe() if self._join else NOT_JOINED}
 
     def documents(self, date_range: DateRange) -> Iterator[SourceItem]:
         start = date_range.start_seconds
         span = date_range.end_exclusive_seconds - start
-        for index in range(self.sessions):
-            yield self.session(index, start, span)
+        made_runs = _MadeRuns()
+
+        def sessions() -> Iterator[dict]:
+            for index in range(self.sessions):
+                document, run_documents = self.session_with_runs(index, start, span)
+                if self.join_runs:
+                    made_runs.add(run_documents)
+                yield document
+
+        if not self.join_runs:
+            return sessions()
+        self._join = RunsJoin(made_runs, self.batch_size)
+        return self._join.joined(sessions())
 
     def session(self, index: int, range_start: float, range_span: float) -> dict:
-        """Session `index` of `self.sessions`, anchored inside its own slice of the range,
-        so anchors never decrease with the index."""
+        """The document of session `index` (an Agno 3 session without its runs)."""
+        return self.session_with_runs(index, range_start, range_span)[0]
+
+    def session_with_runs(self, index: int, range_start: float, range_span: float
+                          ) -> Tuple[dict, List[dict]]:
+        """Session `index` of `self.sessions` and its Agno 3 run documents (none for the
+        older shapes), anchored inside its own slice of the range, so anchors never
+        decrease with the index."""
         rng = random.Random("{}:{}".format(self.seed, index))
         slot = range_span / max(self.sessions, 1)
         anchor = int(range_start + slot * (index + rng.random()))
@@ -111,15 +164,17 @@ class _SessionMaker:
         self.user_id = "user_{}".format(rng.randint(1, 400))
         self.history: List[List[dict]] = []
         self.agent_id = "agent_{}".format(AGENTS.index((self.agent_name, self.tool_names)))
+        self.v3_kind = _weighted(rng, V3_KINDS) if self.shape == "agno_v3" else None
+        self.team = rng.choice(TEAMS) if self.v3_kind == "team" else None
 
-    def make(self) -> dict:
+    def make(self) -> Tuple[dict, List[dict]]:
         rng = self.rng
         run_count = 0 if self.profile == "no_runs" else int(rng.expovariate(1 / 2.5)) + 1
         if self.profile == "slow_or_looping" or self.profile == "tool_storm":
             run_count = max(run_count, 3)
-        v1 = self.shape != "agno_v2"
+        v1 = self.shape in ("agno_v1", "agno_v1_legacy")
         # 1.x rewrites the session's created_at on every save (it is the last save);
-        # 2.x keeps the first. Runs sit before or after the anchor accordingly.
+        # 2.x and 3.x keep the first. Runs sit before or after the anchor accordingly.
         gaps = [rng.uniform(5, 240) for _ in range(run_count)]
         first_run_at = self.anchor - sum(gaps) if v1 else self.anchor
         run_times = []
@@ -138,6 +193,7 @@ class _SessionMaker:
                            "model": {"id": self.model, "name": self.model_class,
                                      "provider": self.provider}},
         }
+        run_documents: List[dict] = []
         if v1:
             document.update({"team_session_id": None, "workflow_session_id": None,
                              "session_data": {"session_metrics": {}}, "extra_data": None})
@@ -152,12 +208,78 @@ class _SessionMaker:
             document.update({"session_type": "agent", "session_data": {"session_state": {}},
                              "summary": None, "metadata": None, "runs": runs,
                              "created_at": self.anchor, "updated_at": max(last_save, self.anchor)})
+            if self.shape == "agno_v3":
+                run_documents = self._agno3(document, runs)
         if self.profile == "no_runs":
             self._strip_runs(document)
+            run_documents = []
         if self.profile == "damaged":
-            self._damage(document)
+            self._damage(document, [run_document["run_data"] for run_document in run_documents])
         document[self.date_field] = self.anchor
-        return document
+        return document, run_documents
+
+    def _agno3(self, document: dict, runs: List[dict]) -> List[dict]:
+        """Turns a 2.x session into Agno 3's two collections; returns its run documents."""
+        rng = self.rng
+        del document["runs"]
+        if self.v3_kind == "team":
+            team_id = "team_{}".format(TEAMS.index(self.team))
+            for key in ("agent_id", "agent_data"):
+                del document[key]
+            document.update(session_type="team", team_id=team_id, team_data={
+                "name": self.team[0], "team_id": team_id,
+                "model": {"id": self.model, "name": self.model_class, "provider": self.provider}})
+            runs = self._with_member_runs(runs, team_id)
+        run_documents = [self._run_document(index, run) for index, run in enumerate(runs)]
+        if self.v3_kind == "half_migrated" and runs:
+            # Agno's 3.0 migration copied the embedded runs into the runs collection and left
+            # the list behind: copies frozen as they were (still running, fewer tokens), and
+            # a run the migration never copied.
+            embedded = [dict(run, status="RUNNING", metrics=dict(
+                run.get("metrics") or {}, output_tokens=0, total_tokens=0))
+                for run in runs[:max(1, len(runs) - rng.randint(0, 2))]]
+            if rng.random() < 0.5:
+                embedded.insert(0, self._v2_run(
+                    runs[0]["created_at"] - 60, [rng.randint(300, 900)], [rng.randint(20, 200)],
+                    [round(rng.uniform(0.5, 4.0), 3)], False))
+            document["runs"] = embedded
+        return run_documents
+
+    def _with_member_runs(self, team_runs: List[dict], team_id: str) -> List[dict]:
+        """A team's runs, each followed by the runs its members made for it."""
+        rng = self.rng
+        runs = []
+        for team_run in team_runs:
+            for key in ("agent_id", "agent_name"):
+                team_run.pop(key, None)
+            team_run.update(team_id=team_id, team_name=self.team[0])
+            runs.append(team_run)
+            for offset, member in enumerate(rng.sample(self.team[1:], rng.randint(1, 2))):
+                tokens_in, tokens_out = rng.randint(200, 1500), rng.randint(20, 400)
+                member_run = self._v2_run(
+                    team_run["created_at"] + 1 + offset, [tokens_in], [tokens_out],
+                    [round((tokens_in + tokens_out) / rng.uniform(60, 400), 3)],
+                    rng.random() < 0.05)
+                member_run.update(agent_name=member, parent_run_id=team_run["run_id"],
+                                  agent_id="agent_{}".format(member.split()[0].lower()))
+                member_run["tools"] = [self._tool_call(0)] if rng.random() < 0.5 else []
+                runs.append(member_run)
+        return runs
+
+    def _run_document(self, run_index: int, run: dict) -> dict:
+        """One document of Agno 3's runs collection (agno.db.utils.build_single_run_row)."""
+        team = self.v3_kind == "team"
+        member = run.get("parent_run_id") is not None
+        return {
+            "_id": ObjectId(self.rng.getrandbits(96).to_bytes(12, "big")),
+            "run_id": run["run_id"], "session_id": self.session_id,
+            "run_type": "team" if team and not member else "agent",
+            "agent_id": run.get("agent_id"), "team_id": run.get("team_id"),
+            "workflow_id": None, "user_id": self.user_id,
+            "parent_run_id": run.get("parent_run_id"), "status": run["status"],
+            "run_index": run_index, "run_data": run,
+            "created_at": run["created_at"], "updated_at": run["created_at"] + 30,
+        }
 
     def _run(self, position: int, created_at: int, run_count: int) -> dict:
         rng = self.rng
@@ -178,7 +300,7 @@ class _SessionMaker:
         failed = profile == "failing" and (position >= run_count // 2 or rng.random() < 0.3)
         timed_out = failed and rng.random() < 0.4 or (
             profile == "slow_or_looping" and times[-1] > 60)
-        if self.shape == "agno_v2":
+        if self.shape in ("agno_v2", "agno_v3"):
             run = self._v2_run(created_at, input_tokens, output_tokens, times, failed)
         else:
             run = self._v1_run(created_at, input_tokens, output_tokens, times, failed)
@@ -188,7 +310,7 @@ class _SessionMaker:
                 run["content"] = "Error: request timed out after 60 seconds"
             else:
                 tools.append(self._tool_call(len(tools), error="Tool execution timeout"))
-        if failed and self.shape != "agno_v2" and rng.random() < 0.5:
+        if failed and self.shape in ("agno_v1", "agno_v1_legacy") and rng.random() < 0.5:
             run.setdefault("events", []).append(
                 {"event": "RunError", "content": run["content"], "created_at": created_at})
         return run
@@ -280,7 +402,9 @@ class _SessionMaker:
 
     def _strip_runs(self, document: dict) -> None:
         choice = self.rng.random()
-        if "runs" in document:
+        if self.shape == "agno_v3":
+            document.pop("runs", None)  # an Agno 3 session with no runs: nothing anywhere
+        elif "runs" in document:
             if choice < 0.5:
                 document["runs"] = None
             elif choice < 0.8:
@@ -290,10 +414,10 @@ class _SessionMaker:
         elif choice < 0.8:
             del document["memory"]
 
-    def _damage(self, document: dict) -> None:
+    def _damage(self, document: dict, collection_runs: List[dict]) -> None:
         """Damage found in real collections: text metrics, nulls in lists, odd fields."""
         rng = self.rng
-        runs = document.get("runs")
+        runs = collection_runs or document.get("runs")
         if runs is None:
             runs = [r.get("response", r) for r in document["memory"]["runs"]]
         for run in runs:
@@ -310,7 +434,7 @@ class _SessionMaker:
                 run["tools"] = None
             else:
                 run["metrics"] = None
-        if rng.random() < 0.5:
+        if rng.random() < 0.5 and "agent_data" in document:
             document["agent_data"]["model"] = self.model
         if rng.random() < 0.3:
             del document["session_id"]

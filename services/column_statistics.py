@@ -1,6 +1,6 @@
 """Per-column min, mean and max over all rows, accumulated batch by batch for the manifest."""
 
-from typing import Dict
+from typing import Dict, Optional
 
 import numpy as np
 
@@ -26,9 +26,10 @@ class ColumnStatistics:
             self._max[name] = max(self._max[name], float(values.max()))
             self._sum[name] += float(values.sum())
 
-    def as_dict(self) -> Dict[str, Dict[str, float]]:
-        """{column: {min, mean, max}}; all 0 when there were no rows."""
+    def as_dict(self) -> Dict[str, Dict[str, Optional[float]]]:
+        """{column: {min, mean, max}}; null (not 0) when there were no rows: an empty
+        result has no statistics, and 0 would read as a measured value."""
         if not self.rows:
-            return {name: {"min": 0, "mean": 0, "max": 0} for name in NUMERIC_COLUMNS}
+            return {name: {"min": None, "mean": None, "max": None} for name in NUMERIC_COLUMNS}
         return {name: {"min": self._min[name], "mean": self._sum[name] / self.rows,
                        "max": self._max[name]} for name in NUMERIC_COLUMNS}

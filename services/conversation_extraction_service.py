@@ -17,7 +17,7 @@ from calculators.features import compute_features
 from calculators.normalise import RejectedDocument, add_session
 from config.constants import FEATURE_BATCH_SIZE, PROGRESS_EVERY
 from config.thresholds import Thresholds
-from interfaces.abstractions import SourceItem, UnreadableDocument
+from interfaces.abstractions import JoinedSession, SourceItem, UnreadableDocument
 from services.column_statistics import ColumnStatistics
 from services.csv_generator_service import CsvWriter
 from services.reject_log import RejectLog
@@ -37,6 +37,7 @@ class ExtractionStats:
     warnings: Dict[str, int] = field(default_factory=dict)
     shapes: Dict[str, int] = field(default_factory=dict)
     reject_reasons: Dict[str, int] = field(default_factory=dict)
+    sessions_without_runs: int = 0
     seconds: float = 0.0
 
 
@@ -92,10 +93,14 @@ def extract_features(documents: Iterable[SourceItem], writer: CsvWriter, rejects
                 try:
                     shape = add_session(document, batch, forced_shape, warnings)
                 except RejectedDocument as reason:
-                    ids = document if isinstance(document, dict) else {}
+                    ids = document.document if type(document) is JoinedSession else document
+                    if not isinstance(ids, dict):
+                        ids = {}
                     _reject(stats, rejects, ids.get("_id"), ids.get("session_id"), str(reason))
                 else:
                     shapes[shape] = shapes.get(shape, 0) + 1
+                    if not batch.run_count[-1]:
+                        stats.sessions_without_runs += 1
                     if len(batch) >= batch_size:
                         flush()
                         batch = SessionBatch()

@@ -99,6 +99,7 @@ def run_job(config: JobConfig, repository: SessionRepository,
     logger.info("extracted documents=%d rows=%d rejects=%d seconds=%.2f rate_per_s=%.0f",
                 stats.documents_read, stats.rows_written, stats.rejected, stats.seconds,
                 stats.documents_read / stats.seconds if stats.seconds > 0 else 0.0)
+    warn_when_runs_look_missing(stats, repository.describe())
 
     result = JobResult(stats=stats)
     result.outputs["csv"] = csv_file
@@ -145,6 +146,25 @@ def run_job(config: JobConfig, repository: SessionRepository,
     return result
 
 
+SESSIONS_WITHOUT_RUNS = "sessions_without_runs"
+
+
+def warn_when_runs_look_missing(stats: ExtractionStats, source: Dict[str, object]) -> None:
+    """Rows of zeros that look valid are the worst output this job can give. When half or
+    more of the sessions have no runs and no runs collection was joined, the likely cause
+    is an Agno 3 database (runs in their own collection) read without it: say so, and
+    count the warning `sessions_without_runs` (the number of such sessions)."""
+    runs = source.get("runs")
+    joined = isinstance(runs, dict) and runs.get("joined")
+    if joined or not stats.rows_written or 2 * stats.sessions_without_runs < stats.rows_written:
+        return
+    stats.warnings[SESSIONS_WITHOUT_RUNS] = stats.sessions_without_runs
+    logger.warning(
+        "sessions_without_runs count=%d of=%d: no runs collection was joined; if this is an "
+        "Agno 3 database its runs live in their own collection: set RUNS_COLLECTION (MongoDB) "
+        "or RUNS_INPUT_PATH (file)", stats.sessions_without_runs, stats.rows_written)
+
+
 def _output(config: JobConfig, folder: str, name: str, content_type: str) -> OutputFile:
     return OutputFile(path=os.path.join(folder, name),
                       key="{}/{}".format(config.output_key_prefix, name), content_type=content_type)
@@ -177,9 +197,10 @@ def build_manifest(config: JobConfig, repository: SessionRepository, stats: Extr
     }
 
 
-def _finite(statistics: Dict[str, Dict[str, float]]) -> Dict[str, Dict[str, object]]:
+def _finite(statistics: Dict[str, Dict[str, object]]) -> Dict[str, Dict[str, object]]:
     """JSON has no inf: a mean that overflowed is reported as null."""
-    return {name: {key: (value if value - value == 0 else None) for key, value in values.items()}
+    return {name: {key: (value if value is not None and value - value == 0 else None)
+                   for key, value in values.items()}
             for name, values in statistics.items()}
 
 

@@ -86,7 +86,54 @@ def text(v):
     return "" if v is None else (v if isinstance(v, str) else str(v))
 
 
-def shape_of(doc):
+def run_order(run_doc):
+    index = run_doc.get("run_index")
+    if not isinstance(index, (int, float)) or isinstance(index, bool) or index != index:
+        index = 0
+    created = to_time(run_doc.get("created_at"))
+    return (index, created if created is not None else 0)
+
+
+def merged(doc, run_docs, warn):
+    """features.md section 1, rule 0, from the text: Agno 3's merge of both run lists."""
+    table = []
+    for run_doc in sorted(run_docs, key=lambda d: run_order(d) if isinstance(d, dict) else (0, 0)):
+        data = run_doc.get("run_data") if isinstance(run_doc, dict) else None
+        if not isinstance(data, dict):
+            warn.append("unusable_run_document")
+            continue
+        if data.get("status") is None and run_doc.get("status") is not None:
+            data = dict(data, status=run_doc["status"])
+        table.append(data)
+    if not table:
+        return None
+    embedded = doc.get("runs")
+    if not embedded:
+        return table
+    if not isinstance(embedded, list) or not all(isinstance(r, dict) for r in embedded):
+        raise Reject("runs")
+    out, named = [], []
+    for run in embedded:
+        if run.get("run_id") is None:
+            warn.append("run_without_run_id")
+            continue
+        named.append(run["run_id"])
+        copies = [t for t in table if t.get("run_id") == run["run_id"]
+                  and type(t.get("run_id")) is type(run["run_id"])]
+        out.append(copies[-1] if copies else run)
+    for run in table:
+        if run.get("run_id") is None:
+            warn.append("run_without_run_id")
+        elif not any(run["run_id"] == n and type(n) is type(run["run_id"]) for n in named):
+            out.append(run)
+    return out
+
+
+def shape_of(doc, run_docs=(), warn=None):
+    if run_docs:
+        runs = merged(doc, run_docs, [] if warn is None else warn)
+        if runs is not None:
+            return "agno_v3", runs
     if doc.get("runs") is not None:
         if not isinstance(doc["runs"], list) or not all(isinstance(r, dict) for r in doc["runs"]):
             raise Reject("runs")
@@ -167,21 +214,22 @@ def iso(seconds):
         "%Y-%m-%dT%H:%M:%SZ")
 
 
-def features(doc, th=TH, forced=None):
-    """{column: value} for one document, or raises Reject."""
+def features(doc, th=TH, forced=None, run_docs=()):
+    """{column: value} for one document (and its Agno 3 run documents), or raises Reject."""
     if not isinstance(doc, dict):
         raise Reject("not an object")
-    shape, raw = shape_of(doc)
+    warn = []
+    shape, raw = shape_of(doc, run_docs, warn)
     if forced and forced != shape:
         raise Reject("forced")
-    warn = []
-    runs = [norm_run(r, shape == "agno_v2", warn) for r in raw]
+    runs = [norm_run(r, shape in ("agno_v2", "agno_v3"), warn) for r in raw]
     n = len(runs)
     out = {}
     sid = doc.get("session_id")
     out["session_id"] = text(sid) if sid is not None else text(doc.get("_id"))
     ad = doc.get("agent_data") if isinstance(doc.get("agent_data"), dict) else {}
-    model = ad.get("model")
+    td = doc.get("team_data") if isinstance(doc.get("team_data"), dict) else {}
+    wd = doc.get("workflow_data") if isinstance(doc.get("workflow_data"), dict) else {}
     first = raw[0] if raw else {}
     last = raw[-1] if raw else {}
 
@@ -190,11 +238,18 @@ def features(doc, th=TH, forced=None):
             if text(v):
                 return text(v)
         return ""
-    out["agent_name"] = first_nonempty(ad.get("name"), first.get("agent_name"))
-    out["model_provider"] = first_nonempty(model.get("provider") if isinstance(model, dict)
-                                           else None, last.get("model_provider"))
-    out["model_id"] = first_nonempty(model.get("id") if isinstance(model, dict) else
-                                     (model if isinstance(model, str) else None), last.get("model"))
+
+    def provider(data):
+        return data["model"].get("provider") if isinstance(data.get("model"), dict) else None
+
+    def model_id(data):
+        model = data.get("model")
+        return model.get("id") if isinstance(model, dict) else (
+            model if isinstance(model, str) else None)
+    out["agent_name"] = first_nonempty(ad.get("name"), td.get("name"), wd.get("name"),
+                                       first.get("agent_name"))
+    out["model_provider"] = first_nonempty(provider(ad), provider(td), last.get("model_provider"))
+    out["model_id"] = first_nonempty(model_id(ad), model_id(td), last.get("model"))
     out["user_id"] = text(doc.get("user_id"))
     out["schema"] = shape
 
@@ -219,7 +274,8 @@ def features(doc, th=TH, forced=None):
         num["token_coefficient_variation"] = div(std(tot), mean(tot))
         num["token_spike_frequency"] = sum(
             1 for x in tot if x > mean(tot) * th["TOKEN_SPIKE_MULTIPLIER"]) / n
-        rates = [tot[k] / tot[k - 1] for k in range(1, n) if tot[k - 1] > 0]
+        grew = [x for x in tot if x > 0]
+        rates = [grew[k] / grew[k - 1] for k in range(1, len(grew))]
         num["max_token_growth_rate"] = max(rates) if rates else 1.0
         num["explosive_growth_events"] = sum(1 for x in rates
                                              if x > th["EXPLOSIVE_GROWTH_THRESHOLD"])
@@ -248,7 +304,7 @@ def features(doc, th=TH, forced=None):
         num["tool_overuse_flag"] = int(max(tools) > th["TOOL_OVERUSE_LIMIT"])
         num["tool_explosion_flag"] = int(
             num["tool_explosion_ratio"] > th["EXPLOSIVE_GROWTH_THRESHOLD"])
-        tps = [r["tot"] / r["time"] for r in runs if r["time"] > 0]
+        tps = [r["tot"] / r["time"] for r in runs if r["time"] > 0 and r["tot"] > 0]
         if tps:
             num["avg_tokens_per_second"] = mean(tps)
             num["min_tokens_per_second"] = min(tps)

@@ -4,9 +4,10 @@ from interfaces.abstractions import ObjectStore, PublishError, SessionRepository
 
 
 class FakeRepository(SessionRepository):
-    def __init__(self, documents, fail_after=None):
+    def __init__(self, documents, fail_after=None, description=None):
         self._documents = documents
         self._fail_after = fail_after
+        self._description = description or {"type": "fake"}
         self.closed = False
 
     def documents(self, date_range):
@@ -16,7 +17,7 @@ class FakeRepository(SessionRepository):
             yield document
 
     def describe(self):
-        return {"type": "fake"}
+        return self._description
 
     def close(self):
         self.closed = True

@@ -36,7 +36,8 @@ def test_rows_plus_rejects_equal_documents_and_the_manifest_says_so(tmp_path):
     manifest = json.loads((folder(tmp_path) / "manifest.json").read_text())
     counts = (manifest["documents_read"], manifest["rows_written"], manifest["rejects"])
     assert counts == (41, 40, 1)
-    assert manifest["shapes"] == {"agno_v1": 20, "agno_v1_legacy": 0, "agno_v2": 20, "empty": 0}
+    assert manifest["shapes"] == {"agno_v1": 20, "agno_v1_legacy": 0, "agno_v2": 20,
+                                  "agno_v3": 0, "empty": 0}
     assert manifest["reject_reasons"] == {"runs is not a list": 1}
     assert len(manifest["columns"]) == 74
     assert manifest["column_statistics"]["total_runs"] == {"min": 1, "mean": 1.0, "max": 1}
@@ -104,6 +105,34 @@ def test_an_empty_range_is_a_header_only_csv_and_a_manifest(tmp_path):
     assert csv_text.count("\n") == 1 and csv_text.startswith("session_id,agent_name,")
     manifest = json.loads((folder(tmp_path) / "manifest.json").read_text())
     assert manifest["documents_read"] == 0 and manifest["rows_written"] == 0
+    # no rows, no statistics: null, never a 0 that reads as measured
+    statistics = manifest["column_statistics"]
+    assert len(statistics) == 65  # 74 columns, 9 of them text
+    assert all(values == {"min": None, "mean": None, "max": None}
+               for values in statistics.values())
+
+
+def agno3_sessions_without_their_runs(count):
+    return [{"session_id": "s%d" % i, "session_type": "agent", "created_at": DEC_1 + i,
+             "agent_data": {"name": "A"}} for i in range(count)]
+
+
+def test_half_the_sessions_without_runs_and_no_join_is_a_named_warning(tmp_path, caplog):
+    docs = agno3_sessions_without_their_runs(3) + documents(3)
+    result = run_job(config_for(tmp_path), FakeRepository(docs))
+    assert result.stats.warnings["sessions_without_runs"] == 3
+    manifest = json.loads((folder(tmp_path) / "manifest.json").read_text())
+    assert manifest["warnings"]["sessions_without_runs"] == 3
+    assert "RUNS_COLLECTION" in caplog.text and "Agno 3" in caplog.text
+
+
+def test_fewer_than_half_without_runs_or_a_joined_runs_source_is_no_warning(tmp_path):
+    docs = agno3_sessions_without_their_runs(2) + documents(3)
+    assert "sessions_without_runs" not in run_job(
+        config_for(tmp_path), FakeRepository(docs)).stats.warnings
+    joined = FakeRepository(agno3_sessions_without_their_runs(4),
+                            description={"type": "fake", "runs": {"joined": True}})
+    assert "sessions_without_runs" not in run_job(config_for(tmp_path), joined).stats.warnings
 
 
 def test_a_failed_manifest_upload_leaves_no_manifest_anywhere(tmp_path):

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from calculators.columns import COLUMN_NAMES, FLAG_COLUMNS, TEXT_COLUMNS
 from calculators.normalise import RejectedDocument
+from interfaces.abstractions import JoinedSession
 from tests.support import oracle
 from tests.support.pipeline import feature_rows
 
@@ -57,6 +58,7 @@ runs = st.fixed_dictionaries({}, optional={
     "agent_name": st.sampled_from(["A", "", None]),
     "model": st.sampled_from(["m1", None]),
     "model_provider": st.sampled_from(["P", None, ""]),
+    "run_id": st.sampled_from(["r1", "r2", "r3", None, 5]),
 })
 common = {
     "session_id": st.one_of(st.text(max_size=5), st.integers(0, 9), st.none()),
@@ -85,7 +87,37 @@ broken_documents = st.one_of(
         ["x", [3]])})}),
     st.just([1, 2]), st.just("text"), st.fixed_dictionaries({}, optional=common),
 )
-documents = st.one_of(v2_documents, v1_documents, legacy_documents, broken_documents)
+team_data = {"team_data": st.one_of(st.none(), st.fixed_dictionaries({}, optional={
+    "name": st.sampled_from(["Team", ""]),
+    "model": st.one_of(st.just("tm"), st.fixed_dictionaries(
+        {}, optional={"id": st.sampled_from(["tid", ""]), "provider": st.just("TP")}))})),
+    "workflow_data": st.fixed_dictionaries({}, optional={"name": st.sampled_from(["Flow", ""])})}
+run_documents = st.lists(st.fixed_dictionaries(
+    {"run_data": st.one_of(runs, runs, st.just("not a run"), st.none())},
+    optional={"status": st.sampled_from(["COMPLETED", "ERROR", None]),
+              "run_index": st.one_of(st.none(), st.integers(0, 3), st.just("2")),
+              "created_at": timestamps, "parent_run_id": st.sampled_from([None, "r1"])}),
+    max_size=6)
+# Agno 3 sessions: no embedded runs, or the stale embedded runs of a half-migrated session
+v3_documents = st.tuples(
+    st.fixed_dictionaries({}, optional=dict(common, runs=st.one_of(
+        st.none(), st.lists(runs, max_size=4), st.just("x"), st.just([3])), **team_data)),
+    run_documents)
+documents = st.one_of(v2_documents, v1_documents, legacy_documents, broken_documents,
+                      v3_documents)
+
+
+def as_item(document):
+    """A generated Agno 3 (session, runs) pair as the repositories hand it over."""
+    if isinstance(document, tuple):
+        return JoinedSession(*document)
+    return document
+
+
+def oracle_features(document):
+    if isinstance(document, tuple):
+        return oracle.features(document[0], run_docs=document[1])
+    return oracle.features(document)
 
 
 def close(actual, expected):
@@ -95,11 +127,11 @@ def close(actual, expected):
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(documents, min_size=1, max_size=12))
 def test_vectorised_batch_equals_the_per_session_oracle(docs):
-    rows = feature_rows(docs)
+    rows = feature_rows([as_item(d) for d in docs])
     assert len(rows) == len(docs)  # every document is a row or a reject
     for document, row in zip(docs, rows):
         try:
-            text, numeric, _ = oracle.features(document)
+            text, numeric, _ = oracle_features(document)
         except oracle.Reject:
             assert isinstance(row, RejectedDocument)
             continue
@@ -117,7 +149,7 @@ def test_vectorised_batch_equals_the_per_session_oracle(docs):
 @settings(max_examples=200, deadline=None)
 @given(st.lists(documents, min_size=1, max_size=12))
 def test_every_value_is_finite_flags_binary_and_rates_bounded(docs):
-    for row in feature_rows(docs):
+    for row in feature_rows([as_item(d) for d in docs]):
         if isinstance(row, RejectedDocument):
             continue
         for name in COLUMN_NAMES:
@@ -134,6 +166,7 @@ def test_every_value_is_finite_flags_binary_and_rates_bounded(docs):
 @settings(max_examples=60, deadline=None)
 @given(st.lists(documents, min_size=1, max_size=30), st.integers(1, 7))
 def test_batch_boundaries_do_not_change_any_value(docs, split):
+    docs = [as_item(d) for d in docs]
     whole = feature_rows(docs)
     pieces = []
     for start in range(0, len(docs), split):
