@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SOURCES := glue_job.py config interfaces repositories services calculators factories utils
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit integration py39 ferretdb bench bench-small package deploy-dry-run docs clean
+.PHONY: run test lint unit integration py39 ferretdb agno-env bench bench-small package deploy-dry-run docs clean
 
 $(STAMP): requirements-minimal.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(PY) glue_job.py
 
 ## test: lint, Python 3.9 checks, then every test (servers are built and started by the tests)
-test: lint ferretdb $(STAMP)
+test: lint ferretdb agno-env $(STAMP)
 	$(PY) -m pytest -q
 	$(MAKE) py39
 
@@ -30,7 +30,7 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
 
-integration: ferretdb $(STAMP)
+integration: ferretdb agno-env $(STAMP)
 	$(PY) -m pytest -q tests/integration
 
 ## py39: the unit tests on Python 3.9 with Glue's numpy 1.22, where python3.9 exists
@@ -44,6 +44,13 @@ py39:
 
 ferretdb:
 	scripts/install_ferretdb.sh >/dev/null
+
+## agno-env: .venv-agno with agno 3.1.10, the writer of the Agno 3 integration test's data
+agno-env: .venv-agno/.installed
+.venv-agno/.installed: requirements-agno.txt
+	$(PYTHON) -m venv .venv-agno
+	.venv-agno/bin/python -m pip install --quiet -r requirements-agno.txt
+	touch $@
 
 bench: $(STAMP) ferretdb
 	$(PY) bench/run.py --million --json

@@ -7,11 +7,17 @@ Figures (docs/benchmarks.md):
   pipeline_sessions_per_s    decode + normalise + features + CSV file, from the same bytes
   pipeline_vs_decode_ratio   decode time / pipeline rate, i.e. pipeline time / decode time
   job_vs_scan_ratio          full job on FerretDB / bare projected cursor scan, same query
+  agno3_job_vs_scan_ratio    the same for Agno 3: sessions query + one runs query per batch
+  runs_file_*                the file source joined with a large runs dump (RUNS_INPUT_PATH)
   rss_mb_10k, rss_mb_100k    peak RSS of the whole job at 10,000 and 100,000 sessions
+
+The simulated sessions mix every shape; their Agno 3 sessions (about 30 %) come with run
+documents, which the BSON figures decode and join exactly as the MongoDB source does.
 """
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as dt
 import gc
 import json
@@ -29,7 +35,8 @@ import bson  # noqa: E402
 
 from config.settings import load_config  # noqa: E402
 from config.thresholds import Thresholds  # noqa: E402
-from interfaces.abstractions import DateRange  # noqa: E402
+from interfaces.abstractions import DateRange, JoinedSession, RunsSource  # noqa: E402
+from repositories.runs_join import RunsJoin  # noqa: E402
 from repositories.simulated_repository import SimulatedSessionRepository  # noqa: E402
 from services.conversation_extraction_service import extract_features  # noqa: E402
 from services.csv_generator_service import CsvWriter  # noqa: E402
@@ -40,16 +47,46 @@ CURSOR_BATCH = 1000
 
 
 def encoded_batches(count: int, seed: int = 1):
-    """The simulated sessions as BSON, in cursor-sized batches of concatenated documents."""
-    batches, current = [], []
-    for document in SimulatedSessionRepository(count, seed).documents(RANGE):
-        current.append(bson.encode(document))
-        if len(current) == CURSOR_BATCH:
-            batches.append(b"".join(current))
-            current = []
-    if current:
-        batches.append(b"".join(current))
+    """The simulated sessions as BSON in cursor-sized batches: (the sessions, the Agno 3 run
+    documents of those sessions), as the two queries of one batch return them."""
+    batches, sessions, runs = [], [], []
+    for item in SimulatedSessionRepository(count, seed, batch_size=CURSOR_BATCH).documents(RANGE):
+        if isinstance(item, JoinedSession):
+            sessions.append(bson.encode(item.document))
+            runs.extend(bson.encode(run) for run in item.run_documents)
+        else:
+            sessions.append(bson.encode(item))
+        if len(sessions) == CURSOR_BATCH:
+            batches.append((b"".join(sessions), b"".join(runs)))
+            sessions, runs = [], []
+    if sessions:
+        batches.append((b"".join(sessions), b"".join(runs)))
     return batches
+
+
+class DecodedRuns(RunsSource):
+    """One batch's run documents, decoded: what the runs query of that batch returns."""
+
+    def __init__(self, runs):
+        self.runs = runs
+
+    def runs_of(self, session_ids):
+        return self.runs
+
+    def describe(self):
+        return {}
+
+
+def encoded_documents(count: int, seed: int):
+    """(sessions, runs) as lists of documents, for loading a server."""
+    sessions, runs = [], []
+    for item in SimulatedSessionRepository(count, seed).documents(RANGE):
+        if isinstance(item, JoinedSession):
+            sessions.append(item.document)
+            runs.extend(item.run_documents)
+        else:
+            sessions.append(item)
+    return sessions, runs
 
 
 def timed(function, repeats: int) -> float:
@@ -66,16 +103,18 @@ def decode_all(batches, paused: bool) -> None:
     if paused:
         gc.disable()
     try:
-        for batch in batches:
-            bson.decode_all(batch)
+        for sessions, runs in batches:
+            bson.decode_all(sessions)
+            bson.decode_all(runs)
     finally:
         gc.enable()
 
 
 def pipeline(batches, folder: str, batch_size=None) -> None:
     def documents():
-        for batch in batches:
-            yield from bson.decode_all(batch)
+        for sessions, runs in batches:
+            join = RunsJoin(DecodedRuns(bson.decode_all(runs)), CURSOR_BATCH)
+            yield from join.joined(bson.decode_all(sessions))
 
     writer = CsvWriter(os.path.join(folder, "bench.csv"))
     rejects = RejectLog(os.path.join(folder, "rejects.jsonl"))
@@ -88,7 +127,7 @@ def pipeline(batches, folder: str, batch_size=None) -> None:
 def ceiling(count: int, repeats: int) -> dict:
     print("ceiling: encoding {:,} sessions...".format(count), file=sys.stderr)
     batches = encoded_batches(count)
-    total_bytes = sum(len(b) for b in batches)
+    total_bytes = sum(len(sessions) + len(runs) for sessions, runs in batches)
     folder = tempfile.mkdtemp(prefix="bench-")
     decode_gc = timed(lambda: decode_all(batches, paused=False), repeats)
     decode = timed(lambda: decode_all(batches, paused=True), repeats)
@@ -118,6 +157,7 @@ def server(count: int, repeats: int) -> dict:
     from pymongo import MongoClient
 
     from factories.repository_factory import build_mongo_repository
+    from repositories.mongo_repository import RUNS_SORT
     from services.dataset_job import run_job
     from tests.support.servers import FerretDB
 
@@ -127,15 +167,13 @@ def server(count: int, repeats: int) -> dict:
         client = MongoClient(instance.uri)
         collection = client.bench.sessions
         print("server: loading {:,} sessions into FerretDB...".format(count), file=sys.stderr)
-        chunk = []
-        for document in SimulatedSessionRepository(count, 2).documents(RANGE):
-            chunk.append(document)
-            if len(chunk) == 1000:
-                collection.insert_many(chunk)
-                chunk = []
-        if chunk:
-            collection.insert_many(chunk)
+        sessions, runs = encoded_documents(count, 2)
+        for start in range(0, len(sessions), 1000):
+            collection.insert_many(sessions[start:start + 1000])
+        for start in range(0, len(runs), 1000):
+            client.bench.sessions_runs.insert_many(runs[start:start + 1000])
         collection.create_index([("created_at", 1), ("_id", 1)])
+        client.bench.sessions_runs.create_index([("session_id", 1), ("run_index", 1)])
         config = load_config(["bench"], {
             "MONGO_URI": instance.uri, "DATABASE_NAME": "bench", "COLLECTION_NAME": "sessions",
             "START_DATE": "2024-12-01", "END_DATE": "2024-12-31", "OUTPUT_DIR": folder,
@@ -150,6 +188,25 @@ def server(count: int, repeats: int) -> dict:
                                      batch_size=config.batch_size):
                 pass
 
+        def scan_with_runs():
+            """The two queries of the Agno 3 join and nothing else: the sessions, and the
+            runs of each batch of sessions, both projected as the job projects them."""
+            batch = []
+
+            def runs_of(ids):
+                for _ in client.bench.sessions_runs.find(
+                        {"session_id": {"$in": ids}}, projection=repository.runs_projection,
+                        sort=RUNS_SORT, batch_size=config.batch_size):
+                    pass
+            for document in collection.find(query, projection=repository.projection, sort=sort,
+                                            batch_size=config.batch_size):
+                batch.append(document.get("session_id"))
+                if len(batch) == config.batch_size:
+                    runs_of(batch)
+                    batch = []
+            if batch:
+                runs_of(batch)
+
         def raw_scan(projection):
             size = 0
             for raw in collection.find_raw_batches(query, projection=projection, sort=sort,
@@ -162,13 +219,20 @@ def server(count: int, repeats: int) -> dict:
             return sum(len(raw) for raw in collection.find_raw_batches(
                 query, projection=projection, sort=sort, batch_size=config.batch_size))
 
+        no_join = build_mongo_repository(dataclasses.replace(config, runs_collection="none"), instance.uri)
         scan_seconds = timed(lambda: scan(repository.projection), repeats)
-        job_seconds = timed(lambda: run_job(config, repository), repeats)
+        job_seconds = timed(lambda: run_job(dataclasses.replace(config, runs_collection="none"), no_join), repeats)
+        joined_scan_seconds = timed(scan_with_runs, repeats)
+        joined_job_seconds = timed(lambda: run_job(config, repository), repeats)
         figures = {
             "server_sessions": count,
             "scan_sessions_per_s": round(count / scan_seconds),
             "job_sessions_per_s": round(count / job_seconds),
             "job_vs_scan_ratio": round(job_seconds / scan_seconds, 3),
+            "server_run_documents": len(runs),
+            "agno3_scan_sessions_per_s": round(count / joined_scan_seconds),
+            "agno3_job_sessions_per_s": round(count / joined_job_seconds),
+            "agno3_job_vs_scan_ratio": round(joined_job_seconds / joined_scan_seconds, 3),
             "scan_without_projection_sessions_per_s": round(
                 count / timed(lambda: scan(None), 1)),
             "raw_batches_scan_sessions_per_s": round(
@@ -184,14 +248,58 @@ def server(count: int, repeats: int) -> dict:
         instance.stop()
 
 
-def job_memory(count: int) -> dict:
+def job_memory(count: int, *arguments: str) -> dict:
+    """Peak RSS and seconds of the whole job in a fresh process (simulated by default)."""
     folder = tempfile.mkdtemp(prefix="bench-rss-")
     process = subprocess.run(
         [sys.executable, os.path.join(ROOT, "bench", "measure_rss.py"),
          "--SIMULATED_SESSIONS", str(count), "--START_DATE", "2024-12-01",
-         "--END_DATE", "2024-12-31", "--OUTPUT_DIR", folder],
+         "--END_DATE", "2024-12-31", "--OUTPUT_DIR", folder, *arguments],
         capture_output=True, text=True, check=True)
     return json.loads(process.stderr.strip().splitlines()[-1])
+
+
+def runs_file(megabytes: int) -> dict:
+    """The file source joined with a runs dump of about `megabytes` MB (Agno 3 sessions
+    only), against the same job without the runs file: time and peak RSS."""
+    from bson import json_util
+
+    import repositories.simulated_repository as simulated
+
+    folder = tempfile.mkdtemp(prefix="bench-runs-file-")
+    sessions_path = os.path.join(folder, "sessions.jsonl")
+    runs_path = os.path.join(folder, "runs.jsonl")
+    count = max(100, megabytes * 70)  # a simulated Agno 3 session has about 14 KB of runs
+    print("runs_file: writing {:,} Agno 3 sessions and their runs...".format(count),
+          file=sys.stderr)
+    shapes, simulated.SHAPES = simulated.SHAPES, (("agno_v3", 1),)
+    run_documents = 0
+    try:
+        with open(sessions_path, "w") as sessions, open(runs_path, "w") as runs:
+            for item in SimulatedSessionRepository(count, 4).documents(RANGE):
+                document = item.document if isinstance(item, JoinedSession) else item
+                sessions.write(json_util.dumps(document) + "\n")
+                for run in getattr(item, "run_documents", ()):
+                    runs.write(json_util.dumps(run) + "\n")
+                    run_documents += 1
+    finally:
+        simulated.SHAPES = shapes
+    source = ("--REPOSITORY_TYPE", "file", "--INPUT_PATH", sessions_path,
+              "--MAX_REJECT_RATIO", "1")
+    joined = job_memory(0, *source, "--RUNS_INPUT_PATH", runs_path)
+    alone = job_memory(0, *source)
+    figures = {
+        "runs_file_mb": round(os.path.getsize(runs_path) / 1e6),
+        "runs_file_sessions": count, "runs_file_run_documents": run_documents,
+        "runs_file_job_seconds": round(joined["seconds"], 1),
+        "runs_file_sessions_per_s": round(count / joined["seconds"]),
+        "runs_file_run_documents_per_s": round(run_documents / joined["seconds"]),
+        "runs_file_peak_rss_mb": round(joined["peak_rss_mb"], 1),
+        "runs_file_rss_growth_mb": round(joined["peak_rss_mb"] - alone["peak_rss_mb"], 1),
+    }
+    for path in (sessions_path, runs_path):
+        os.remove(path)
+    return figures
 
 
 def main() -> int:
@@ -200,12 +308,12 @@ def main() -> int:
     parser.add_argument("--million", action="store_true",
                         help="also run the whole job on 1,000,000 simulated sessions")
     parser.add_argument("--json", action="store_true", help="end with one JSON object")
-    parser.add_argument("--parts", default="ceiling,server,memory",
-                        help="comma-separated subset of ceiling,server,memory")
+    parser.add_argument("--parts", default="ceiling,server,memory,runs_file",
+                        help="comma-separated subset of ceiling,server,memory,runs_file")
     arguments = parser.parse_args()
-    ceiling_n, server_n, memory_sizes, repeats = (
-        (2_000, 1_000, (1_000, 3_000), 1) if arguments.small
-        else (100_000, 5_000, (10_000, 100_000), 2))
+    ceiling_n, server_n, memory_sizes, repeats, runs_mb = (
+        (2_000, 1_000, (1_000, 3_000), 1, 3) if arguments.small
+        else (100_000, 5_000, (10_000, 100_000), 2, 1000))
 
     figures = {"machine": "{} cores, {}, Python {}".format(
         os.cpu_count(), platform.machine(), platform.python_version())}
@@ -223,6 +331,8 @@ def main() -> int:
                 size / memory[size]["seconds"])
         figures["rss_growth_mb"] = round(
             memory[large]["peak_rss_mb"] - memory[small]["peak_rss_mb"], 1)
+    if "runs_file" in parts:
+        figures.update(runs_file(runs_mb))
     if arguments.million and "memory" in parts:
         million = job_memory(1_000_000)
         figures["rss_mb_1m"] = round(million["peak_rss_mb"], 1)

@@ -112,7 +112,7 @@ class RunsFile(RunsSource):
             return None
         document = decode_json_line(raw, line_number)
         if isinstance(document, UnreadableDocument):
-            return self._skip(document.reason, line_number)
+            return self._skip(document.reason.split(":")[0], line_number)
         session_id = document.get("session_id")
         if type(session_id) is not str:
             return self._skip("no text session_id", line_number)

@@ -13,7 +13,7 @@ from bson import ObjectId
 from calculators.columns import COLUMN_NAMES
 from config.settings import load_config
 from factories.repository_factory import build_mongo_repository
-from interfaces.abstractions import DateRange, SourceError
+from interfaces.abstractions import DateRange, JoinedSession, SourceError
 from services.dataset_job import run_job
 from tests.support.cli import run_job as run_cli
 from tests.support.documents import DEC_1, v1_session, v2_session
@@ -99,7 +99,9 @@ def test_job_against_the_server_gives_the_contract_features(mongo_server, mongo_
     assert manifest["source"] == {
         "type": "mongo", "hosts": mongo_server.split("//")[1].split("/")[0].split("@")[-1],
         "database": mongo_database.name, "collection": "sessions", "date_field": "created_at",
-        "projection": "exclude-unread-fields", "session_schema": "auto"}
+        "projection": "exclude-unread-fields", "session_schema": "auto",
+        # no `sessions_runs` collection in this database: embedded runs only
+        "runs": {"joined": False, "requested": "auto"}}
 
 
 def test_date_boundaries_for_seconds_milliseconds_and_dates(mongo_server, mongo_database,
@@ -127,16 +129,39 @@ def test_projection_changes_no_feature_and_saves_bytes(mongo_server, mongo_datab
     from repositories.simulated_repository import SimulatedSessionRepository
 
     simulated = list(SimulatedSessionRepository(300, 5).documents(DEC_RANGE))
-    mongo_database.sessions.insert_many(simulated + every_shape())
+    # Agno 3 sessions go to the runs collection Agno pairs with `sessions`: `sessions_runs`
+    mongo_database.sessions.insert_many(
+        [i.document if isinstance(i, JoinedSession) else i for i in simulated] + every_shape())
+    mongo_database.sessions_runs.insert_many(
+        [run for i in simulated if isinstance(i, JoinedSession) for run in i.run_documents])
     projected = list(repository(mongo_server, mongo_database.name, tmp_path).documents(DEC_RANGE))
     whole = list(repository(mongo_server, mongo_database.name, tmp_path, project=False
                             ).documents(DEC_RANGE))
-    assert [d["_id"] for d in projected] == [d["_id"] for d in whole]
-    assert [str(r) for r in feature_rows(projected)] == [str(r) for r in feature_rows(whole)]
+    assert sum(isinstance(i, JoinedSession) for i in projected) == sum(
+        isinstance(i, JoinedSession) for i in simulated) > 50
+    assert [document_of(d)["_id"] for d in projected] == [document_of(d)["_id"] for d in whole]
+    rows = [str(r) for r in feature_rows(projected)]
+    assert rows == [str(r) for r in feature_rows(whole)]
+    # the simulated sessions give the rows they give in memory, joined the same way
+    simulated_ids = {document_of(i)["_id"] for i in simulated}
+    assert [str(r) for r in feature_rows(
+        [i for i in projected if document_of(i)["_id"] in simulated_ids])] == [
+        str(r) for r in feature_rows(simulated)]
     import bson
-    projected_bytes = sum(len(bson.encode(d)) for d in projected)
-    whole_bytes = sum(len(bson.encode(d)) for d in whole)
+    projected_bytes = sum(len(encoded(d)) for d in projected)
+    whole_bytes = sum(len(encoded(d)) for d in whole)
     assert projected_bytes < 0.6 * whole_bytes
+
+
+def document_of(item):
+    return item.document if isinstance(item, JoinedSession) else item
+
+
+def encoded(item):
+    import bson
+    if isinstance(item, JoinedSession):
+        return bson.encode(item.document) + b"".join(map(bson.encode, item.run_documents))
+    return bson.encode(item)
 
 
 def test_order_is_date_then_id_and_repeatable(mongo_server, mongo_database, tmp_path):

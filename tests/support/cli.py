@@ -7,7 +7,9 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 JOB_PARAMETERS = ("MONGO_URI", "MONGO_SECRET_ID", "REPOSITORY_TYPE", "S3_BUCKET", "INPUT_PATH",
-                  "START_DATE", "END_DATE", "OUTPUT_DIR", "THRESHOLDS", "DATE_FIELD")
+                  "START_DATE", "END_DATE", "OUTPUT_DIR", "THRESHOLDS", "DATE_FIELD",
+                  "RUNS_COLLECTION", "RUNS_INPUT_PATH", "SESSION_SCHEMA", "COLLECTION_NAME",
+                  "DATABASE_NAME")
 
 
 class Completed:

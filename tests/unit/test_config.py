@@ -71,6 +71,9 @@ def test_mongo_is_chosen_when_a_uri_or_secret_is_given():
     (["--THRESHOLDS", '{"TIMEOUT_LIMIT": "60"}'], {}, "THRESHOLDS"),
     (["--THRESHOLDS", '[1]'], {}, "THRESHOLDS"),
     (["--DATE_FIELD", "$where"], {}, "DATE_FIELD"),
+    (["--RUNS_COLLECTION", "runs$x"], {}, "RUNS_COLLECTION"),
+    (["--RUNS_COLLECTION", "chat_data"], {}, "RUNS_COLLECTION"),  # the sessions collection
+    (["--RUNS_INPUT_PATH", "/nonexistent/runs.jsonl"], {}, "RUNS_INPUT_PATH"),  # not a file run
 ])
 def test_invalid_values_name_the_parameter(argv, env, parameter):
     with pytest.raises(ConfigError) as error:
@@ -131,3 +134,20 @@ def test_a_failing_glue_resolver_leaves_our_parsers_reading():
 def test_parse_job_arguments_handles_flags_without_values():
     assert parse_job_arguments(["--enable-metrics", "--DATABASE_NAME", "d", "--S3_PREFIX="]) == {
         "DATABASE_NAME": "d", "S3_PREFIX": ""}
+
+
+def test_runs_collection_and_runs_file(tmp_path):
+    assert load().runs_collection == "auto"
+    assert load(["--RUNS_COLLECTION", "NONE"]).runs_collection == "none"
+    assert load(["--RUNS_COLLECTION", "my_runs"]).runs_collection == "my_runs"
+    sessions, runs = tmp_path / "s.jsonl", tmp_path / "r.jsonl"
+    sessions.write_text("")
+    runs.write_text("")
+    config = load(["--REPOSITORY_TYPE", "file", "--INPUT_PATH", str(sessions),
+                   "--RUNS_INPUT_PATH", str(runs)])
+    assert (config.input_path, config.runs_input_path) == (str(sessions), str(runs))
+    with pytest.raises(ConfigError) as error:
+        load(["--REPOSITORY_TYPE", "file", "--INPUT_PATH", str(sessions),
+              "--RUNS_INPUT_PATH", str(tmp_path / "missing.jsonl")])
+    assert error.value.parameter == "RUNS_INPUT_PATH"
+    assert load(["--SESSION_SCHEMA", "agno_v3"]).session_schema == "agno_v3"

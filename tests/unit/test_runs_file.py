@@ -1,0 +1,70 @@
+"""The file source with RUNS_INPUT_PATH: a mongoexport of the runs collection, in any order."""
+
+import datetime as dt
+import os
+import random
+
+from bson import json_util
+
+from interfaces.abstractions import DateRange, JoinedSession
+from repositories.file_repository import FileSessionRepository
+from repositories.runs_file import RunsFile
+from repositories.simulated_repository import SimulatedSessionRepository
+from tests.support.pipeline import feature_rows
+
+RANGE = DateRange(dt.date(2024, 12, 1), dt.date(2024, 12, 31))
+RELAXED = json_util.RELAXED_JSON_OPTIONS
+
+
+def dump(path, documents, options=RELAXED):
+    with open(path, "w", encoding="utf-8") as handle:
+        for document in documents:
+            handle.write(json_util.dumps(document, json_options=options) + "\n")
+    return str(path)
+
+
+def simulated_items(count=300):
+    return list(SimulatedSessionRepository(count, 11).documents(RANGE))
+
+
+def test_shuffled_runs_dump_gives_the_rows_of_the_in_memory_join(tmp_path):
+    items = simulated_items()
+    sessions = [i.document if isinstance(i, JoinedSession) else i for i in items]
+    runs = [run for i in items if isinstance(i, JoinedSession) for run in i.run_documents]
+    random.Random(3).shuffle(runs)
+    runs_path = dump(tmp_path / "runs.jsonl", runs, json_util.CANONICAL_JSON_OPTIONS)
+    runs_file = RunsFile(runs_path, temporary_dir=str(tmp_path))
+    repository = FileSessionRepository(dump(tmp_path / "sessions.jsonl", sessions),
+                                       "created_at", runs_file, batch_size=37)
+    read = list(repository.documents(RANGE))
+    assert sum(isinstance(i, JoinedSession) for i in read) == sum(
+        isinstance(i, JoinedSession) for i in items) > 50
+    assert feature_rows(read) == feature_rows(items)
+    described = repository.describe()["runs"]
+    assert described["joined"] and described["file"] == runs_path
+    assert described["documents_read"] == len(runs) == described["indexed"]
+    # the index holds runs without their messages, and goes away with the repository
+    assert all("messages" not in run["run_data"] for i in read if isinstance(i, JoinedSession)
+               for run in i.run_documents)
+    assert any(name.startswith("runs-index-") for name in os.listdir(tmp_path))
+    repository.close()
+    assert not any(name.startswith("runs-index-") for name in os.listdir(tmp_path))
+
+
+def test_unreadable_runs_lines_are_skipped_counted_and_the_rest_joins(tmp_path):
+    good = {"session_id": "s1", "run_id": "r1", "run_index": 0, "created_at": 1733011200,
+            "run_data": {"run_id": "r1", "metrics": {"total_tokens": 9, "duration": 1}}}
+    runs_path = tmp_path / "runs.jsonl"
+    runs_path.write_text("\n".join([
+        json_util.dumps(good), '{"session_id": "cut', "[1]", '{"run_id": "no session"}',
+        '{"session_id": 5, "run_data": {}}', json_util.dumps(dict(good, run_id="big", run_data={
+            "run_id": "big", "metrics": {"total_tokens": 2 ** 70}}))]) + "\n")
+    runs_file = RunsFile(str(runs_path), temporary_dir=str(tmp_path))
+    try:
+        runs = list(runs_file.runs_of(["s1"]))
+        assert [run["run_id"] for run in runs] == ["r1", "big"]
+        assert runs[1]["run_data"]["metrics"]["total_tokens"] == 2 ** 70
+        assert runs_file.describe()["unreadable_lines"] == {
+            "invalid Extended JSON": 1, "no text session_id": 2, "not a JSON object": 1}
+    finally:
+        runs_file.close()
