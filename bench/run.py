@@ -219,9 +219,10 @@ def server(count: int, repeats: int) -> dict:
             return sum(len(raw) for raw in collection.find_raw_batches(
                 query, projection=projection, sort=sort, batch_size=config.batch_size))
 
-        no_join = build_mongo_repository(dataclasses.replace(config, runs_collection="none"), instance.uri)
+        embedded_only = dataclasses.replace(config, runs_collection="none")
+        no_join = build_mongo_repository(embedded_only, instance.uri)
         scan_seconds = timed(lambda: scan(repository.projection), repeats)
-        job_seconds = timed(lambda: run_job(dataclasses.replace(config, runs_collection="none"), no_join), repeats)
+        job_seconds = timed(lambda: run_job(embedded_only, no_join), repeats)
         joined_scan_seconds = timed(scan_with_runs, repeats)
         joined_job_seconds = timed(lambda: run_job(config, repository), repeats)
         figures = {

@@ -147,7 +147,6 @@ def test_projection_changes_no_feature_and_saves_bytes(mongo_server, mongo_datab
     assert [str(r) for r in feature_rows(
         [i for i in projected if document_of(i)["_id"] in simulated_ids])] == [
         str(r) for r in feature_rows(simulated)]
-    import bson
     projected_bytes = sum(len(encoded(d)) for d in projected)
     whole_bytes = sum(len(encoded(d)) for d in whole)
     assert projected_bytes < 0.6 * whole_bytes
