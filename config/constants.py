@@ -1,5 +1,7 @@
 """Fixed values of the job that are not parameters."""
 
+import datetime
+
 DEFAULT_JOB_NAME = "extract-conversations-job"
 
 REPOSITORY_TYPES = ("auto", "mongo", "simulated", "file")
@@ -16,7 +18,14 @@ AGNO_DEFAULT_SESSIONS_COLLECTION = "agno_sessions"
 AGNO_DEFAULT_RUNS_COLLECTION = "agno_runs"
 
 MAX_RANGE_DAYS = 366
+# The range ends at the midnight after END_DATE, which must still be a date.
+LAST_END_DATE = datetime.date(9999, 12, 30)
 MAX_BATCH_SIZE = 100_000
+
+# Sessions joined with their Agno 3 runs at a time by the file and simulated sources. The
+# MongoDB source joins a whole BATCH_SIZE cursor batch (one round trip for its runs); a
+# local lookup costs no round trip, and a small batch keeps memory flat (docs/benchmarks.md).
+LOCAL_RUNS_JOIN_BATCH = 100
 
 # Sessions per vectorised calculator batch: large enough that numpy's per-call overhead is
 # amortised, small enough that a batch's arrays stay a few MB.

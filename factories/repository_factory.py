@@ -25,11 +25,11 @@ def build_repository(config: JobConfig,
         return SimulatedSessionRepository(
             config.simulated_sessions, config.simulation_seed, config.date_field,
             join_runs=config.runs_collection != constants.RUNS_COLLECTION_NONE,
-            batch_size=config.batch_size)
+            batch_size=constants.LOCAL_RUNS_JOIN_BATCH)
     if config.repository_type == "file":
         runs = RunsFile(config.runs_input_path) if config.runs_input_path else None
         return FileSessionRepository(config.input_path, config.date_field, runs,
-                                     config.batch_size)
+                                     constants.LOCAL_RUNS_JOIN_BATCH)
     uri = config.mongo_uri or resolve_secret_uri(config.mongo_secret_id, secrets_client_factory)
     return build_mongo_repository(config, uri)
 
@@ -68,6 +68,7 @@ def resolve_secret_uri(secret_id: str, client_factory: Optional[Callable[[], obj
 def build_mongo_repository(config: JobConfig, uri: str, project: bool = True
                            ) -> SessionRepository:
     import certifi
+    from bson.codec_options import DatetimeConversion
     from pymongo import MongoClient
     from pymongo.errors import ConfigurationError, InvalidURI
 
@@ -76,11 +77,15 @@ def build_mongo_repository(config: JobConfig, uri: str, project: bool = True
     secrets = tuple(passwords_in(uri))
     redaction.add(*secrets)
     options = dict(
-        appname=config.job_name,
+        # the server's limit for a client name is 128 bytes; a Glue job name may be longer
+        appname=config.job_name.encode("utf-8")[:128].decode("utf-8", "ignore"),
         serverSelectionTimeoutMS=constants.MONGO_SERVER_SELECTION_TIMEOUT_MS,
         connectTimeoutMS=constants.MONGO_CONNECT_TIMEOUT_MS,
         socketTimeoutMS=constants.MONGO_SOCKET_TIMEOUT_MS,
         retryReads=True,
+        # A date beyond Python's datetime range (year 10000) arrives as bson's DatetimeMS
+        # instead of failing the whole read; the normaliser reads it as no time.
+        datetime_conversion=DatetimeConversion.DATETIME_AUTO,
     )
     tls, has_ca = tls_settings(uri)
     if tls and not has_ca:

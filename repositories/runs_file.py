@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 _INSERT_EVERY = 2000
 # SQLite's default limit of host parameters per statement is 999 on older builds.
 _LOOKUP_CHUNK = 500
-_CACHE_KIB = 16 * 1024
+_CACHE_KIB = 2 * 1024
 _BSON = 0
 _EXTENDED_JSON = 1  # a run BSON cannot hold (an integer beyond 64 bits): kept as its line
 
