@@ -30,6 +30,9 @@ PARAMETERS = (
 logger = logging.getLogger(__name__)
 
 _DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATABASE_PATTERN = re.compile(r"^[A-Za-z0-9_\-]{1,63}$")
+_PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9!_.*'()\-/]{1,512}$")
+_RUN_ID_PATTERN = re.compile(r"^[\x20-\x7e]{1,255}$")
 _COLLECTION_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,119}$")
 _BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 
@@ -150,8 +153,22 @@ def load_config(argv: Sequence[str], environ: Mapping[str, str],
                           "mongodb+srv://", "it does not")
 
     repository_type = raw.choice("REPOSITORY_TYPE", constants.REPOSITORY_TYPES, "auto")
+    s3_bucket = raw.get("S3_BUCKET")
+    if s3_bucket is not None and not _BUCKET_PATTERN.match(s3_bucket):
+        raise ConfigError("S3_BUCKET", "a bucket name (3-63 lowercase letters, digits, dots, "
+                          "hyphens)", "{!r}".format(s3_bucket))
     if repository_type == "auto":
-        repository_type = "mongo" if (mongo_uri or mongo_secret_id) else "simulated"
+        if mongo_uri or mongo_secret_id:
+            repository_type = "mongo"
+        elif s3_bucket is None:
+            repository_type = "simulated"
+        else:
+            # Made-up sessions must never reach a training bucket because a MongoDB
+            # parameter was missing or misspelt.
+            raise ConfigError("MONGO_URI", "MONGO_URI or MONGO_SECRET_ID (or REPOSITORY_TYPE="
+                              "file with INPUT_PATH) when S3_BUCKET is set; the simulated "
+                              "source only runs locally, or when REPOSITORY_TYPE=simulated",
+                              "neither is set and S3_BUCKET={} is".format(s3_bucket))
     if repository_type == "mongo" and not (mongo_uri or mongo_secret_id):
         raise ConfigError("MONGO_URI", "MONGO_URI or MONGO_SECRET_ID when REPOSITORY_TYPE=mongo",
                           "neither is set")
@@ -182,6 +199,10 @@ def load_config(argv: Sequence[str], environ: Mapping[str, str],
     default_end = today - dt.timedelta(days=1)
     start_date = raw.date("START_DATE", _one_month_before(today))
     end_date = raw.date("END_DATE", default_end)
+    for name, day in (("START_DATE", start_date), ("END_DATE", end_date)):
+        if day > constants.LAST_END_DATE:
+            raise ConfigError(name, "a date up to {} (the range ends at the next midnight)"
+                              .format(constants.LAST_END_DATE), str(day))
     if start_date > end_date:
         raise ConfigError("START_DATE/END_DATE", "START_DATE on or before END_DATE",
                           "{} is after {}".format(start_date, end_date))
@@ -194,23 +215,36 @@ def load_config(argv: Sequence[str], environ: Mapping[str, str],
         raise ConfigError("DATE_FIELD", "a document field name such as created_at",
                           "{!r}".format(date_field))
 
-    s3_bucket = raw.get("S3_BUCKET")
-    if s3_bucket is not None and not _BUCKET_PATTERN.match(s3_bucket):
-        raise ConfigError("S3_BUCKET", "a bucket name (3-63 lowercase letters, digits, dots, "
-                          "hyphens)", "{!r}".format(s3_bucket))
     s3_sse = raw.choice("S3_SSE", constants.S3_SSE_MODES, "AES256")
     s3_kms_key_id = raw.get("S3_KMS_KEY_ID")
 
     output_dir = raw.get("OUTPUT_DIR") or "./output"
     _check_writable_folder(output_dir)
 
+    s3_prefix = _s3_prefix(raw.get("S3_PREFIX"))
+    database_name = raw.get("DATABASE_NAME") or "conversations"
+    if not _DATABASE_PATTERN.match(database_name):
+        raise ConfigError("DATABASE_NAME", "a MongoDB database name (1-63 letters, digits, _ -)",
+                          "{!r}".format(database_name))
+    if not _COLLECTION_PATTERN.match(collection_name) or collection_name.startswith("system."):
+        raise ConfigError("COLLECTION_NAME", "a MongoDB collection name (letters, digits, "
+                          "_ . -, at most 120)", "{!r}".format(collection_name))
+    job_name = raw.get("JOB_NAME") or constants.DEFAULT_JOB_NAME
+    if len(job_name) > 255 or not job_name.isprintable():
+        raise ConfigError("JOB_NAME", "a Glue job name (at most 255 printable characters)",
+                          "{} characters".format(len(job_name)))
+    job_run_id = raw.get("JOB_RUN_ID") or "local-" + uuid.uuid4().hex[:12]
+    if not _RUN_ID_PATTERN.match(job_run_id):
+        raise ConfigError("JOB_RUN_ID", "at most 255 printable ASCII characters (it is written "
+                          "into S3 object metadata)", "{!r}".format(job_run_id[:40]))
+
     return JobConfig(
-        job_name=raw.get("JOB_NAME") or constants.DEFAULT_JOB_NAME,
-        job_run_id=raw.get("JOB_RUN_ID") or "local-" + uuid.uuid4().hex[:12],
+        job_name=job_name,
+        job_run_id=job_run_id,
         repository_type=repository_type,
         mongo_uri=mongo_uri,
         mongo_secret_id=mongo_secret_id,
-        database_name=raw.get("DATABASE_NAME") or "conversations",
+        database_name=database_name,
         collection_name=collection_name,
         runs_collection=runs_collection,
         input_path=input_path,
@@ -220,7 +254,7 @@ def load_config(argv: Sequence[str], environ: Mapping[str, str],
         start_date=start_date,
         end_date=end_date,
         s3_bucket=s3_bucket,
-        s3_prefix=(raw.get("S3_PREFIX") or "training_data").strip("/"),
+        s3_prefix=s3_prefix,
         s3_sse=s3_sse,
         s3_kms_key_id=s3_kms_key_id,
         output_dir=output_dir,
@@ -231,6 +265,21 @@ def load_config(argv: Sequence[str], environ: Mapping[str, str],
         max_reject_ratio=raw.ratio("MAX_REJECT_RATIO", 0.05),
         log_level=raw.choice("LOG_LEVEL", constants.LOG_LEVELS, "INFO", fold_case=True),
     )
+
+
+def _s3_prefix(value: Optional[str]) -> str:
+    """S3_PREFIX: segments of S3's safe characters; no `..`, no leading `/`, no empty segment,
+    so every key and every local path stays under the bucket root and OUTPUT_DIR."""
+    if value is None:
+        return "training_data"
+    prefix = value[:-1] if value.endswith("/") else value
+    segments = prefix.split("/")
+    if (value.startswith("/") or not all(segments) or any(s in (".", "..") for s in segments)
+            or not _PREFIX_PATTERN.match(prefix)):
+        raise ConfigError("S3_PREFIX", "a key prefix such as training_data or ml/agents "
+                          "(letters, digits, ! - _ . * ' ( ) and / between segments; no `..`, "
+                          "no leading /)", "{!r}".format(value))
+    return prefix
 
 
 def _check_readable_file(name: str, path: str) -> None:

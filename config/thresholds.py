@@ -32,11 +32,18 @@ def parse_thresholds(text: Optional[str]) -> Thresholds:
     """Defaults, overridden by a JSON object of {NAME: number}; anything else is a ConfigError."""
     if text is None or not text.strip():
         return Thresholds()
+    if len(text) > _MAX_TEXT:
+        raise ConfigError("THRESHOLDS", "a JSON object such as {\"TIMEOUT_LIMIT\": 90}",
+                          "{:,} characters long".format(len(text)))
     try:
         overrides = json.loads(text)
-    except ValueError as exc:
+    except RecursionError:
         raise ConfigError("THRESHOLDS", "a JSON object such as {\"TIMEOUT_LIMIT\": 90}",
-                          "not valid JSON ({})".format(exc.msg)) from None
+                          "nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, or an integer past Python's digit limit
+        raise ConfigError("THRESHOLDS", "a JSON object such as {\"TIMEOUT_LIMIT\": 90}",
+                          "not valid JSON ({})".format(getattr(exc, "msg", None) or exc)
+                          ) from None
     if not isinstance(overrides, dict):
         raise ConfigError("THRESHOLDS", "a JSON object such as {\"TIMEOUT_LIMIT\": 90}",
                           "not an object")
@@ -46,9 +53,25 @@ def parse_thresholds(text: Optional[str]) -> Thresholds:
         if name not in known:
             raise ConfigError("THRESHOLDS", "names among " + ", ".join(sorted(known)),
                               "unknown name {!r}".format(name))
-        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if not is_number or not math.isfinite(value):
-            raise ConfigError("THRESHOLDS", "a finite number for each name",
-                              "{} is {!r}".format(name, value))
-        values[name] = float(value)
+        number = _finite_number(value)
+        if number is None:
+            shown = repr(value)
+            raise ConfigError("THRESHOLDS", "a finite number for each name", "{} is {}".format(
+                name, shown if len(shown) <= 40 else shown[:37] + "..."))
+        values[name] = number
     return replace(Thresholds(), **values)
+
+
+_MAX_TEXT = 10_000  # thirteen names and numbers fit in a few hundred characters
+
+
+def _finite_number(value) -> Optional[float]:
+    """`value` as a finite float, or None (text, booleans, NaN, infinity, or an integer
+    too large for a float)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None

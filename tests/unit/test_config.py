@@ -71,6 +71,28 @@ def test_mongo_is_chosen_when_a_uri_or_secret_is_given():
     (["--THRESHOLDS", '{"TIMEOUT_LIMIT": "60"}'], {}, "THRESHOLDS"),
     (["--THRESHOLDS", '[1]'], {}, "THRESHOLDS"),
     (["--DATE_FIELD", "$where"], {}, "DATE_FIELD"),
+    # a bucket and no source: never publish made-up sessions (a misspelt --MONGO_SECRET)
+    ([], {"S3_BUCKET": "training-bucket"}, "MONGO_URI"),
+    (["--MONGO_SECRET", "prod/mongo"], {"S3_BUCKET": "training-bucket"}, "MONGO_URI"),
+    (["--S3_PREFIX", "../../x"], {}, "S3_PREFIX"),
+    (["--S3_PREFIX", "/abs"], {}, "S3_PREFIX"),
+    (["--S3_PREFIX", "a//b"], {}, "S3_PREFIX"),
+    (["--S3_PREFIX", "a/../b"], {}, "S3_PREFIX"),
+    (["--S3_PREFIX", "with space"], {}, "S3_PREFIX"),
+    (["--THRESHOLDS", '{"TIMEOUT_LIMIT": 1' + "0" * 400 + "}"], {}, "THRESHOLDS"),
+    (["--THRESHOLDS", '{"TIMEOUT_LIMIT": 1' + "0" * 400 + ".5}"], {}, "THRESHOLDS"),
+    (["--THRESHOLDS", '{"TIMEOUT_LIMIT": ' + "9" * 5000 + "}"], {}, "THRESHOLDS"),
+    (["--THRESHOLDS", "[" * 5000], {}, "THRESHOLDS"),
+    (["--THRESHOLDS", "[" * 50000], {}, "THRESHOLDS"),
+    (["--START_DATE", "9999-12-31", "--END_DATE", "9999-12-31"], {}, "START_DATE"),
+    (["--START_DATE", "9999-12-01", "--END_DATE", "9999-12-31"], {}, "END_DATE"),
+    (["--DATABASE_NAME", "a.b"], {}, "DATABASE_NAME"),
+    (["--DATABASE_NAME", "a$b"], {}, "DATABASE_NAME"),
+    (["--DATABASE_NAME", "a/b"], {}, "DATABASE_NAME"),
+    (["--COLLECTION_NAME", "a$b"], {}, "COLLECTION_NAME"),
+    (["--COLLECTION_NAME", "a/b"], {}, "COLLECTION_NAME"),
+    (["--JOB_RUN_ID", "jr_\u00e9t\u00e9"], {}, "JOB_RUN_ID"),
+    (["--JOB_NAME", "j" * 300], {}, "JOB_NAME"),
     (["--RUNS_COLLECTION", "runs$x"], {}, "RUNS_COLLECTION"),
     (["--RUNS_COLLECTION", "chat_data"], {}, "RUNS_COLLECTION"),  # the sessions collection
     (["--RUNS_INPUT_PATH", "/nonexistent/runs.jsonl"], {}, "RUNS_INPUT_PATH"),  # not a file run
@@ -151,3 +173,14 @@ def test_runs_collection_and_runs_file(tmp_path):
               "--RUNS_INPUT_PATH", str(tmp_path / "missing.jsonl")])
     assert error.value.parameter == "RUNS_INPUT_PATH"
     assert load(["--SESSION_SCHEMA", "agno_v3"]).session_schema == "agno_v3"
+
+
+def test_simulated_output_may_reach_a_bucket_only_when_asked_for_by_name():
+    config = load(["--REPOSITORY_TYPE", "simulated"], {"S3_BUCKET": "demo-bucket"})
+    assert (config.repository_type, config.s3_bucket) == ("simulated", "demo-bucket")
+
+
+def test_s3_prefix_accepts_nested_prefixes_and_a_trailing_slash():
+    assert load(["--S3_PREFIX", "ml/agents/"]).output_key_prefix.startswith("ml/agents/2025")
+    assert load(["--START_DATE", "9999-12-01", "--END_DATE", "9999-12-30"]
+                ).end_date == dt.date(9999, 12, 30)
