@@ -76,7 +76,7 @@ def extract_features(documents: Iterable[SourceItem], writer: CsvWriter, rejects
     def flush() -> None:
         nonlocal batches_written
         columns = compute_features(batch.freeze(), thresholds, warnings)
-        writer.write_batch(columns)
+        writer.write_batch(columns, warnings)
         if statistics is not None:
             statistics.update(columns)
         stats.rows_written += len(batch)

@@ -1,6 +1,6 @@
 """Writes feature rows to the CSV as they come, in the exact format of features.md, section 4."""
 
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 import numpy as np
 
@@ -29,6 +29,55 @@ def format_numbers(values: np.ndarray) -> List[str]:
     return list(map(distinct_text.__getitem__, positions.ravel().tolist()))
 
 
+MAX_TEXT_CELL = 4096
+NEUTRALISED_TEXT_CELL = "neutralised_text_cell"
+TRUNCATED_TEXT_CELL = "truncated_text_cell"
+REPLACED_CHARACTER = "replaced_character"
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP, CSV injection).
+_FORMULA_START = frozenset("=+-@\t\r")
+_REPLACEMENT = "\ufffd"
+
+
+def safe_text(value: str, warnings: dict) -> str:
+    """A text cell a reader can take as it is: lone surrogates (possible in JSON input, not
+    encodable as UTF-8) and NUL bytes become U+FFFD; more than MAX_TEXT_CELL characters are
+    cut there; a leading = + - @ tab or CR gets a single quote before it, so no spreadsheet
+    runs it as a formula. Each change is counted as a warning by kind."""
+    if "\x00" in value or not _encodable(value):
+        value = "".join(_REPLACEMENT if ch == "\x00" or "\ud800" <= ch <= "\udfff" else ch
+                        for ch in value)
+        _count(warnings, REPLACED_CHARACTER)
+    if len(value) > MAX_TEXT_CELL:
+        value = value[:MAX_TEXT_CELL]
+        _count(warnings, TRUNCATED_TEXT_CELL)
+    if value[:1] in _FORMULA_START:
+        value = "'" + value
+        _count(warnings, NEUTRALISED_TEXT_CELL)
+    return value
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _count(warnings: dict, kind: str) -> None:
+    warnings[kind] = warnings.get(kind, 0) + 1
+
+
+def safe_column(values: List[str], warnings: dict) -> List[str]:
+    """safe_text over a column, with one pass over the joined text when nothing needs it."""
+    joined = "".join(values)
+    if ("\x00" not in joined and (joined.isascii() or _encodable(joined))
+            and max(map(len, values), default=0) <= MAX_TEXT_CELL
+            and not any(value[:1] in _FORMULA_START for value in values)):
+        return values
+    return [safe_text(value, warnings) for value in values]
+
+
 def quote_text(value: str) -> str:
     """RFC 4180: quote a field holding a comma, a quote, CR or LF; double inner quotes."""
     if "," in value or '"' in value or "\n" in value or "\r" in value:
@@ -54,18 +103,27 @@ class CsvWriter:
         self._file = AtomicFile(path)
         self._file.write(",".join(self.column_names) + "\n")
 
-    def write_batch(self, columns: FeatureColumns) -> None:
+    def write_batch(self, columns: FeatureColumns, warnings: Optional[dict] = None) -> None:
+        warnings = {} if warnings is None else warnings
         formatted = []
         for name in self.column_names:
             values = columns[name]
             if name in TEXT_COLUMNS:
-                formatted.append(quote_column(values))
+                formatted.append(quote_column(safe_column(values, warnings)))
             else:
                 formatted.append(format_numbers(values))
         lines = [",".join(row) for row in zip(*formatted)]
         if lines:
             self._file.write("\n".join(lines) + "\n")
             self.rows += len(lines)
+
+    @property
+    def temporary_path(self) -> str:
+        return self._file.temporary_path
+
+    def close(self) -> None:
+        """Complete on disk, still under its temporary name."""
+        self._file.close()
 
     def commit(self) -> str:
         return self._file.commit()

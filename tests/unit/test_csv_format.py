@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from calculators.columns import COLUMN_NAMES
-from services.csv_generator_service import CsvWriter, format_numbers, quote_text
+from services.csv_generator_service import CsvWriter, format_numbers, quote_text, safe_column
 
 
 @pytest.mark.parametrize("value, text", [
@@ -50,3 +50,37 @@ def test_an_empty_result_is_a_header_only_file(tmp_path):
     writer = CsvWriter(str(tmp_path / "e.csv"))
     writer.commit()
     assert (tmp_path / "e.csv").read_text() == ",".join(COLUMN_NAMES) + "\n"
+
+
+@pytest.mark.parametrize("value, written, warning", [
+    ("=HYPERLINK(\"http://x\",\"y\")", "'=HYPERLINK(\"http://x\",\"y\")", "neutralised_text_cell"),
+    ("+1", "'+1", "neutralised_text_cell"), ("-2+3", "'-2+3", "neutralised_text_cell"),
+    ("@SUM(A1)", "'@SUM(A1)", "neutralised_text_cell"),
+    ("\tcmd", "'\tcmd", "neutralised_text_cell"), ("\rcmd", "'\rcmd", "neutralised_text_cell"),
+    ("a\x00b", "a\ufffdb", "replaced_character"),
+    ("lone \udc80 surrogate", "lone \ufffd surrogate", "replaced_character"),
+    ("x" * 5000, "x" * 4096, "truncated_text_cell"),
+    ("safe=value", "safe=value", None), ("é", "é", None),
+])
+def test_text_cells_are_made_safe_and_every_change_is_counted(value, written, warning):
+    warnings = {}
+    assert safe_column(["plain", value], warnings) == ["plain", written]
+    assert warnings == ({warning: 1} if warning else {})
+
+
+def test_a_hostile_cell_reaches_the_file_neutralised_and_parses_back(tmp_path):
+    path = tmp_path / "out.csv"
+    writer = CsvWriter(str(path))
+    columns = {name: np.array([1.0]) for name in COLUMN_NAMES}
+    for name in ("session_id", "agent_name", "model_provider", "model_id", "user_id", "schema",
+                 "session_start", "session_end", "date"):
+        columns[name] = ["ok"]
+    columns["agent_name"] = ["=cmd|' /C calc'!A0"]
+    columns["user_id"] = ["u" * 1_000_000]  # past the csv module's 131,072 field limit
+    warnings = {}
+    writer.write_batch(columns, warnings)
+    writer.commit()
+    [row] = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    assert row["agent_name"] == "'=cmd|' /C calc'!A0"
+    assert len(row["user_id"]) == 4096
+    assert warnings == {"neutralised_text_cell": 1, "truncated_text_cell": 1}
