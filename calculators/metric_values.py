@@ -23,7 +23,10 @@ def _scalar(value, warnings: dict) -> float:
     elif kind is str and NUMERIC_TEXT.match(value):
         number = float(value)
     elif kind.__name__ == "Decimal128":
-        number = float(value.to_decimal())
+        try:
+            number = float(value.to_decimal())
+        except (ValueError, ArithmeticError):  # sNaN cannot become a float
+            number = math.nan
     else:
         number = math.nan
     if number - number != 0.0:  # NaN or infinity

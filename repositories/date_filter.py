@@ -9,10 +9,12 @@ Python, and sort by the same (DATE_FIELD, _id) order MongoDB uses across types.
 import datetime as dt
 from typing import Any, Dict, Tuple
 
+from config.constants import EPOCH_MILLISECONDS_ABOVE
 from interfaces.abstractions import DateRange
 from utils.timestamps import epoch_seconds
 
 _EPOCH = dt.datetime(1970, 1, 1)
+_MILLISECONDS_ABOVE = int(EPOCH_MILLISECONDS_ABOVE)
 
 # BSON's cross-type sort order (the types a date field or _id may hold here).
 _TYPE_RANK_NUMBER = 1
@@ -24,10 +26,14 @@ _TYPE_RANK_DATE = 9
 
 
 def mongo_date_filter(date_field: str, date_range: DateRange) -> Dict[str, Any]:
+    """The range as MongoDB selects it. A number is read as the features read it: above
+    10^11 it is epoch milliseconds, otherwise seconds, so a seconds value is never taken
+    for milliseconds of another date (or the reverse) whatever the range."""
     start, end = date_range.start_seconds, date_range.end_exclusive_seconds
     return {"$or": [
-        {date_field: {"$gte": int(start), "$lt": int(end)}},
-        {date_field: {"$gte": int(start) * 1000, "$lt": int(end) * 1000}},
+        {date_field: {"$gte": int(start), "$lt": int(end), "$lte": _MILLISECONDS_ABOVE}},
+        {date_field: {"$gte": int(start) * 1000, "$lt": int(end) * 1000,
+                      "$gt": _MILLISECONDS_ABOVE}},
         {date_field: {"$gte": _EPOCH + dt.timedelta(seconds=start),
                       "$lt": _EPOCH + dt.timedelta(seconds=end)}},
     ]}
@@ -39,7 +45,9 @@ def in_date_range(value, date_range: DateRange) -> bool:
         return False
     if isinstance(value, (int, float)):
         start, end = date_range.start_seconds, date_range.end_exclusive_seconds
-        return start <= value < end or start * 1000 <= value < end * 1000
+        if value > _MILLISECONDS_ABOVE:
+            return start * 1000 <= value < end * 1000
+        return start <= value < end
     if isinstance(value, dt.datetime):
         return date_range.start_seconds <= epoch_seconds(value) < date_range.end_exclusive_seconds
     return False

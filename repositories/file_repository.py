@@ -77,7 +77,9 @@ class FileSessionRepository(SessionRepository):
 def decode_json_line(raw: bytes, line_number: int):
     """One mongoexport line as a document, or an UnreadableDocument saying why not."""
     try:
-        document = json_util.loads(raw.decode("utf-8"), json_options=_JSON_OPTIONS)
+        # mongoexport writes no byte-order mark, but an editor or a Windows tool may add one.
+        text = raw.decode("utf-8-sig" if line_number == 1 else "utf-8")
+        document = json_util.loads(text, json_options=_JSON_OPTIONS)
     except UnicodeDecodeError:
         return UnreadableDocument("not UTF-8", line_number)
     except Exception as exc:  # json_util raises ValueError, TypeError, bson errors, ...

@@ -264,3 +264,32 @@ def test_csv_rows_parse_as_74_fields(mongo_server, mongo_database, tmp_path):
                           "MAX_REJECT_RATIO": "1"})
     text = open(result.summary["outputs"]["csv"]["path"], encoding="utf-8").read()
     assert all(len(r) == 74 for r in csv.reader(io.StringIO(text)))
+
+
+def test_a_date_beyond_python_reaches_the_normaliser_as_no_time(mongo_server, mongo_database,
+                                                                 tmp_path):
+    from bson.datetime_ms import DatetimeMS
+
+    year_10000 = DatetimeMS(253402300800000 + 86400000)  # 10000-01-02
+    document = v2_session("far", DEC_1 + 10)
+    document["runs"][0]["created_at"] = year_10000
+    document["updated_at"] = year_10000
+    mongo_database.sessions.insert_many([document, v2_session("near", DEC_1 + 20)])
+    result = run_cli(["--START_DATE", "2024-12-01", "--END_DATE", "2024-12-31"], env={
+        "MONGO_URI": mongo_server, "DATABASE_NAME": mongo_database.name,
+        "COLLECTION_NAME": "sessions", "OUTPUT_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(open(result.summary["outputs"]["csv"]["path"])))
+    assert [row["session_id"] for row in rows] == ["far", "near"]
+    assert rows[0]["session_start"] == "2024-12-01T00:00:10Z"  # the session's created_at
+    assert result.summary["warnings"]["unreadable_timestamp"] == 2
+
+
+def test_the_server_reads_numbers_by_the_milliseconds_rule_too(mongo_server, mongo_database,
+                                                               tmp_path):
+    mongo_database.sessions.insert_many([
+        v2_session("2024-in-seconds", 1733011200), v2_session("1970-in-seconds", 1728000),
+        v2_session("1970-in-milliseconds", 1728000000)])
+    january_21_1970 = DateRange(dt.date(1970, 1, 21), dt.date(1970, 1, 21))
+    repo = repository(mongo_server, mongo_database.name, tmp_path)
+    assert [d["session_id"] for d in repo.documents(january_21_1970)] == ["1970-in-seconds"]

@@ -253,3 +253,15 @@ def test_every_column_is_produced_in_contract_order():
     row = row_of(V1_SESSION)
     assert tuple(row) == COLUMN_NAMES
     assert len(COLUMN_NAMES) == 74
+
+
+def test_a_signalling_nan_decimal_is_a_non_numeric_metric_not_a_crash():
+    from bson.decimal128 import Decimal128
+
+    warnings = {}
+    row = row_of({"session_id": "d", "runs": [{"metrics": {
+        "input_tokens": Decimal128("sNaN"), "output_tokens": Decimal128("12.5"),
+        "duration": Decimal128("-NaN")}}]}, warnings=warnings)
+    assert_values(row, {"sum_input_tokens": 0, "sum_output_tokens": 12.5,
+                        "avg_execution_time": 0})
+    assert warnings["non_numeric_metric"] == 2

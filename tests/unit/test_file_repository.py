@@ -71,3 +71,11 @@ def test_ties_on_the_date_are_ordered_by_id(tmp_path):
     path = write_lines(tmp_path / "d.jsonl", lines)
     found = [d["_id"] for d in FileSessionRepository(path, "created_at").documents(RANGE)]
     assert found == sorted(ids)
+
+
+def test_a_byte_order_mark_on_the_first_line_is_accepted(tmp_path):
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(v2_session("first", DEC_1)).encode() + b"\n"
+                     + json.dumps(v2_session("second", DEC_1 + 1)).encode() + b"\n")
+    items = list(FileSessionRepository(str(path), "created_at").documents(RANGE))
+    assert [item["session_id"] for item in items] == ["first", "second"]
