@@ -9,6 +9,7 @@ runtime failure and 2 on a configuration error.
 import json
 import logging
 import os
+import signal
 import sys
 from typing import Dict, List, Mapping, Optional
 
@@ -16,7 +17,7 @@ from config.constants import EXIT_CONFIG_ERROR, EXIT_OK, EXIT_RUNTIME_FAILURE
 from config.errors import ConfigError
 from config.settings import load_config
 from factories.bootstrap import bootstrap
-from interfaces.abstractions import OutputError, PublishError, SourceError
+from interfaces.abstractions import JobStopped, OutputError, PublishError, SourceError
 from services.dataset_job import JobFailure, run_job
 from utils.logging_setup import configure_logging, redaction
 from utils.secrets import one_line, passwords_in
@@ -25,6 +26,25 @@ logger = logging.getLogger("glue_job")
 
 
 def main(argv: Optional[List[str]] = None, environ: Optional[Mapping[str, str]] = None) -> int:
+    previous_handler = _stop_on_sigterm()
+    try:
+        return _run(argv, environ)
+    finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)
+
+
+def _stop_on_sigterm():
+    """Turns SIGTERM into JobStopped in the main thread; returns the handler it replaced."""
+    def stop(signum, frame):
+        raise JobStopped("stopped by SIGTERM")
+    try:
+        return signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread (an embedding application): leave it alone
+        return None
+
+
+def _run(argv: Optional[List[str]], environ: Optional[Mapping[str, str]]) -> int:
     argv = list(sys.argv if argv is None else argv)
     environ = os.environ if environ is None else environ
     configure_logging("INFO")
@@ -44,6 +64,10 @@ def main(argv: Optional[List[str]] = None, environ: Optional[Mapping[str, str]] 
         return _finish(EXIT_CONFIG_ERROR, {"error": "configuration: " + str(error)})
     except (SourceError, PublishError, OutputError, JobFailure, OSError) as error:
         return _finish(EXIT_RUNTIME_FAILURE, {"error": _one_line(error)})
+    except JobStopped:
+        return _finish(EXIT_RUNTIME_FAILURE, {
+            "error": "stopped by SIGTERM (a Glue stop or timeout) before the run completed; "
+                     "its temporary files were removed and nothing new was published"})
     except Exception as error:  # a bug: one line in the summary, the traceback in the log
         logger.error("unexpected failure", exc_info=True)
         return _finish(EXIT_RUNTIME_FAILURE, {
@@ -55,6 +79,7 @@ def main(argv: Optional[List[str]] = None, environ: Optional[Mapping[str, str]] 
     stats = result.stats
     summary = {
         "job_name": config.job_name, "job_run_id": config.job_run_id,
+        "source": config.repository_type,
         "start_date": str(config.start_date), "end_date": str(config.end_date),
         "documents_read": stats.documents_read, "rows_written": stats.rows_written,
         "rejects": stats.rejected, "warnings": dict(sorted(stats.warnings.items())),

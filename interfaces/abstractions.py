@@ -86,6 +86,12 @@ class ObjectStore(abc.ABC):
         """The address of `key` in the store."""
 
     @abc.abstractmethod
+    def check(self) -> None:
+        """Fails fast, before any work, when the store cannot be reached at all (no
+        credentials, no such bucket). Raises PublishError. A later write can still be
+        refused: this says nothing about permissions on each key."""
+
+    @abc.abstractmethod
     def delete(self, key: str) -> None:
         """Removes `key` if it exists (used to withdraw a stale manifest)."""
 
@@ -106,3 +112,9 @@ class OutputError(Exception):
 
 class PublishError(Exception):
     """Publishing the outputs failed. Exit status 1; the local files are kept."""
+
+
+class JobStopped(BaseException):
+    """SIGTERM arrived (Glue's stop or timeout). A BaseException, like KeyboardInterrupt, so
+    that no `except Exception` on the way (in a driver, say) can swallow it: the run stops
+    reading, removes its temporary files and reports. Exit status 1."""

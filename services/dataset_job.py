@@ -12,22 +12,31 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, Optional
 
 from calculators.columns import COLUMN_NAMES
 from calculators.normalise import SHAPES
+from config.errors import ConfigError
 from config.settings import JobConfig
 from interfaces.abstractions import DateRange, ObjectStore, OutputError, SessionRepository
 from services.column_statistics import ColumnStatistics
 from services.conversation_extraction_service import ExtractionStats, extract_features
 from services.csv_generator_service import CsvWriter
 from services.reject_log import RejectLog
-from utils.files import AtomicFile, file_size, remove_if_present, sha256_of
+from utils.files import (
+    AtomicFile,
+    file_size,
+    remove_abandoned_temporary_files,
+    remove_if_present,
+    sha256_of,
+)
 
 logger = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.json"
 REJECTS_NAME = "rejects.jsonl"
+# The rejects of a run that failed MAX_REJECT_RATIO: kept beside the earlier outputs.
+FAILED_REJECTS_NAME = "rejects.failed.jsonl"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 JSONL_CONTENT_TYPE = "application/x-ndjson"
 JSON_CONTENT_TYPE = "application/json"
@@ -58,36 +67,89 @@ class JobResult:
     manifest: Dict[str, object] = field(default_factory=dict)
 
 
+@dataclass
+class _Written:
+    """What reading produced: counts, statistics and the complete temporary files."""
+
+    stats: ExtractionStats
+    statistics: ColumnStatistics
+    csv: CsvWriter
+    rejects: RejectLog
+
+
 def run_job(config: JobConfig, repository: SessionRepository,
             store: Optional[ObjectStore] = None,
             now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
             ) -> JobResult:
+    """Check, read, decide, publish, then the manifest. Until the publish step, the outputs
+    of an earlier run of the same range stay exactly as they were, locally and in S3: a run
+    that fails or is stopped while reading leaves nothing of its own behind."""
     started_at = now()
     started = time.monotonic()
     folder = os.path.join(config.output_dir, *config.output_key_prefix.split("/"))
-    csv_file = _output(config, folder, config.csv_name, CSV_CONTENT_TYPE)
-    rejects_file = _output(config, folder, REJECTS_NAME, JSONL_CONTENT_TYPE)
-    manifest_file = _output(config, folder, MANIFEST_NAME, JSON_CONTENT_TYPE)
-
-    # Until this run's manifest exists, nothing here may look complete.
-    remove_if_present(manifest_file.path)
-    date_range = DateRange(config.start_date, config.end_date)
+    outputs = {name: _output(config, folder, file_name, content_type)
+               for name, file_name, content_type in (
+                   ("csv", config.csv_name, CSV_CONTENT_TYPE),
+                   ("rejects", REJECTS_NAME, JSONL_CONTENT_TYPE),
+                   ("manifest", MANIFEST_NAME, JSON_CONTENT_TYPE))}
+    check_outputs_stay_under(config.output_dir, outputs.values())
+    removed = remove_abandoned_temporary_files(folder)
+    if removed:
+        logger.info("removed_abandoned_temporary_files folder=%s count=%d", folder, removed)
+    if store is not None:
+        store.check()
     logger.info("job_start job=%s run_id=%s source=%s range=%s..%s output=%s", config.job_name,
                 config.job_run_id, config.repository_type, config.start_date, config.end_date,
                 folder)
 
+    written = read_into_temporary_files(config, repository, outputs, folder)
+    stats = written.stats
+    try:
+        check_reject_ratio(config, written, outputs["rejects"])
+        result = JobResult(stats=stats)
+        result.outputs["csv"] = outputs["csv"]
+        if stats.rejected:
+            result.outputs["rejects"] = outputs["rejects"]
+        publish(config, written, result.outputs, outputs, store)
+    except BaseException:
+        written.csv.discard()
+        written.rejects.discard()
+        raise
+    result.manifest = build_manifest(config, repository, stats, written.statistics,
+                                     result.outputs, started_at, now(),
+                                     time.monotonic() - started)
+    result.outputs["manifest"] = write_manifest(config, result.manifest, outputs["manifest"],
+                                                store)
+    return result
+
+
+def check_outputs_stay_under(output_dir: str, outputs) -> None:
+    """Every local output lies inside OUTPUT_DIR (S3_PREFIX is validated too; this is the
+    last guard before anything is written)."""
+    root = os.path.realpath(output_dir)
+    for output in outputs:
+        path = os.path.realpath(output.path)
+        if os.path.commonpath([root, path]) != root:
+            raise ConfigError("S3_PREFIX", "a prefix that keeps outputs under OUTPUT_DIR",
+                              "{} is outside {}".format(path, root))
+
+
+def read_into_temporary_files(config: JobConfig, repository: SessionRepository,
+                              outputs: Dict[str, OutputFile], folder: str) -> _Written:
+    """Streams every document into the CSV and the rejects, both still under temporary
+    names when this returns (complete and on disk)."""
     writer = rejects = None
     try:
-        writer = CsvWriter(csv_file.path)
-        rejects = RejectLog(rejects_file.path)
+        writer = CsvWriter(outputs["csv"].path)
+        rejects = RejectLog(outputs["rejects"].path)
         statistics = ColumnStatistics()
         stats = extract_features(
-            repository.documents(date_range), writer, rejects, config.thresholds,
+            repository.documents(DateRange(config.start_date, config.end_date)), writer,
+            rejects, config.thresholds,
             forced_shape=None if config.session_schema == "auto" else config.session_schema,
             statistics=statistics)
-        writer.commit()
-        if rejects.commit() is None:
-            remove_if_present(rejects_file.path)
+        writer.close()
+        rejects.close()
     except BaseException as error:
         for output in (writer, rejects):
             if output is not None:
@@ -100,37 +162,55 @@ def run_job(config: JobConfig, repository: SessionRepository,
                 stats.documents_read, stats.rows_written, stats.rejected, stats.seconds,
                 stats.documents_read / stats.seconds if stats.seconds > 0 else 0.0)
     warn_when_runs_look_missing(stats, repository.describe())
+    for name, temporary in (("csv", writer.temporary_path), ("rejects", rejects.temporary_path)):
+        if temporary is not None:
+            outputs[name].size = file_size(temporary) or 0
+            outputs[name].sha256 = sha256_of(temporary)
+    return _Written(stats, statistics, writer, rejects)
 
-    result = JobResult(stats=stats)
-    result.outputs["csv"] = csv_file
-    if stats.rejected:
-        result.outputs["rejects"] = rejects_file
-    outputs: List[OutputFile] = list(result.outputs.values())
-    for output in outputs:
-        output.size = file_size(output.path) or 0
-        output.sha256 = sha256_of(output.path)
 
-    if stats.documents_read and stats.rejected > config.max_reject_ratio * stats.documents_read:
-        raise JobFailure("{} of {} documents rejected, over MAX_REJECT_RATIO={}; see {}".format(
-            stats.rejected, stats.documents_read, config.max_reject_ratio, rejects_file.path))
+def check_reject_ratio(config: JobConfig, written: _Written, rejects_file: OutputFile) -> None:
+    """Over MAX_REJECT_RATIO the run fails before publishing anything. Its rejects are kept
+    for inspection beside the earlier outputs, under their own name."""
+    stats = written.stats
+    if not stats.documents_read or stats.rejected <= config.max_reject_ratio * stats.documents_read:
+        return
+    failed_rejects = os.path.join(os.path.dirname(rejects_file.path), FAILED_REJECTS_NAME)
+    written.rejects.commit(failed_rejects)
+    raise JobFailure("{} of {} documents rejected, over MAX_REJECT_RATIO={}; see {}".format(
+        stats.rejected, stats.documents_read, config.max_reject_ratio, failed_rejects))
 
-    if store is not None:
-        store.delete(manifest_file.key)
-        if not stats.rejected:
-            store.delete(rejects_file.key)
-        metadata = {"rows": str(stats.rows_written), "start-date": str(config.start_date),
-                    "end-date": str(config.end_date), "job-run-id": config.job_run_id}
-        for output in outputs:
-            output.s3_uri = store.upload(output.path, output.key, output.content_type,
-                                         metadata, output.sha256)
 
-    result.manifest = build_manifest(config, repository, stats, statistics, result.outputs,
-                                     started_at, now(), time.monotonic() - started)
-    # The manifest takes its final name locally only once it is published, so a failed
-    # upload leaves no manifest anywhere.
+def publish(config: JobConfig, written: _Written, outputs: Dict[str, OutputFile],
+            locations: Dict[str, OutputFile], store: Optional[ObjectStore]) -> None:
+    """The point of no return: the earlier manifest is withdrawn (locally, then in S3)
+    before new files take the places it names; the new manifest comes last."""
+    remove_if_present(locations["manifest"].path)
+    written.csv.commit()
+    if written.rejects.commit() is None:
+        remove_if_present(locations["rejects"].path)  # an earlier run's, now stale
+    remove_if_present(os.path.join(os.path.dirname(locations["rejects"].path),
+                                   FAILED_REJECTS_NAME))
+    if store is None:
+        return
+    store.delete(locations["manifest"].key)
+    if "rejects" not in outputs:
+        store.delete(locations["rejects"].key)
+    stats = written.stats
+    metadata = {"rows": str(stats.rows_written), "start-date": str(config.start_date),
+                "end-date": str(config.end_date), "job-run-id": config.job_run_id}
+    for output in outputs.values():
+        output.s3_uri = store.upload(output.path, output.key, output.content_type,
+                                     metadata, output.sha256)
+
+
+def write_manifest(config: JobConfig, manifest_content: Dict[str, object],
+                   manifest_file: OutputFile, store: Optional[ObjectStore]) -> OutputFile:
+    """The manifest takes its final name locally only once it is published, so a failed
+    upload leaves no manifest anywhere."""
     manifest = AtomicFile(manifest_file.path)
     try:
-        manifest.write(json.dumps(result.manifest, indent=2, allow_nan=False) + "\n")
+        manifest.write(json.dumps(manifest_content, indent=2, allow_nan=False) + "\n")
         manifest.close()
         manifest_file.size = file_size(manifest.temporary_path) or 0
         manifest_file.sha256 = sha256_of(manifest.temporary_path)
@@ -139,11 +219,14 @@ def run_job(config: JobConfig, repository: SessionRepository,
                 manifest.temporary_path, manifest_file.key, JSON_CONTENT_TYPE,
                 {"job-run-id": config.job_run_id}, manifest_file.sha256)
         manifest.commit()
+    except OSError as error:
+        manifest.discard()
+        raise OutputError("cannot write the manifest {}: {}".format(
+            manifest_file.path, error.strerror or error)) from None
     except BaseException:
         manifest.discard()
         raise
-    result.outputs["manifest"] = manifest_file
-    return result
+    return manifest_file
 
 
 SESSIONS_WITHOUT_RUNS = "sessions_without_runs"

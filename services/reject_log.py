@@ -23,8 +23,18 @@ class RejectLog:
         self._file.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
         self.count += 1
 
-    def commit(self) -> Optional[str]:
-        return self._file.commit() if self._file is not None else None
+    @property
+    def temporary_path(self) -> Optional[str]:
+        return self._file.temporary_path if self._file is not None else None
+
+    def close(self) -> None:
+        """Complete on disk, still under its temporary name (nothing when no reject)."""
+        if self._file is not None:
+            self._file.close()
+
+    def commit(self, path: Optional[str] = None) -> Optional[str]:
+        """The file under its final name (or `path`); None when nothing was rejected."""
+        return self._file.commit(path) if self._file is not None else None
 
     def discard(self) -> None:
         if self._file is not None:

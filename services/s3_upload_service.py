@@ -6,7 +6,7 @@ from typing import Dict, Mapping, Optional
 
 from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import S3Transfer, TransferConfig
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from interfaces.abstractions import ObjectStore, PublishError
 from utils.files import file_size
@@ -37,6 +37,25 @@ class S3ObjectStore(ObjectStore):
 
     def uri(self, key: str) -> str:
         return "s3://{}/{}".format(self.bucket, key)
+
+    def check(self) -> None:
+        """One HeadBucket call: credentials exist and are accepted, the bucket exists and
+        answers. Whether each PutObject will be allowed is known only when it is tried."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except NoCredentialsError:
+            raise PublishError("no AWS credentials found for s3://{} (environment, shared "
+                               "config or the job's IAM role); nothing was read".format(
+                                   self.bucket)) from None
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            meaning = {"404": "does not exist", "NoSuchBucket": "does not exist",
+                       "403": "refuses these credentials (403)"}.get(code, _reason(exc))
+            raise PublishError("bucket s3://{} {}; nothing was read".format(
+                self.bucket, meaning)) from None
+        except BotoCoreError as exc:
+            raise PublishError("bucket s3://{} not reachable: {}; nothing was read".format(
+                self.bucket, _reason(exc))) from None
 
     def delete(self, key: str) -> None:
         try:

@@ -2,10 +2,14 @@
 
 import hashlib
 import os
+import re
 import uuid
 from typing import Optional
 
 _CHUNK = 1024 * 1024
+TEMPORARY_SUFFIX = ".part"
+# <final name>.<pid of the writer>-<8 hex digits>.part
+_TEMPORARY_NAME = re.compile(r"\.(\d+)-[0-9a-f]{8}\.part$")
 
 
 class AtomicFile:
@@ -19,9 +23,10 @@ class AtomicFile:
         self.path = path
         directory = os.path.dirname(os.path.abspath(path))
         os.makedirs(directory, exist_ok=True)
-        self.temporary_path = "{}.{}.part".format(path, uuid.uuid4().hex[:12])
-        # newline="" keeps "\n" as written; "replace" turns unpaired surrogates (possible in
-        # JSON input, never in BSON) into "?" instead of failing the whole file.
+        self.temporary_path = "{}.{}-{}{}".format(path, os.getpid(), uuid.uuid4().hex[:8],
+                                                 TEMPORARY_SUFFIX)
+        # newline="" keeps "\n" as written; "replace" is a last guard: the CSV writer has
+        # already replaced what UTF-8 cannot hold (unpaired surrogates), counting it.
         self.handle = open(self.temporary_path, "w", encoding="utf-8", newline="",
                            errors="replace")
 
@@ -35,10 +40,13 @@ class AtomicFile:
             os.fsync(self.handle.fileno())
             self.handle.close()
 
-    def commit(self) -> str:
+    def commit(self, path: Optional[str] = None) -> str:
+        """Gives the complete file its final name (`path` instead of the one it was opened
+        for, when given)."""
         self.close()
-        os.replace(self.temporary_path, self.path)
-        return self.path
+        target = path or self.path
+        os.replace(self.temporary_path, target)
+        return target
 
     def discard(self) -> None:
         """Removes the temporary file; safe after a failed write or after commit."""
@@ -69,3 +77,32 @@ def file_size(path: str) -> Optional[int]:
         return os.path.getsize(path)
     except OSError:
         return None
+
+
+def remove_abandoned_temporary_files(folder: str) -> int:
+    """Removes the temporary files that runs which no longer exist left in `folder` (a
+    SIGKILL, a lost machine); those of a run still going, here or in another process, stay.
+    Returns how many were removed."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return 0
+    removed = 0
+    for name in names:
+        match = _TEMPORARY_NAME.search(name)
+        if match and not _process_exists(int(match.group(1))):
+            remove_if_present(os.path.join(folder, name))
+            removed += 1
+    return removed
+
+
+def _process_exists(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True

@@ -78,7 +78,10 @@ def test_too_many_rejects_exit_1_without_a_manifest(tmp_path):
     assert result.returncode == 1
     assert "3 of 4 documents rejected" in result.summary["error"]
     assert not list(tmp_path.rglob("manifest.json"))
-    assert list(tmp_path.rglob("rejects.jsonl"))
+    # kept for inspection under their own name; no earlier result is touched
+    [failed] = list(tmp_path.rglob("rejects.failed.jsonl"))
+    assert failed.read_text().count("\n") == 3 and str(failed) in result.summary["error"]
+    assert not list(tmp_path.rglob("rejects.jsonl")) and not list(tmp_path.rglob("*.csv"))
 
 
 def test_in_process_run(tmp_path, capsys):

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 import pytest
 from bson import json_util
@@ -196,3 +197,64 @@ def test_manifest_and_summary_hold_no_password(mongo_server, mongo_database, tmp
     assert "mongodb://" not in manifest and "mongodb://" not in result.stdout
 
 
+
+
+def test_a_full_disk_on_the_manifest_names_the_manifest(tmp_path):
+    def small_file_limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (8_000, 8_000))  # the CSV fits, not the manifest
+
+    out = tmp_path / "out"
+    process = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "glue_job.py"), "--SIMULATED_SESSIONS", "3",
+         "--OUTPUT_DIR", str(out), "--START_DATE", "2024-12-01", "--END_DATE", "2024-12-31"],
+        capture_output=True, text=True, preexec_fn=small_file_limit, timeout=300)
+    assert process.returncode == 1
+    summary = json.loads(process.stdout.strip().splitlines()[-1])
+    manifest = out / "training_data" / "2024-12-01_to_2024-12-31" / "manifest.json"
+    assert summary["error"] == "cannot write the manifest {}: File too large".format(manifest)
+    assert not manifest.exists() and not list(out.rglob("*.part"))
+
+
+def test_sigterm_stops_cleans_up_reports_and_keeps_the_earlier_result(tmp_path):
+    arguments = ["--OUTPUT_DIR", str(tmp_path), "--START_DATE", "2024-12-01",
+                 "--END_DATE", "2024-12-31"]
+    earlier = run_job(arguments + ["--SIMULATED_SESSIONS", "50"])
+    assert earlier.returncode == 0
+    folder = tmp_path / "training_data" / "2024-12-01_to_2024-12-31"
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    process = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "glue_job.py"), "--SIMULATED_SESSIONS", "2000000"]
+        + arguments, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(folder.glob("*.part")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert list(folder.glob("*.part")), "the run never started writing"
+        process.send_signal(signal.SIGTERM)
+        stdout, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 1
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    assert summary["success"] is False and "SIGTERM" in summary["error"]
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_temporary_files_left_by_a_killed_run_are_removed_by_the_next(tmp_path):
+    arguments = ["--OUTPUT_DIR", str(tmp_path), "--START_DATE", "2024-12-01",
+                 "--END_DATE", "2024-12-31"]
+    folder = tmp_path / "training_data" / "2024-12-01_to_2024-12-31"
+    process = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "glue_job.py"), "--SIMULATED_SESSIONS", "2000000"]
+        + arguments, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not list(folder.glob("*.part")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.kill()
+    process.wait()
+    left = list(folder.glob("*.part"))
+    assert left, "SIGKILL leaves the run's temporary file behind"
+    assert run_job(arguments + ["--SIMULATED_SESSIONS", "20"]).returncode == 0
+    assert not list(folder.glob("*.part"))

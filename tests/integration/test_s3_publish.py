@@ -17,8 +17,9 @@ pytestmark = pytest.mark.integration
 BUCKET = "training-data-test"
 PREFIX = "training_data/2024-12-01_to_2024-12-31"
 CSV_KEY = PREFIX + "/conversations_2024-12-01_to_2024-12-31.csv"
+# Simulated sessions reach a bucket only when asked for by name (never by `auto`).
 RANGE_ARGS = ["--START_DATE", "2024-12-01", "--END_DATE", "2024-12-31",
-              "--SIMULATED_SESSIONS", "60"]
+              "--REPOSITORY_TYPE", "simulated", "--SIMULATED_SESSIONS", "60"]
 
 
 def objects(client, bucket=BUCKET):
@@ -94,24 +95,36 @@ def test_rerun_overwrites_the_same_keys_with_complete_files(aws, tmp_path):
     assert json.loads(after[PREFIX + "/manifest.json"])["job_run_id"] == "run-2"
 
 
-def test_missing_bucket_exits_1_naming_bucket_and_key_and_keeps_local_files(aws, tmp_path):
+def test_missing_bucket_fails_before_reading_anything(aws, tmp_path):
     result = run_job(RANGE_ARGS + ["--S3_BUCKET", "no-such-bucket-here", "--OUTPUT_DIR",
                                    str(tmp_path)], env=aws)
     assert result.returncode == 1
-    assert "s3://no-such-bucket-here/{}/manifest.json".format(PREFIX) in result.summary["error"]
-    assert "NoSuchBucket" in result.summary["error"]
-    assert (tmp_path / CSV_KEY).exists()
-    assert not list(tmp_path.rglob("manifest.json"))
+    assert result.summary["error"] == (
+        "bucket s3://no-such-bucket-here does not exist; nothing was read")
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
 
 
-def test_endpoint_down_exits_1_and_keeps_local_files(aws, tmp_path):
+def test_endpoint_down_fails_before_reading_anything(aws, tmp_path):
     env = dict(aws, AWS_ENDPOINT_URL="http://127.0.0.1:%d" % free_port())
     result = run_job(RANGE_ARGS + ["--S3_BUCKET", BUCKET, "--OUTPUT_DIR", str(tmp_path)], env=env)
     assert result.returncode == 1
-    assert "s3://{}/".format(BUCKET) in result.summary["error"]
+    assert result.summary["error"].startswith("bucket s3://{} not reachable: ".format(BUCKET))
     assert "EndpointConnectionError" in result.summary["error"]
-    assert (tmp_path / CSV_KEY).exists()
-    assert not list(tmp_path.rglob("manifest.json"))
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+def test_no_credentials_fail_fast_with_a_plain_reason(aws, tmp_path):
+    env = {name: value for name, value in aws.items() if not name.startswith("AWS_ACCESS")
+           and not name.startswith("AWS_SECRET")}
+    env.update(AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+               AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_EC2_METADATA_DISABLED="true")
+    blocked = {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": ""}
+    result = run_job(RANGE_ARGS + ["--S3_BUCKET", BUCKET, "--OUTPUT_DIR", str(tmp_path / "o")],
+                     env=dict(env, **blocked))
+    assert result.returncode == 1
+    assert result.summary["error"].startswith(
+        "no AWS credentials found for s3://{}".format(BUCKET))
+    assert not (tmp_path / "o").exists() or not list((tmp_path / "o").rglob("*.csv"))
 
 
 @pytest.fixture
@@ -131,7 +144,9 @@ def restricted_s3(tmp_path):
                                                    "s3:DeleteObject"],
                      "Resource": "arn:aws:s3:::{}/*manifest.json".format(BUCKET)},
                     {"Effect": "Allow", "Action": "s3:DeleteObject",
-                     "Resource": "arn:aws:s3:::{}/*".format(BUCKET)}],
+                     "Resource": "arn:aws:s3:::{}/*".format(BUCKET)},
+                    {"Effect": "Allow", "Action": "s3:ListBucket",  # the start-up check
+                     "Resource": "arn:aws:s3:::{}".format(BUCKET)}],
         }.items():
             iam.create_user(UserName=user)
             iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps(
@@ -164,5 +179,7 @@ def test_wrong_credentials_exit_1(restricted_s3, tmp_path):
     env = dict(env, AWS_ACCESS_KEY_ID="AKIAWRONGWRONGWRONG0", AWS_SECRET_ACCESS_KEY="nope")
     result = run_job(RANGE_ARGS + ["--S3_BUCKET", BUCKET, "--OUTPUT_DIR", str(tmp_path)], env=env)
     assert result.returncode == 1
+    # AWS refuses HeadBucket with an unknown key at the start-up check (403); moto's server
+    # does not authenticate HeadBucket, so here the refusal comes at the first write.
     assert "InvalidAccessKeyId" in result.summary["error"]
     assert "nope" not in result.stdout

@@ -32,6 +32,9 @@ class FakeStore(ObjectStore):
     def uri(self, key):
         return "s3://fake/" + key
 
+    def check(self):
+        self.calls.append(("check", None))
+
     def delete(self, key):
         self.calls.append(("delete", key))
         self.objects.pop(key, None)

@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+from config.errors import ConfigError
 from config.settings import load_config
 from interfaces.abstractions import PublishError, SourceError
 from services.dataset_job import JobFailure, run_job
@@ -63,6 +64,7 @@ def test_publishing_order_is_withdraw_then_data_then_manifest(tmp_path):
     store = FakeStore()
     run_job(config_for(tmp_path), FakeRepository(documents(5, broken=0)), store)
     assert store.calls == [
+        ("check", None),  # the bucket is checked before anything is read
         ("delete", PREFIX + "/manifest.json"), ("delete", PREFIX + "/rejects.jsonl"),
         ("upload", PREFIX + "/conversations_2024-12-01_to_2024-12-31.csv"),
         ("upload", PREFIX + "/manifest.json")]
@@ -71,23 +73,59 @@ def test_publishing_order_is_withdraw_then_data_then_manifest(tmp_path):
         "s3://fake/" + PREFIX + "/conversations_2024-12-01_to_2024-12-31.csv")
 
 
+def snapshot(path):
+    return {p.name: p.read_bytes() for p in path.iterdir()}
+
+
 def test_too_many_rejects_fail_after_writing_them_and_publish_nothing(tmp_path):
+    run_job(config_for(tmp_path, MAX_REJECT_RATIO="0.5"),
+            FakeRepository(documents(5, broken=1)))  # an earlier run, with a reject
+    before = snapshot(folder(tmp_path))
     store = FakeStore()
-    with pytest.raises(JobFailure, match="2 of 12 documents rejected"):
+    with pytest.raises(JobFailure, match="2 of 12 documents rejected.*rejects.failed.jsonl"):
         run_job(config_for(tmp_path, MAX_REJECT_RATIO="0.1"),
                 FakeRepository(documents(10, broken=2)), store)
-    assert (folder(tmp_path) / "rejects.jsonl").exists()
-    assert not (folder(tmp_path) / "manifest.json").exists()
-    assert store.calls == []
+    after = snapshot(folder(tmp_path))
+    failed = after.pop("rejects.failed.jsonl")
+    assert failed.count(b"\n") == 2
+    assert after == before  # the earlier CSV, rejects and manifest, byte for byte
+    assert store.calls == [("check", None)]
+    # the next good run publishes and clears the failed run's rejects
+    run_job(config_for(tmp_path), FakeRepository(documents(5)))
+    assert not (folder(tmp_path) / "rejects.failed.jsonl").exists()
 
 
-def test_a_source_failure_leaves_no_file_that_looks_complete(tmp_path):
+def test_a_source_failure_leaves_the_earlier_outputs_exactly_as_they_were(tmp_path):
     run_job(config_for(tmp_path), FakeRepository(documents(5)))  # an earlier good run
-    assert (folder(tmp_path) / "manifest.json").exists()
+    before = snapshot(folder(tmp_path))
+    assert "manifest.json" in before
     with pytest.raises(SourceError):
         run_job(config_for(tmp_path), FakeRepository(documents(5000), fail_after=4000))
-    assert not (folder(tmp_path) / "manifest.json").exists()
+    assert snapshot(folder(tmp_path)) == before
     assert not [p for p in os.listdir(folder(tmp_path)) if p.endswith(".part")]
+
+
+def test_an_unreachable_store_fails_before_anything_is_read(tmp_path):
+    class RefusingStore(FakeStore):
+        def check(self):
+            raise PublishError("no AWS credentials found for s3://fake")
+
+    repository = FakeRepository(documents(5), fail_after=0)  # reading would raise SourceError
+    with pytest.raises(PublishError, match="no AWS credentials"):
+        run_job(config_for(tmp_path), repository, RefusingStore())
+
+
+def test_temporary_files_of_dead_runs_are_removed_and_those_of_live_runs_kept(tmp_path):
+    place = folder(tmp_path)
+    place.mkdir(parents=True)
+    csv_name = "conversations_2024-12-01_to_2024-12-31.csv"
+    dead = place / "{}.{}-0123abcd.part".format(csv_name, 2 ** 22 + 12345)  # above pid_max
+    live = place / "manifest.json.{}-89abcdef.part".format(os.getppid())
+    unrelated = place / "notes.part"
+    for path in (dead, live, unrelated):
+        path.write_text("x")
+    run_job(config_for(tmp_path), FakeRepository(documents(3)))
+    assert not dead.exists() and live.exists() and unrelated.exists()
 
 
 def test_a_publish_failure_keeps_the_local_files_and_writes_no_manifest(tmp_path):
@@ -143,3 +181,13 @@ def test_a_failed_manifest_upload_leaves_no_manifest_anywhere(tmp_path):
     assert sorted(p.name for p in folder(tmp_path).iterdir()) == [
         "conversations_2024-12-01_to_2024-12-31.csv"]
     assert not any(key.endswith("manifest.json") for key in store.objects)
+
+
+def test_an_output_folder_that_leads_outside_output_dir_is_refused(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "training_data").symlink_to(outside)
+    with pytest.raises(ConfigError, match="outside"):
+        run_job(config_for(tmp_path / "out"), FakeRepository(documents(2)))
+    assert list(outside.iterdir()) == []
