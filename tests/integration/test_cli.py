@@ -14,6 +14,7 @@ def test_default_run_writes_csv_and_manifest_and_is_byte_identical_when_repeated
     first = run_job(["--OUTPUT_DIR", str(tmp_path / "one")])
     assert first.returncode == 0, first.stderr
     assert first.summary["success"] is True and first.summary["rows_written"] == 500
+    assert first.summary["source"] == "simulated"  # made-up sessions say so
     today = dt.datetime.now(dt.timezone.utc).date()
     end = today - dt.timedelta(days=1)
     start = first.summary["start_date"]

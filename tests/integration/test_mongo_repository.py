@@ -293,3 +293,13 @@ def test_the_server_reads_numbers_by_the_milliseconds_rule_too(mongo_server, mon
     january_21_1970 = DateRange(dt.date(1970, 1, 21), dt.date(1970, 1, 21))
     repo = repository(mongo_server, mongo_database.name, tmp_path)
     assert [d["session_id"] for d in repo.documents(january_21_1970)] == ["1970-in-seconds"]
+
+
+def test_a_long_glue_job_name_is_not_blamed_on_the_uri(mongo_server, mongo_database, tmp_path):
+    mongo_database.sessions.insert_one(v2_session("one", DEC_1 + 5))
+    result = run_cli(["--START_DATE", "2024-12-01", "--END_DATE", "2024-12-31",
+                      "--JOB_NAME", "nightly-" + "x" * 192], env={
+        "MONGO_URI": mongo_server, "DATABASE_NAME": mongo_database.name,
+        "COLLECTION_NAME": "sessions", "OUTPUT_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.summary
+    assert result.summary["rows_written"] == 1 and len(result.summary["job_name"]) == 200
