@@ -119,18 +119,23 @@ def test_output_dir_that_cannot_be_a_folder_is_a_configuration_error(tmp_path):
     assert result.summary["error"].startswith("configuration: OUTPUT_DIR:")
 
 
-def test_a_full_disk_exits_1_and_leaves_no_partial_file(tmp_path):
+def run_with_file_size_limit(out, sessions: int, limit: int):
+    """The job in a process whose files cannot grow past `limit` bytes: a full disk."""
     def small_file_limit():
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of being killed
-        resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    out = tmp_path / "out"
     process = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "glue_job.py"), "--SIMULATED_SESSIONS", "3000",
+        [sys.executable, os.path.join(ROOT, "glue_job.py"), "--SIMULATED_SESSIONS", str(sessions),
          "--OUTPUT_DIR", str(out), "--START_DATE", "2024-12-01", "--END_DATE", "2024-12-31"],
         capture_output=True, text=True, preexec_fn=small_file_limit, timeout=300)
     assert process.returncode == 1
-    summary = json.loads(process.stdout.strip().splitlines()[-1])
+    return json.loads(process.stdout.strip().splitlines()[-1])
+
+
+def test_a_full_disk_exits_1_and_leaves_no_partial_file(tmp_path):
+    out = tmp_path / "out"
+    summary = run_with_file_size_limit(out, 3000, 200_000)
     assert summary["error"].startswith("cannot write the outputs under ")
     assert "File too large" in summary["error"]
     assert [p.name for p in out.rglob("*") if p.is_file()] == []
@@ -200,17 +205,8 @@ def test_manifest_and_summary_hold_no_password(mongo_server, mongo_database, tmp
 
 
 def test_a_full_disk_on_the_manifest_names_the_manifest(tmp_path):
-    def small_file_limit():
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (8_000, 8_000))  # the CSV fits, not the manifest
-
     out = tmp_path / "out"
-    process = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "glue_job.py"), "--SIMULATED_SESSIONS", "3",
-         "--OUTPUT_DIR", str(out), "--START_DATE", "2024-12-01", "--END_DATE", "2024-12-31"],
-        capture_output=True, text=True, preexec_fn=small_file_limit, timeout=300)
-    assert process.returncode == 1
-    summary = json.loads(process.stdout.strip().splitlines()[-1])
+    summary = run_with_file_size_limit(out, 3, 8_000)  # the CSV fits, the manifest does not
     manifest = out / "training_data" / "2024-12-01_to_2024-12-31" / "manifest.json"
     assert summary["error"] == "cannot write the manifest {}: File too large".format(manifest)
     assert not manifest.exists() and not list(out.rglob("*.part"))
