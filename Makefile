@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SOURCES := glue_job.py config interfaces repositories services calculators factories utils
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit integration py39 ferretdb agno-env bench bench-small package deploy-dry-run docs clean
+.PHONY: run test lint unit integration py39 ferretdb agno-env bench bench-small package deploy-dry-run docs golden clean
 
 $(STAMP): requirements-minimal.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,10 @@ deploy-dry-run: package
 
 docs: $(STAMP)
 	$(PY) -m calculators.columns > docs/features.md
+
+## golden: rewrite tests/golden/ after a deliberate change of the outputs (review the diff)
+golden: $(STAMP)
+	$(PY) -m tests.support.golden write
 
 clean:
 	rm -rf output dist build *.egg-info .pytest_cache .ruff_cache .hypothesis

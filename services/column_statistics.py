@@ -20,11 +20,12 @@ class ColumnStatistics:
         if not count:
             return
         self.rows += count
-        for name in NUMERIC_COLUMNS:
-            values = columns[name]
-            self._min[name] = min(self._min[name], float(values.min()))
-            self._max[name] = max(self._max[name], float(values.max()))
-            self._sum[name] += float(values.sum())
+        with np.errstate(over="ignore"):  # a sum past 1e308 is reported as null (manifest)
+            for name in NUMERIC_COLUMNS:
+                values = columns[name]
+                self._min[name] = min(self._min[name], float(values.min()))
+                self._max[name] = max(self._max[name], float(values.max()))
+                self._sum[name] += float(values.sum())
 
     def as_dict(self) -> Dict[str, Dict[str, Optional[float]]]:
         """{column: {min, mean, max}}; null (not 0) when there were no rows: an empty
