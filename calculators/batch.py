@@ -5,52 +5,88 @@ never over one session's handful of numbers.
 """
 
 from dataclasses import dataclass
-from typing import List
+from typing import List, NamedTuple
 
 import numpy as np
 
-# Per-run values, in the order `SessionBatch.runs` stores them (features.md, section 1).
-RUN_FIELDS = (
-    "in_tokens", "out_tokens", "total_tokens", "time", "ttft", "cache", "reasoning", "cost",
-    "tools", "tool_errors", "duplicates", "t", "failed", "timeout",
-)
+
+class NormalisedRun(NamedTuple):
+    """One run in the run model of the feature specification (docs/features.md): every
+    value a number, whatever the stored shape. `t` is NaN when the run has no time;
+    `failed` and `timeout` are 0.0 or 1.0."""
+
+    in_tokens: float
+    out_tokens: float
+    total_tokens: float
+    time: float
+    ttft: float
+    cache: float
+    reasoning: float
+    cost: float
+    tools: float
+    tool_errors: float
+    duplicates: float
+    t: float
+    failed: float
+    timeout: float
+
+
+RUN_FIELDS = NormalisedRun._fields
+
+
+class SessionFacts(NamedTuple):
+    """What a session contributes besides its runs: identity, shape and stored times."""
+
+    session_id: str
+    agent_name: str
+    model_provider: str
+    model_id: str
+    user_id: str
+    schema: str
+    created_at: float  # NaN when the session has no readable time
+    updated_at: float
+    distinct_tools: int
 
 
 class SessionBatch:
-    """Builder: the normaliser appends one session at a time, then `freeze()` makes arrays."""
+    """Builder: the normaliser adds one session at a time with its runs, then `freeze()`
+    makes the arrays. Runs and sessions stay aligned because they are added together."""
 
     def __init__(self):
-        self.runs: List[tuple] = []  # one tuple of RUN_FIELDS per run
-        self.run_count: List[int] = []
-        self.session_id: List[str] = []
-        self.agent_name: List[str] = []
-        self.model_provider: List[str] = []
-        self.model_id: List[str] = []
-        self.user_id: List[str] = []
-        self.schema: List[str] = []
-        self.created_at: List[float] = []  # NaN when the session has no readable time
-        self.updated_at: List[float] = []
-        self.distinct_tools: List[int] = []
+        self._runs: List[NormalisedRun] = []
+        self._run_counts: List[int] = []
+        self._sessions: List[SessionFacts] = []
 
     def __len__(self) -> int:
-        return len(self.run_count)
+        return len(self._sessions)
+
+    def add_session(self, facts: SessionFacts, runs: List[NormalisedRun]) -> None:
+        self._runs.extend(runs)
+        self._run_counts.append(len(runs))
+        self._sessions.append(facts)
+
+    @property
+    def last_session_runs(self) -> int:
+        return self._run_counts[-1]
 
     def freeze(self) -> "FrozenBatch":
-        matrix = np.array(self.runs, dtype=np.float64).reshape(len(self.runs), len(RUN_FIELDS))
+        matrix = np.array(self._runs, dtype=np.float64).reshape(len(self._runs), len(RUN_FIELDS))
         arrays = {name: np.ascontiguousarray(matrix[:, index])
                   for index, name in enumerate(RUN_FIELDS)}
-        run_count = np.array(self.run_count, dtype=np.int64)
+        run_count = np.array(self._run_counts, dtype=np.int64)
+        facts = SessionFacts(*map(list, zip(*self._sessions))) if self._sessions else \
+            SessionFacts(*([] for _ in SessionFacts._fields))
         return FrozenBatch(
             runs=RunArrays.from_counts(run_count, arrays),
-            session_id=self.session_id,
-            agent_name=self.agent_name,
-            model_provider=self.model_provider,
-            model_id=self.model_id,
-            user_id=self.user_id,
-            schema=self.schema,
-            created_at=np.array(self.created_at, dtype=np.float64),
-            updated_at=np.array(self.updated_at, dtype=np.float64),
-            distinct_tools=np.array(self.distinct_tools, dtype=np.float64),
+            session_id=facts.session_id,
+            agent_name=facts.agent_name,
+            model_provider=facts.model_provider,
+            model_id=facts.model_id,
+            user_id=facts.user_id,
+            schema=facts.schema,
+            created_at=np.array(facts.created_at, dtype=np.float64),
+            updated_at=np.array(facts.updated_at, dtype=np.float64),
+            distinct_tools=np.array(facts.distinct_tools, dtype=np.float64),
         )
 
 

@@ -5,9 +5,9 @@ which numpy cannot speed up), and its runs are appended to a `SessionBatch`.
 """
 
 import math
-from typing import List, Mapping, Optional, Sequence, Tuple
+from typing import Mapping, Optional, Sequence, Tuple
 
-from calculators.batch import SessionBatch
+from calculators.batch import NormalisedRun, SessionBatch, SessionFacts
 from calculators.metric_values import as_text, first_metric_value, metric_value, tool_call_key
 from calculators.run_merge import MergeRejected, collection_runs, merge_runs
 from interfaces.abstractions import JoinedSession
@@ -107,31 +107,34 @@ def add_session(item, batch: SessionBatch, forced_shape: Optional[str],
             shape, forced_shape))
 
     tool_names = set()
-    batch_runs = batch.runs
-    is_v2 = shape in _RUN_OUTPUT_SHAPES
-    for run in runs:
-        _add_run(run, is_v2, batch_runs, tool_names, warnings)
+    is_run_output = shape in _RUN_OUTPUT_SHAPES
+    normalised = [normalise_run(run, is_run_output, tool_names, warnings) for run in runs]
+    batch.add_session(_session_facts(document, shape, runs, tool_names, warnings), normalised)
+    return shape
 
-    batch.run_count.append(len(runs))
-    batch.session_id.append(_session_id(document, warnings))
+
+def _session_facts(document: dict, shape: str, runs: list, tool_names: set,
+                   warnings: dict) -> SessionFacts:
+    """Identity columns (features.md 1-4, 49-50) and the session's stored times."""
     agent_data = _object(document.get("agent_data"))
     team_data = _object(document.get("team_data"))
     agent_provider, agent_model = _model_of(agent_data)
     team_provider, team_model = _model_of(team_data)
     first_run = runs[0] if runs else {}
     last_run = runs[-1] if runs else {}
-    batch.agent_name.append(_first_text(
-        agent_data.get("name"), team_data.get("name"),
-        _object(document.get("workflow_data")).get("name"), first_run.get("agent_name")))
-    batch.model_provider.append(_first_text(agent_provider, team_provider,
-                                            last_run.get("model_provider")))
-    batch.model_id.append(_first_text(agent_model, team_model, last_run.get("model")))
-    batch.user_id.append(as_text(document.get("user_id")))
-    batch.schema.append(shape)
-    batch.created_at.append(_time(document.get("created_at"), warnings))
-    batch.updated_at.append(_time(document.get("updated_at"), warnings))
-    batch.distinct_tools.append(len(tool_names))
-    return shape
+    return SessionFacts(
+        session_id=_session_id(document, warnings),
+        agent_name=_first_text(agent_data.get("name"), team_data.get("name"),
+                               _object(document.get("workflow_data")).get("name"),
+                               first_run.get("agent_name")),
+        model_provider=_first_text(agent_provider, team_provider, last_run.get("model_provider")),
+        model_id=_first_text(agent_model, team_model, last_run.get("model")),
+        user_id=as_text(document.get("user_id")),
+        schema=shape,
+        created_at=_time(document.get("created_at"), warnings),
+        updated_at=_time(document.get("updated_at"), warnings),
+        distinct_tools=len(tool_names),
+    )
 
 
 def _object(value) -> dict:
@@ -146,94 +149,115 @@ def _model_of(data: dict) -> Tuple[object, object]:
     return None, model if isinstance(model, str) else None
 
 
-def _add_run(run: dict, is_v2: bool, runs: List[tuple], tool_names: set,
-             warnings: dict) -> None:
+def normalise_run(run: dict, is_run_output: bool, tool_names: set,
+                  warnings: dict) -> NormalisedRun:
+    """One stored run as the run model: its metrics, failure, tool calls and timeout.
+    Adds the run's tool names to `tool_names` (for distinct_tools)."""
     metrics = run.get("metrics")
     if not isinstance(metrics, dict):
         metrics = {}
-    if is_v2:
-        in_tokens = metric_value(metrics.get("input_tokens"), warnings)
-        out_tokens = metric_value(metrics.get("output_tokens"), warnings)
-        time = metric_value(metrics.get("duration"), warnings)
-        cache = metric_value(metrics.get("cache_read_tokens"), warnings)
-        cost = metric_value(metrics.get("cost"), warnings)
-    else:
-        value = metrics.get("input_tokens")
-        in_tokens = metric_value(value if value is not None else metrics.get("prompt_tokens"),
-                                 warnings)
-        value = metrics.get("output_tokens")
-        out_tokens = metric_value(
-            value if value is not None else metrics.get("completion_tokens"), warnings)
-        time = metric_value(metrics.get("time"), warnings)
-        cache = metric_value(metrics.get("cached_tokens"), warnings)
-        cost = 0.0
+    read_metrics = _run_output_metrics if is_run_output else _run_response_metrics
+    in_tokens, out_tokens, time, cache, cost = read_metrics(metrics, warnings)
     total = metric_value(metrics.get("total_tokens"), warnings)
     if not total > 0:
         total = in_tokens + out_tokens
-    ttft = first_metric_value(metrics.get("time_to_first_token"), warnings)
-    reasoning = metric_value(metrics.get("reasoning_tokens"), warnings)
+    failed, error_texts = _failure(run)
+    tool_count, tool_errors, duplicates = _tool_calls(run.get("tools"), tool_names, error_texts)
+    return NormalisedRun(
+        in_tokens, out_tokens, total, time,
+        first_metric_value(metrics.get("time_to_first_token"), warnings), cache,
+        metric_value(metrics.get("reasoning_tokens"), warnings), cost,
+        tool_count, tool_errors, duplicates, _time(run.get("created_at"), warnings),
+        1.0 if failed else 0.0, 1.0 if _mentions_timeout(error_texts) else 0.0)
 
-    error_texts = []
+
+def _run_output_metrics(metrics: dict, warnings: dict) -> Tuple[float, ...]:
+    """(in, out, time, cache, cost) of an Agno 2.x/3.x RunOutput: plain numbers."""
+    return (metric_value(metrics.get("input_tokens"), warnings),
+            metric_value(metrics.get("output_tokens"), warnings),
+            metric_value(metrics.get("duration"), warnings),
+            metric_value(metrics.get("cache_read_tokens"), warnings),
+            metric_value(metrics.get("cost"), warnings))
+
+
+def _run_response_metrics(metrics: dict, warnings: dict) -> Tuple[float, ...]:
+    """(in, out, time, cache, cost) of an Agno 1.x RunResponse: lists per model call, with
+    prompt/completion tokens standing in for input/output tokens when those are absent."""
+    value = metrics.get("input_tokens")
+    in_tokens = metric_value(value if value is not None else metrics.get("prompt_tokens"),
+                             warnings)
+    value = metrics.get("output_tokens")
+    out_tokens = metric_value(value if value is not None else metrics.get("completion_tokens"),
+                              warnings)
+    return (in_tokens, out_tokens, metric_value(metrics.get("time"), warnings),
+            metric_value(metrics.get("cached_tokens"), warnings), 0.0)
+
+
+def _failure(run: dict) -> Tuple[bool, list]:
+    """(failed, its error texts): status ERROR (any case) or a RunError event; the texts
+    are the events' and the run's content, only when it failed."""
     status = run.get("status")
     failed = type(status) is str and status.upper() == "ERROR"
+    error_texts = []
     events = run.get("events")
     if type(events) is list:
         for event in events:
             if isinstance(event, dict) and event.get("event") == "RunError":
                 failed = True
                 error_texts.append(event.get("content"))
-    if failed:
-        error_texts.append(run.get("content"))
-    else:
-        error_texts.clear()
+    if not failed:
+        return False, []
+    error_texts.append(run.get("content"))
+    return True, error_texts
 
-    tools = run.get("tools")
-    tool_count = tool_errors = duplicates = 0
-    if type(tools) is list and tools:
-        tool_count = len(tools)
-        seen = set()
-        # A call can only repeat an earlier call of the same name: the first call of each
-        # text name is keyed only once a second call of that name turns up.
-        unkeyed_first_call = {}
-        for entry in tools:
-            if not isinstance(entry, dict):
+
+def _tool_calls(tools, tool_names: set, error_texts: list) -> Tuple[int, int, int]:
+    """(calls, calls with tool_call_error true, repeats of an earlier call in the run).
+    A failed call's result joins `error_texts`; its name joins `tool_names`."""
+    if type(tools) is not list or not tools:
+        return 0, 0, 0
+    tool_errors = duplicates = 0
+    seen = set()
+    # A call can only repeat an earlier call of the same name: the first call of each
+    # text name is keyed only once a second call of that name turns up.
+    unkeyed_first_call = {}
+    for entry in tools:
+        if not isinstance(entry, dict):
+            continue
+        get = entry.get
+        if get("tool_call_error") is True:
+            tool_errors += 1
+            error_texts.append(get("result"))
+        name = get("tool_name")
+        arguments = get("tool_args")
+        if type(name) is str:
+            tool_names.add(name)
+            if name not in unkeyed_first_call:
+                unkeyed_first_call[name] = arguments
                 continue
-            get = entry.get
-            if get("tool_call_error") is True:
-                tool_errors += 1
-                error_texts.append(get("result"))
-            name = get("tool_name")
-            arguments = get("tool_args")
-            if type(name) is str:
-                tool_names.add(name)
-                if name not in unkeyed_first_call:
-                    unkeyed_first_call[name] = arguments
-                    continue
-                first = unkeyed_first_call[name]
-                if first is not _KEYED:
-                    seen.add(tool_call_key(name, first))
-                    unkeyed_first_call[name] = _KEYED
-            elif name is not None:
-                tool_names.add(as_text(name))
-            key = tool_call_key(name, arguments)
-            if key is None:
-                continue  # not comparable as JSON: never a repeat
-            if key in seen:
-                duplicates += 1
-            else:
-                seen.add(key)
+            first = unkeyed_first_call[name]
+            if first is not _KEYED:
+                seen.add(tool_call_key(name, first))
+                unkeyed_first_call[name] = _KEYED
+        elif name is not None:
+            tool_names.add(as_text(name))
+        key = tool_call_key(name, arguments)
+        if key is None:
+            continue  # not comparable as JSON: never a repeat
+        if key in seen:
+            duplicates += 1
+        else:
+            seen.add(key)
+    return len(tools), tool_errors, duplicates
 
-    timeout = False
+
+def _mentions_timeout(error_texts: list) -> bool:
     for text in error_texts:
         if text is not None:
             lowered = as_text(text).lower()
             if "time" in lowered and any(word in lowered for word in _TIMEOUT_WORDS):
-                timeout = True
-                break
-
-    runs.append((in_tokens, out_tokens, total, time, ttft, cache, reasoning, cost, tool_count,
-                 tool_errors, duplicates, _time(run.get("created_at"), warnings),
-                 1.0 if failed else 0.0, 1.0 if timeout else 0.0))
+                return True
+    return False
 
 
 def _time(value, warnings: dict) -> float:

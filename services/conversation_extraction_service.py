@@ -99,7 +99,7 @@ def extract_features(documents: Iterable[SourceItem], writer: CsvWriter, rejects
                     _reject(stats, rejects, ids.get("_id"), ids.get("session_id"), str(reason))
                 else:
                     shapes[shape] = shapes.get(shape, 0) + 1
-                    if not batch.run_count[-1]:
+                    if not batch.last_session_runs:
                         stats.sessions_without_runs += 1
                     if len(batch) >= batch_size:
                         flush()
