@@ -5,9 +5,12 @@ never over one session's handful of numbers.
 """
 
 from dataclasses import dataclass
-from typing import List, NamedTuple
+from typing import Dict, List, NamedTuple, Union
 
 import numpy as np
+
+# Columns by name: an array of numbers, or a list of texts, one value per session.
+FeatureColumns = Dict[str, Union[np.ndarray, List[str]]]
 
 
 class NormalisedRun(NamedTuple):

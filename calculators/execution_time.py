@@ -4,7 +4,8 @@ from typing import Dict
 
 import numpy as np
 
-from calculators.batch import RunArrays
+from calculators.batch import FrozenBatch
+from calculators.column import FLAG, INTEGER, REAL, Column
 from calculators.segments import (
     previous_in_session,
     safe_divide,
@@ -16,20 +17,31 @@ from calculators.segments import (
 )
 from config.thresholds import Thresholds
 
+EXECUTION_TIME_COLUMNS = (
+    Column("avg_execution_time", REAL, "seconds",
+           "mean(time)"),
+    Column("max_execution_time", REAL, "seconds",
+           "max(time)"),
+    Column("timeout_frequency", REAL, "share of runs",
+           "count(timeout_r) / N"),
+    Column("extreme_time_frequency", REAL, "share of runs",
+           "count(time_r > EXTREME_TIME_LIMIT) / N"),
+    Column("execution_time_cv", REAL, "ratio",
+           "std(time) / mean(time), population std"),
+    Column("time_explosion_events", INTEGER, "count",
+           "count of i >= 1 with time[i-1] > 0 and time[i] > time[i-1] * TOKEN_SPIKE_MULTIPLIER"),
+    Column("infinite_loop_risk_score", REAL, "score",
+           "timeout_frequency + extreme_time_frequency"),
+    Column("timeout_flag", FLAG, "0 or 1",
+           "any timeout_r"),
+    Column("extreme_duration_flag", FLAG, "0 or 1",
+           "max(time) > TIMEOUT_LIMIT"),
+)
 
-def execution_time_features(runs: RunArrays, th: Thresholds) -> Dict[str, np.ndarray]:
-    """
-    avg_execution_time       = mean(time)
-    max_execution_time       = max(time)
-    timeout_frequency        = count(timeout_r) / N
-    extreme_time_frequency   = count(time_r > EXTREME_TIME_LIMIT) / N
-    execution_time_cv        = std(time) / mean(time)                    (population std)
-    time_explosion_events    = count of i >= 1 with time[i-1] > 0 and
-                               time[i] > time[i-1] * TOKEN_SPIKE_MULTIPLIER
-    infinite_loop_risk_score = timeout_frequency + extreme_time_frequency
-    timeout_flag             = any timeout_r
-    extreme_duration_flag    = max(time) > TIMEOUT_LIMIT
-    """
+
+def execution_time_features(batch: FrozenBatch, th: Thresholds) -> Dict[str, np.ndarray]:
+    """EXECUTION_TIME_COLUMNS, as defined above."""
+    runs = batch.runs
     time = runs.time
     mean_time = seg_mean(runs, time)
     max_time = seg_max(runs, time)

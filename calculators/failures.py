@@ -4,23 +4,34 @@ from typing import Dict
 
 import numpy as np
 
-from calculators.batch import RunArrays
+from calculators.batch import FrozenBatch, RunArrays
+from calculators.column import FLAG, INTEGER, REAL, Column
 from calculators.segments import position_in_session, safe_divide, seg_extreme, seg_sum
 from config.thresholds import Thresholds
 
+FAILURE_COLUMNS = (
+    Column("success_rate", REAL, "share of runs",
+           "count(not failed_r) / N"),
+    Column("failure_rate", REAL, "share of runs",
+           "count(failed_r) / N"),
+    Column("max_consecutive_failures", INTEGER, "runs",
+           "longest run of consecutive failed runs"),
+    Column("avg_errors_per_run", REAL, "errors",
+           "sum(errors) / N, errors_r = tool_err_r + failed_r"),
+    Column("total_errors", INTEGER, "errors",
+           "sum(errors)"),
+    Column("degradation_score", REAL, "difference of shares",
+           "N >= 2: failure rate of runs[N//2:] minus failure rate of runs[:N//2]; else 0"),
+    Column("systematic_failure_flag", FLAG, "0 or 1",
+           "failure_rate > FAILURE_RATE_THRESHOLD"),
+    Column("complete_breakdown_flag", FLAG, "0 or 1",
+           "success_rate < BREAKDOWN_THRESHOLD"),
+)
 
-def failure_features(runs: RunArrays, th: Thresholds) -> Dict[str, np.ndarray]:
-    """
-    success_rate             = count(not failed_r) / N
-    failure_rate             = count(failed_r) / N
-    max_consecutive_failures = longest run of consecutive failed runs
-    avg_errors_per_run       = sum(errors) / N, errors_r = tool_err_r + failed_r
-    total_errors             = sum(errors)
-    degradation_score        = N >= 2: failure rate of runs[N//2:] minus that of runs[:N//2];
-                               else 0
-    systematic_failure_flag  = failure_rate > FAILURE_RATE_THRESHOLD
-    complete_breakdown_flag  = success_rate < BREAKDOWN_THRESHOLD
-    """
+
+def failure_features(batch: FrozenBatch, th: Thresholds) -> Dict[str, np.ndarray]:
+    """FAILURE_COLUMNS, as defined above."""
+    runs = batch.runs
     failed = runs.failed
     n = runs.run_count
     failures = seg_sum(runs, failed)

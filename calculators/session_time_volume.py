@@ -1,10 +1,11 @@
 """Session time, volume and tool columns (51-74)."""
 
-from typing import Dict, List, Tuple
+from typing import Dict, List
 
 import numpy as np
 
-from calculators.batch import FrozenBatch
+from calculators.batch import FeatureColumns, FrozenBatch
+from calculators.column import INTEGER, REAL, TEXT, Column
 from calculators.segments import (
     previous_in_session,
     safe_divide,
@@ -13,20 +14,35 @@ from calculators.segments import (
     seg_sum,
     shifted,
 )
+from config.thresholds import Thresholds
 
 _SECONDS_PER_DAY = 86400.0
 
 
-def session_time_features(batch: FrozenBatch) -> Tuple[Dict[str, np.ndarray],
-                                                       Dict[str, List[str]]]:
-    """
-    session_start             = earliest t_r, else the session's created_at (ISO 8601 UTC)
-    session_end               = latest t_r, else updated_at, else created_at
-    session_duration_seconds  = session_end - session_start (0 if either is missing)
-    date, hour_of_day, day_of_week = of session_start (UTC, Monday = 0; empty or 0 if none)
-    avg_inter_run_gap_seconds = mean of t[i] - t[i-1] over consecutive runs both with t
-    max_inter_run_gap_seconds = max of the same gaps (0 if none)
-    """
+SESSION_TIME_COLUMNS = (
+    Column("session_start", TEXT, "",
+           "earliest t_r; if no run has one, the session's `created_at`; ISO 8601 UTC "
+           "YYYY-MM-DDTHH:MM:SSZ; empty if none"),
+    Column("session_end", TEXT, "",
+           "latest t_r; if none, the session's `updated_at`, else `created_at`; same format"),
+    Column("session_duration_seconds", REAL, "seconds",
+           "session_end - session_start (0 if either is empty)"),
+    Column("date", TEXT, "",
+           "date of session_start, YYYY-MM-DD (empty if none)"),
+    Column("hour_of_day", INTEGER, "hour",
+           "hour of session_start, 0-23 UTC (0 if none)"),
+    Column("day_of_week", INTEGER, "weekday",
+           "weekday of session_start, Monday = 0 (0 if none)"),
+    Column("avg_inter_run_gap_seconds", REAL, "seconds",
+           "mean of t[i] - t[i-1] over consecutive runs that both have t"),
+    Column("max_inter_run_gap_seconds", REAL, "seconds",
+           "max of the same gaps (0 if none)"),
+)
+
+
+def session_time_features(batch: FrozenBatch, th: Thresholds) -> FeatureColumns:
+    """SESSION_TIME_COLUMNS, as defined above. The ISO texts are floored to whole
+    seconds; durations and gaps use the exact stored times."""
     runs = batch.runs
     t = runs.t
     earliest = seg_extreme(runs, t, np.fmin, empty=np.nan)
@@ -58,26 +74,52 @@ def session_time_features(batch: FrozenBatch) -> Tuple[Dict[str, np.ndarray],
         "avg_inter_run_gap_seconds": safe_divide(seg_sum(runs, gaps), gap_count),
         "max_inter_run_gap_seconds": max_gap,
     }
-    text = {
-        "session_start": start_text,
-        "session_end": iso_seconds(end),
-        "date": [value[:10] for value in start_text],
-    }
-    return numeric, text
+    numeric.update(
+        session_start=start_text,
+        session_end=iso_seconds(end),
+        date=[value[:10] for value in start_text],
+    )
+    return numeric
 
 
-def volume_features(batch: FrozenBatch) -> Dict[str, np.ndarray]:
-    """
-    sum_input_tokens = sum(in)      sum_output_tokens = sum(out)    sum_total_tokens = sum(tot)
-    avg_input_tokens = mean(in)     avg_output_tokens = mean(out)
-    output_input_ratio = sum(out) / sum(in)
-    cache_read_tokens = sum(cache)  reasoning_tokens = sum(reason)
-    avg_time_to_first_token = mean of ttft_r over runs with ttft_r > 0 (0 if none)
-    p95_execution_time = 95th percentile of time, linear interpolation
-    tool_error_count = sum(tool_err)  tool_error_rate = sum(tool_err) / sum(tools)
-    distinct_tools = distinct non-null tool_name values (as text) over all runs
-    failed_runs = count(failed_r)   cost = sum(cost)   duplicate_tool_calls = sum(dup)
-    """
+VOLUME_COLUMNS = (
+    Column("sum_input_tokens", REAL, "tokens",
+           "sum(in)"),
+    Column("sum_output_tokens", REAL, "tokens",
+           "sum(out)"),
+    Column("sum_total_tokens", REAL, "tokens",
+           "sum(tot)"),
+    Column("avg_input_tokens", REAL, "tokens",
+           "mean(in)"),
+    Column("avg_output_tokens", REAL, "tokens",
+           "mean(out)"),
+    Column("output_input_ratio", REAL, "ratio",
+           "sum(out) / sum(in)"),
+    Column("cache_read_tokens", REAL, "tokens",
+           "sum(cache)"),
+    Column("reasoning_tokens", REAL, "tokens",
+           "sum(reason)"),
+    Column("avg_time_to_first_token", REAL, "seconds",
+           "mean of ttft_r over runs with ttft_r > 0 (0 if none)"),
+    Column("p95_execution_time", REAL, "seconds",
+           "95th percentile of time, linear interpolation (numpy's default)"),
+    Column("tool_error_count", INTEGER, "calls",
+           "sum(tool_err)"),
+    Column("tool_error_rate", REAL, "share of calls",
+           "sum(tool_err) / sum(tools)"),
+    Column("distinct_tools", INTEGER, "tools",
+           "number of distinct non-null `tool_name` values (as text) over all runs"),
+    Column("failed_runs", INTEGER, "runs",
+           "count(failed_r)"),
+    Column("cost", REAL, "USD",
+           "sum(cost)"),
+    Column("duplicate_tool_calls", INTEGER, "calls",
+           "sum(dup)"),
+)
+
+
+def volume_features(batch: FrozenBatch, th: Thresholds) -> Dict[str, np.ndarray]:
+    """VOLUME_COLUMNS, as defined above."""
     runs = batch.runs
     sum_in = seg_sum(runs, runs.in_tokens)
     sum_out = seg_sum(runs, runs.out_tokens)

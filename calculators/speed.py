@@ -4,25 +4,34 @@ from typing import Dict
 
 import numpy as np
 
-from calculators.batch import RunArrays
+from calculators.batch import FrozenBatch
+from calculators.column import FLAG, REAL, Column
 from calculators.segments import safe_divide, seg_extreme, seg_sum
 from config.thresholds import Thresholds
 
+SPEED_COLUMNS = (
+    Column("avg_tokens_per_second", REAL, "tokens/s",
+           "mean(tps)"),
+    Column("min_tokens_per_second", REAL, "tokens/s",
+           "min(tps)"),
+    Column("max_tokens_per_second", REAL, "tokens/s",
+           "max(tps)"),
+    Column("speed_inconsistency_ratio", REAL, "ratio",
+           "max(tps) / min(tps)"),
+    Column("inconsistent_speed_frequency", REAL, "share of timed runs",
+           "count(tps_r < SLOW_TOKENS_PER_SECOND or tps_r > FAST_TOKENS_PER_SECOND) / M"),
+    Column("temporal_chaos_score", REAL, "share of timed runs",
+           "inconsistent_speed_frequency"),
+    Column("speed_anomaly_flag", FLAG, "0 or 1",
+           "speed_inconsistency_ratio > SPEED_INCONSISTENCY_LIMIT"),
+)
 
-def speed_features(runs: RunArrays, th: Thresholds) -> Dict[str, np.ndarray]:
-    """
-    With tps_r = tot_r / time_r over the M runs with time_r > 0 and tot_r > 0 (a run that
-    produced no tokens, such as a failed call, has no speed; every column 0 when M = 0):
 
-    avg_tokens_per_second        = mean(tps)
-    min_tokens_per_second        = min(tps)
-    max_tokens_per_second        = max(tps)
-    speed_inconsistency_ratio    = max(tps) / min(tps)
-    inconsistent_speed_frequency = count(tps_r < SLOW_TOKENS_PER_SECOND
-                                         or tps_r > FAST_TOKENS_PER_SECOND) / M
-    temporal_chaos_score         = inconsistent_speed_frequency
-    speed_anomaly_flag           = speed_inconsistency_ratio > SPEED_INCONSISTENCY_LIMIT
-    """
+def speed_features(batch: FrozenBatch, th: Thresholds) -> Dict[str, np.ndarray]:
+    """SPEED_COLUMNS, as defined above, over the M runs with time_r > 0 and tot_r > 0
+    (tps_r = tot_r / time_r): a run that produced no tokens, such as a failed call, has
+    no speed; every column is 0 when M = 0."""
+    runs = batch.runs
     timed = (runs.time > 0) & (runs.total_tokens > 0)
     timed_runs = seg_sum(runs, timed)
     tps = np.zeros(len(runs.time))

@@ -4,7 +4,8 @@ from typing import Dict
 
 import numpy as np
 
-from calculators.batch import RunArrays
+from calculators.batch import FrozenBatch
+from calculators.column import FLAG, INTEGER, REAL, Column
 from calculators.segments import (
     only_runs,
     previous_in_session,
@@ -18,21 +19,35 @@ from calculators.segments import (
 )
 from config.thresholds import Thresholds
 
+TOKEN_COLUMNS = (
+    Column("avg_total_tokens", REAL, "tokens",
+           "mean(tot)"),
+    Column("max_total_tokens", REAL, "tokens",
+           "max(tot)"),
+    Column("token_explosion_ratio", REAL, "ratio",
+           "max(tot) / mean(tot)"),
+    Column("output_explosion_ratio", REAL, "ratio",
+           "max(out) / mean(out)"),
+    Column("token_coefficient_variation", REAL, "ratio",
+           "std(tot) / mean(tot), population std"),
+    Column("token_spike_frequency", REAL, "share of runs",
+           "count(tot_r > mean(tot) * TOKEN_SPIKE_MULTIPLIER) / N"),
+    Column("max_token_growth_rate", REAL, "ratio",
+           "over the K runs with tot_r > 0 only, in order (g[1..K]): max of g[i] / g[i-1] for i "
+           ">= 2; 1 when K < 2"),
+    Column("explosive_growth_events", INTEGER, "count",
+           "count of those growth rates > EXPLOSIVE_GROWTH_THRESHOLD"),
+    Column("extreme_token_flag", FLAG, "0 or 1",
+           "max(tot) > EXTREME_TOKEN_LIMIT"),
+    Column("mega_explosion_flag", FLAG, "0 or 1",
+           "max(tot) > MEGA_EXPLOSION_LIMIT"),
+)
 
-def token_features(runs: RunArrays, th: Thresholds) -> Dict[str, np.ndarray]:
-    """
-    avg_total_tokens            = mean(tot)
-    max_total_tokens            = max(tot)
-    token_explosion_ratio       = max(tot) / mean(tot)
-    output_explosion_ratio      = max(out) / mean(out)
-    token_coefficient_variation = std(tot) / mean(tot)                  (population std)
-    token_spike_frequency       = count(tot_r > mean(tot) * TOKEN_SPIKE_MULTIPLIER) / N
-    max_token_growth_rate       = over the K runs with tot_r > 0 only, in order (g[1..K]):
-                                  max of g[i] / g[i-1] for i >= 2; 1 when K < 2
-    explosive_growth_events     = count of those rates > EXPLOSIVE_GROWTH_THRESHOLD
-    extreme_token_flag          = max(tot) > EXTREME_TOKEN_LIMIT
-    mega_explosion_flag         = max(tot) > MEGA_EXPLOSION_LIMIT
-    """
+
+def token_features(batch: FrozenBatch, th: Thresholds) -> Dict[str, np.ndarray]:
+    """TOKEN_COLUMNS, as defined above. Growth rates are taken between consecutive runs
+    that produced tokens, so the runs without tokens are dropped first (only_runs)."""
+    runs = batch.runs
     tot = runs.total_tokens
     mean_tot = seg_mean(runs, tot)
     max_tot = seg_max(runs, tot)

@@ -4,8 +4,8 @@ from typing import Dict, Optional
 
 import numpy as np
 
+from calculators.batch import FeatureColumns
 from calculators.columns import NUMERIC_COLUMNS
-from calculators.features import FeatureColumns
 
 
 class ColumnStatistics:

@@ -4,8 +4,8 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
+from calculators.batch import FeatureColumns
 from calculators.columns import COLUMN_NAMES, TEXT_COLUMNS
-from calculators.features import FeatureColumns
 from utils.files import AtomicFile
 
 _WHOLE_NUMBER_LIMIT = 1e15

@@ -1,7 +1,19 @@
 import os
 
-from calculators.columns import COLUMN_NAMES, COLUMNS, LEGACY_COLUMN_COUNT, render_markdown
+from calculators.batch import SessionBatch
+from calculators.column import FLAG, INTEGER, REAL, TEXT
+from calculators.columns import (
+    COLUMN_NAMES,
+    COLUMNS,
+    GROUPS,
+    LEGACY_COLUMN_COUNT,
+    column_definitions,
+    render_markdown,
+)
+from calculators.normalise import add_session
+from config.thresholds import Thresholds
 from tests.support.cli import ROOT
+from tests.support.documents import DEC_1, v1_session, v2_session
 
 LEGACY_48 = (
     "session_id agent_name model_provider model_id total_runs avg_total_tokens max_total_tokens "
@@ -27,3 +39,22 @@ def test_the_first_48_columns_are_the_legacy_ones_in_order():
 def test_user_docs_are_generated_from_the_column_table():
     with open(os.path.join(ROOT, "docs", "features.md"), encoding="utf-8") as handle:
         assert handle.read() == render_markdown(), "run `make docs`"
+
+
+def test_each_calculator_computes_exactly_the_columns_declared_beside_it():
+    batch = SessionBatch()
+    for document in (v1_session("a", DEC_1), v2_session("b", DEC_1, runs=3), {"runs": []}):
+        add_session(document, batch, None, {})
+    frozen = batch.freeze()
+    for group in GROUPS:
+        produced = group.calculator(frozen, Thresholds())
+        assert set(produced) == {column.name for column in group.columns}, group.title
+        assert all(len(values) == 3 for values in produced.values()), group.title
+
+
+def test_every_column_has_a_type_a_unit_and_a_definition_for_the_manifest():
+    definitions = column_definitions()
+    assert list(definitions) == list(COLUMN_NAMES)
+    assert definitions["schema"]["position"] == 50 and definitions["schema"]["type"] == TEXT
+    assert {c.dtype for c in COLUMNS} == {TEXT, INTEGER, REAL, FLAG}
+    assert all(c.unit for c in COLUMNS if c.dtype != TEXT)

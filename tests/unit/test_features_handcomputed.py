@@ -3,13 +3,17 @@
 Each expected value below was worked out on paper from features.md, section 3.
 """
 
+import csv
 import datetime as dt
 
 import pytest
 
-from calculators.columns import COLUMN_NAMES, NUMERIC_COLUMNS
-from calculators.normalise import RejectedDocument
+from calculators.batch import SessionBatch
+from calculators.columns import NUMERIC_COLUMNS
+from calculators.features import compute_features
+from calculators.normalise import RejectedDocument, add_session
 from config.thresholds import Thresholds
+from services.csv_generator_service import CsvWriter
 from tests.support.pipeline import feature_rows
 
 DEC_1 = 1733011200  # 2024-12-01T00:00:00Z, a Sunday
@@ -249,10 +253,19 @@ def test_thresholds_override_changes_flags():
     assert row["token_spike_frequency"] == 0.5  # 700 > 425 * 1.5
 
 
-def test_every_column_is_produced_in_contract_order():
-    row = row_of(V1_SESSION)
-    assert tuple(row) == COLUMN_NAMES
-    assert len(COLUMN_NAMES) == 74
+def test_the_written_row_puts_each_value_at_its_contract_position(tmp_path):
+    # positions from features.md section 3, counted by hand (1-based)
+    batch = SessionBatch()
+    add_session(V1_SESSION, batch, None, {})
+    writer = CsvWriter(str(tmp_path / "one.csv"))
+    writer.write_batch(compute_features(batch.freeze(), Thresholds(), {}))
+    writer.commit()
+    header, row = list(csv.reader(open(tmp_path / "one.csv", encoding="utf-8")))
+    assert len(header) == len(row) == 74
+    expected = {1: "s-v1", 2: "Weather Agent", 5: "2", 7: "700", 17: "3", 26: "2", 30: "0.5",
+                43: "1", 45: "2", 49: "u1", 50: "agno_v1", 51: "2024-12-01T00:00:00Z",
+                59: "720", 72: "1", 74: "1"}  # 59: 60 + 60 + 600
+    assert {position: row[position - 1] for position in expected} == expected
 
 
 def test_a_signalling_nan_decimal_is_a_non_numeric_metric_not_a_crash():
