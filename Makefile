@@ -26,6 +26,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(VENV)/bin/vermin --target=3.9- --violations --no-tips --eval-annotations $(SOURCES)
 	$(PY) -m calculators.columns --check docs/features.md
+	$(PY) -m config.parameters --check-readme README.md
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
@@ -71,6 +72,7 @@ deploy-dry-run: package
 
 docs: $(STAMP)
 	$(PY) -m calculators.columns > docs/features.md
+	$(PY) -m config.parameters --readme README.md
 
 ## golden: rewrite tests/golden/ after a deliberate change of the outputs (review the diff)
 golden: $(STAMP)

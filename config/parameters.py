@@ -1,0 +1,275 @@
+"""Every parameter of the job, defined once: name, default, meaning, how its text is read.
+
+`load_config` (config/settings.py) reads them, the README's parameter table is generated
+from them (`python -m config.parameters --readme README.md`, checked by `make lint`), and so
+are `--help` and the manifest's echo of the configuration. A new parameter is one entry
+here (and, when it combines with others, a line in `load_config`).
+"""
+
+import calendar
+import datetime as dt
+import os
+import re
+import sys
+import uuid
+from typing import Callable, Dict, NamedTuple, Optional, Tuple
+
+from config import constants
+from config.thresholds import parse_thresholds
+
+README_BEGIN = "<!-- parameters: generated from config/parameters.py by `make docs` -->"
+README_END = "<!-- /parameters -->"
+
+
+class Invalid(Exception):
+    """A parameter's text is not of the accepted form: (accepted, problem)."""
+
+    def __init__(self, accepted: str, problem: str):
+        super().__init__(accepted, problem)
+        self.accepted = accepted
+        self.problem = problem
+
+
+class Parameter(NamedTuple):
+    name: str
+    meaning: str
+    default_text: str  # as the README and --help show it
+    parse: Callable[[str], object]  # the value from its (stripped, non-empty) text
+    default: Callable[[dt.date], object] = lambda today: None
+    secret: bool = False
+
+    @property
+    def field(self) -> str:
+        """The JobConfig attribute that holds it."""
+        return self.name.lower()
+
+
+# --- readers of a parameter's text ---------------------------------------------------
+
+def text(value: str) -> str:
+    return value
+
+
+def choice(*accepted: str, fold_case: bool = False) -> Callable[[str], str]:
+    lookup = {(a.upper() if fold_case else a): a for a in accepted}
+
+    def parse(value: str) -> str:
+        found = lookup.get(value.upper() if fold_case else value)
+        if found is None:
+            raise Invalid("one of " + ", ".join(accepted), "{!r}".format(value))
+        return found
+    return parse
+
+
+def whole_number(minimum: int, maximum: Optional[int] = None) -> Callable[[str], int]:
+    accepted = "a whole number >= {}".format(minimum) + (
+        " and <= {}".format(maximum) if maximum is not None else "")
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise Invalid(accepted, "{!r}".format(value)) from None
+        if number < minimum or (maximum is not None and number > maximum):
+            raise Invalid(accepted, "{}".format(number))
+        return number
+    return parse
+
+
+def ratio(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not 0.0 <= number <= 1.0:
+        raise Invalid("a number from 0 to 1", "{!r}".format(value))
+    return number
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def date(value: str) -> dt.date:
+    try:
+        if not _DATE.match(value):
+            raise ValueError
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise Invalid("a date YYYY-MM-DD", "{!r}".format(value)) from None
+    if day > constants.LAST_END_DATE:
+        raise Invalid("a date up to {} (the range ends at the next midnight)".format(
+            constants.LAST_END_DATE), str(day))
+    return day
+
+
+def matching(pattern: str, accepted: str, forbidden_prefix: str = "") -> Callable[[str], str]:
+    compiled = re.compile(pattern)
+
+    def parse(value: str) -> str:
+        if not compiled.match(value) or (forbidden_prefix and value.startswith(forbidden_prefix)):
+            raise Invalid(accepted, "{!r}".format(value[:60]))
+        return value
+    return parse
+
+
+def mongo_uri(value: str) -> str:
+    if not value.startswith(("mongodb://", "mongodb+srv://")):
+        raise Invalid("a connection string starting with mongodb:// or mongodb+srv://",
+                      "it does not")
+    return value
+
+
+def s3_prefix(value: str) -> str:
+    """S3-safe segments; no `..`, no leading `/`, no empty segment, so every key and every
+    local path stays under the bucket root and OUTPUT_DIR."""
+    prefix = value[:-1] if value.endswith("/") else value
+    segments = prefix.split("/")
+    if (value.startswith("/") or not all(segments) or any(s in (".", "..") for s in segments)
+            or not _PREFIX.match(prefix)):
+        raise Invalid("a key prefix such as training_data or ml/agents (letters, digits, "
+                      "! - _ . * ' ( ) and / between segments; no `..`, no leading /)",
+                      "{!r}".format(value))
+    return prefix
+
+
+def runs_collection(value: str) -> str:
+    if value.lower() in (constants.RUNS_COLLECTION_AUTO, constants.RUNS_COLLECTION_NONE):
+        return value.lower()
+    if not _COLLECTION.match(value):
+        raise Invalid(RUNS_COLLECTION_ACCEPTED, "{!r}".format(value))
+    return value
+
+
+def job_name(value: str) -> str:
+    if len(value) > 255 or not value.isprintable():
+        raise Invalid("a Glue job name (at most 255 printable characters)",
+                      "{} characters".format(len(value)))
+    return value
+
+
+_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()\-/]{1,512}$")
+_COLLECTION = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,119}$")
+RUNS_COLLECTION_ACCEPTED = ("auto, none, or a collection name other than COLLECTION_NAME "
+                             "(letters, digits, _ . -)")
+
+
+def _one_month_before(day: dt.date) -> dt.date:
+    """The same day one month earlier, clamped to that month's last day (03-31 -> 02-28)."""
+    year, month = (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _constant(value):
+    return lambda today: value
+
+
+PARAMETERS: Tuple[Parameter, ...] = (
+    Parameter("MONGO_URI", "MongoDB connection string (`mongodb://` or `mongodb+srv://`)",
+              "–", mongo_uri, secret=True),
+    Parameter("MONGO_SECRET_ID", "Secrets Manager secret holding the URI (plain string, or "
+              "JSON with key `uri`)", "–", text),
+    Parameter("DATABASE_NAME", "database", "`conversations`",
+              matching(r"^[A-Za-z0-9_\-]{1,63}$", "a MongoDB database name (1-63 letters, "
+                       "digits, _ -)"), _constant("conversations")),
+    Parameter("COLLECTION_NAME", "collection of session documents", "`chat_data`",
+              matching(_COLLECTION.pattern, "a MongoDB collection name (letters, digits, "
+                       "_ . -, at most 120)", forbidden_prefix="system."),
+              _constant("chat_data")),
+    Parameter("REPOSITORY_TYPE", "`mongo`, `simulated`, `file`, or `auto`: mongo when a URI or "
+              "secret is set; simulated only for a local run (no `S3_BUCKET`), otherwise a "
+              "configuration error", "`auto`", choice(*constants.REPOSITORY_TYPES),
+              _constant("auto")),
+    Parameter("RUNS_COLLECTION", "Agno 3 runs collection joined by `session_id`: `auto` = "
+              "Agno's naming (`agno_runs` beside `agno_sessions`, else `<COLLECTION_NAME>_runs`)"
+              " when it exists; a name (must exist); `none` for embedded runs only", "`auto`",
+              runs_collection, _constant(constants.RUNS_COLLECTION_AUTO)),
+    Parameter("INPUT_PATH", "for `file`: JSON Lines in MongoDB Extended JSON, as `mongoexport` "
+              "writes it", "–", text),
+    Parameter("RUNS_INPUT_PATH", "for `file`: a `mongoexport` of the Agno 3 runs collection, "
+              "in any order, joined by `session_id`", "–", text),
+    Parameter("SESSION_SCHEMA", "`auto`, `agno_v1`, `agno_v1_legacy`, `agno_v2`, `agno_v3` "
+              "(a forced shape rejects the others)", "`auto`",
+              choice(*constants.SESSION_SCHEMAS), _constant("auto")),
+    Parameter("DATE_FIELD", "the field the date range applies to", "`created_at`",
+              matching(r"^[^$\x00][^\x00]*$", "a document field name such as created_at"),
+              _constant("created_at")),
+    Parameter("START_DATE", "first day, `YYYY-MM-DD`, inclusive", "one month before today (UTC)",
+              date, _one_month_before),
+    Parameter("END_DATE", "last day, `YYYY-MM-DD`, inclusive (at most {} days in all)".format(
+        constants.MAX_RANGE_DAYS), "yesterday (UTC)", date,
+        lambda today: today - dt.timedelta(days=1)),
+    Parameter("S3_BUCKET", "when set, outputs are uploaded there; otherwise they stay local",
+              "–", matching(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$", "a bucket name (3-63 "
+                            "lowercase letters, digits, dots, hyphens)")),
+    Parameter("S3_PREFIX", "key prefix", "`training_data`", s3_prefix,
+              _constant("training_data")),
+    Parameter("S3_SSE", "`AES256`, `aws:kms`, or `none`", "`AES256`",
+              choice(*constants.S3_SSE_MODES), _constant("AES256")),
+    Parameter("S3_KMS_KEY_ID", "KMS key for `aws:kms` (the bucket's default key when absent)",
+              "–", text),
+    Parameter("OUTPUT_DIR", "local folder the outputs are written to first", "`./output`",
+              text, _constant("./output")),
+    Parameter("SIMULATED_SESSIONS", "sessions the simulated source makes", "`500`",
+              whole_number(0), _constant(500)),
+    Parameter("SIMULATION_SEED", "same seed, same sessions", "`42`", whole_number(0),
+              _constant(42)),
+    Parameter("BATCH_SIZE", "documents per MongoDB cursor batch (and per runs query)",
+              "`1000`", whole_number(1, constants.MAX_BATCH_SIZE), _constant(1000)),
+    Parameter("THRESHOLDS", "JSON object overriding feature thresholds, e.g. "
+              "`{\"TIMEOUT_LIMIT\": 90}`", "–", parse_thresholds,
+              lambda today: parse_thresholds(None)),
+    Parameter("MAX_REJECT_RATIO", "fail when rejected documents exceed this share of those "
+              "read", "`0.05`", ratio, _constant(0.05)),
+    Parameter("LOG_LEVEL", "`DEBUG`, `INFO`, `WARNING`, `ERROR`", "`INFO`",
+              choice(*constants.LOG_LEVELS, fold_case=True), _constant("INFO")),
+    Parameter("JOB_NAME", "the job's name in logs, the manifest and MongoDB's client name "
+              "(Glue sets it)", "`{}`".format(constants.DEFAULT_JOB_NAME), job_name,
+              _constant(constants.DEFAULT_JOB_NAME)),
+    Parameter("JOB_RUN_ID", "this run's id in the manifest and the S3 metadata (Glue sets it)",
+              "`local-` and 12 hex digits",
+              matching(r"^[\x20-\x7e]{1,255}$", "at most 255 printable ASCII characters (it "
+                       "is written into S3 object metadata)"),
+              lambda today: "local-" + uuid.uuid4().hex[:12]),
+)
+
+BY_NAME: Dict[str, Parameter] = {parameter.name: parameter for parameter in PARAMETERS}
+
+
+def render_table() -> str:
+    """The README's parameter table."""
+    lines = ["| NAME | default | meaning |", "|---|---|---|"]
+    for parameter in PARAMETERS:
+        lines.append("| `{}` | {} | {} |".format(parameter.name, parameter.default_text,
+                                                parameter.meaning.replace("|", "\\|")))
+    return "\n".join(lines) + "\n"
+
+
+def with_table(readme: str) -> str:
+    """`readme` with the text between the table's markers replaced by the current table."""
+    start = readme.index(README_BEGIN) + len(README_BEGIN)
+    end = readme.index(README_END)
+    return readme[:start] + "\n" + render_table() + readme[end:]
+
+
+def _main(arguments) -> int:
+    if len(arguments) == 2 and arguments[0] in ("--readme", "--check-readme"):
+        path = arguments[1]
+        with open(path, encoding="utf-8") as handle:
+            current = handle.read()
+        wanted = with_table(current)
+        if arguments[0] == "--check-readme":
+            if wanted != current:
+                print("{}: the parameter table is out of date: run `make docs`".format(path),
+                      file=sys.stderr)
+                return 1
+            return 0
+        with open(path + ".tmp", "w", encoding="utf-8") as handle:
+            handle.write(wanted)
+        os.replace(path + ".tmp", path)
+        return 0
+    sys.stdout.write(render_table())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))
