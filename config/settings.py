@@ -67,6 +67,20 @@ class JobConfig:
     def csv_name(self) -> str:
         return "conversations_{}.csv".format(self.range_label)
 
+    def echo(self) -> Dict[str, object]:
+        """Every parameter's effective value, as JSON values, secrets shown as ***."""
+        echoed: Dict[str, object] = {}
+        for parameter in PARAMETERS:
+            value = getattr(self, parameter.field)
+            if value is not None and parameter.secret:
+                value = "***"
+            elif isinstance(value, dt.date):
+                value = value.isoformat()
+            elif isinstance(value, Thresholds):
+                value = value.as_dict()
+            echoed[parameter.name] = value
+        return echoed
+
 
 def parse_job_arguments(argv: Sequence[str]) -> Dict[str, str]:
     """Our parameters among `--NAME value` / `--NAME=value` pairs; everything else ignored."""

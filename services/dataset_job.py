@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Optional
 
-from calculators.columns import COLUMN_NAMES
+from calculators.columns import COLUMN_NAMES, column_definitions
 from calculators.normalise import SHAPES
 from config.errors import ConfigError
 from config.settings import JobConfig
@@ -274,7 +274,9 @@ def build_manifest(config: JobConfig, repository: SessionRepository, stats: Extr
         "shapes": {shape: stats.shapes.get(shape, 0) for shape in SHAPES},
         "thresholds": config.thresholds.as_dict(),
         "max_reject_ratio": config.max_reject_ratio,
+        "configuration": config.echo(),
         "columns": list(COLUMN_NAMES),
+        "column_definitions": column_definitions(),
         "column_statistics": _finite(statistics.as_dict()),
         "outputs": {name: output.describe() for name, output in outputs.items()},
     }

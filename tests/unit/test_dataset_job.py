@@ -191,3 +191,18 @@ def test_an_output_folder_that_leads_outside_output_dir_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="outside"):
         run_job(config_for(tmp_path / "out"), FakeRepository(documents(2)))
     assert list(outside.iterdir()) == []
+
+
+def test_the_manifest_echoes_the_configuration_without_secrets_and_defines_each_column(
+        tmp_path):
+    config = config_for(tmp_path, MONGO_URI="mongodb://reader:Pa55word@db.example:27017/",
+                        REPOSITORY_TYPE="simulated")
+    run_job(config, FakeRepository(documents(2)))
+    text = (folder(tmp_path) / "manifest.json").read_text()
+    manifest = json.loads(text)
+    assert "Pa55word" not in text
+    echoed = manifest["configuration"]
+    assert echoed["MONGO_URI"] == "***" and echoed["START_DATE"] == "2024-12-01"
+    assert echoed["THRESHOLDS"]["TIMEOUT_LIMIT"] == 60.0 and echoed["S3_BUCKET"] is None
+    assert manifest["column_definitions"]["avg_tokens_per_second"] == {
+        "position": 34, "type": "real", "unit": "tokens/s", "definition": "mean(tps)"}
