@@ -156,8 +156,9 @@ def ceiling(count: int, repeats: int) -> dict:
 def server(count: int, repeats: int) -> dict:
     from pymongo import MongoClient
 
+    from factories.mongo_connection import connect
     from factories.repository_factory import build_mongo_repository
-    from repositories.mongo_repository import RUNS_SORT
+    from repositories.mongo_repository import RUNS_SORT, MongoSessionRepository
     from services.dataset_job import run_job
     from tests.support.servers import FerretDB
 
@@ -179,7 +180,8 @@ def server(count: int, repeats: int) -> dict:
             "START_DATE": "2024-12-01", "END_DATE": "2024-12-31", "OUTPUT_DIR": folder,
             "MAX_REJECT_RATIO": "1"})
         repository = build_mongo_repository(config, instance.uri)
-        whole = build_mongo_repository(config, instance.uri, project=False)
+        whole = MongoSessionRepository(connect(config, instance.uri), "bench", "sessions",
+                                       "created_at", config.batch_size, "bench", project=False)
         query = repository.query(RANGE)
         sort = [("created_at", 1), ("_id", 1)]
 

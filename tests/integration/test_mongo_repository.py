@@ -12,8 +12,10 @@ from bson import ObjectId
 
 from calculators.columns import COLUMN_NAMES
 from config.settings import load_config
+from factories.mongo_connection import connect
 from factories.repository_factory import build_mongo_repository
 from interfaces.abstractions import DateRange, JoinedSession, SourceError
+from repositories.mongo_repository import MongoSessionRepository
 from services.dataset_job import run_job
 from tests.support.cli import run_job as run_cli
 from tests.support.documents import DEC_1, v1_session, v2_session
@@ -36,7 +38,10 @@ def config(mongo_uri, database, tmp_path, **env):
 
 def repository(mongo_uri, database, tmp_path, project=True, **env):
     cfg = config(mongo_uri, database, tmp_path, **env)
-    return build_mongo_repository(cfg, mongo_uri, project=project)
+    if project:
+        return build_mongo_repository(cfg, mongo_uri)
+    return MongoSessionRepository(connect(cfg, mongo_uri), cfg.database_name, cfg.collection_name,
+                                  cfg.date_field, cfg.batch_size, "test", project=False)
 
 
 def every_shape():
