@@ -39,7 +39,7 @@ from interfaces.abstractions import DateRange, JoinedSession, RunsSource  # noqa
 from repositories.runs_join import RunsJoin  # noqa: E402
 from repositories.simulated_repository import SimulatedSessionRepository  # noqa: E402
 from services.conversation_extraction_service import extract_features  # noqa: E402
-from services.csv_generator_service import CsvWriter  # noqa: E402
+from services.csv_writer import CsvWriter  # noqa: E402
 from services.reject_log import RejectLog  # noqa: E402
 
 RANGE = DateRange(dt.date(2024, 12, 1), dt.date(2024, 12, 31))

@@ -1,4 +1,5 @@
-"""The value rules of features.md, section 1, for every metric of either shape."""
+"""The value rules for every metric of every shape (docs/features.md, "How the shapes map
+to runs")."""
 
 import json
 import math

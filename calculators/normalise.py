@@ -1,4 +1,5 @@
-"""From a session document to runs: shape detection and the run model of features.md, section 1.
+"""From a session document to runs: shape detection and the run model of docs/features.md
+("How the shapes map to runs").
 
 Each document is read once, in plain Python (the per-document work is dictionary access,
 which numpy cannot speed up), and its runs are appended to a `SessionBatch`.
@@ -36,7 +37,7 @@ class RejectedDocument(Exception):
 
 def detect_shape(document: dict, run_documents: Sequence[Mapping] = (),
                  warnings: Optional[dict] = None) -> Tuple[str, list]:
-    """The document's shape and its runs (features.md, section 1, in that order).
+    """The document's shape and its runs (the contract's shape rules, in this order).
 
     0. runs found for the session in the runs collection: agno_v3, those runs merged with
        any embedded `runs` as Agno 3 merges them (calculators/run_merge.py);

@@ -40,7 +40,8 @@ MONGO_SERVER_SELECTION_TIMEOUT_MS = 20_000
 MONGO_CONNECT_TIMEOUT_MS = 10_000
 MONGO_SOCKET_TIMEOUT_MS = 120_000
 
-# Epoch numbers above this are milliseconds, otherwise seconds (features.md, section 1).
+# Epoch numbers above this are milliseconds, otherwise seconds
+# (docs/features.md, "How the shapes map to runs").
 EPOCH_MILLISECONDS_ABOVE = 1e11
 
 EXIT_OK = 0

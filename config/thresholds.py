@@ -1,4 +1,5 @@
-"""Feature thresholds (features.md, section 2) and their override from JSON."""
+"""Feature thresholds (their names appear in the definitions of docs/features.md) and their
+override from the THRESHOLDS parameter, a JSON object."""
 
 import json
 import math

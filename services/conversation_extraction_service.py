@@ -19,7 +19,7 @@ from config.constants import FEATURE_BATCH_SIZE, PROGRESS_EVERY
 from config.thresholds import Thresholds
 from interfaces.abstractions import JoinedSession, SourceItem, UnreadableDocument
 from services.column_statistics import ColumnStatistics
-from services.csv_generator_service import CsvWriter
+from services.csv_writer import CsvWriter
 from services.reject_log import RejectLog
 
 logger = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from config.settings import JobConfig
 from interfaces.abstractions import DateRange, ObjectStore, OutputError, SessionRepository
 from services.column_statistics import ColumnStatistics
 from services.conversation_extraction_service import ExtractionStats, extract_features
-from services.csv_generator_service import CsvWriter
+from services.csv_writer import CsvWriter
 from services.reject_log import RejectLog
 from utils.files import (
     AtomicFile,

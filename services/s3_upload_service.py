@@ -32,7 +32,7 @@ class S3ObjectStore(ObjectStore):
             multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=MULTIPART_CHUNK,
             max_concurrency=4)
         # Checksums on upload arrived in 2022; Glue's bundled boto3 1.21 may predate them.
-        self._checksum_on_upload = "ChecksumAlgorithm" in S3Transfer.ALLOWED_UPLOAD_ARGS
+        self.checksum_on_upload = "ChecksumAlgorithm" in S3Transfer.ALLOWED_UPLOAD_ARGS
         self._checksum_on_head = _has_member(client, "HeadObject", "ChecksumMode")
 
     def uri(self, key: str) -> str:
@@ -71,7 +71,7 @@ class S3ObjectStore(ObjectStore):
             extra["ServerSideEncryption"] = self.sse
             if self.sse == "aws:kms" and self.kms_key_id:
                 extra["SSEKMSKeyId"] = self.kms_key_id
-        if self._checksum_on_upload:
+        if self.checksum_on_upload:
             extra["ChecksumAlgorithm"] = "SHA256"
         try:
             self.client.upload_file(path, self.bucket, key, ExtraArgs=extra,

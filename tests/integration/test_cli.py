@@ -3,11 +3,14 @@
 import datetime as dt
 import json
 
+import pytest
 from bson import json_util
 
 import glue_job
 from tests.support.cli import run_job
 from tests.support.documents import DEC_1, v1_session, v2_session
+
+pytestmark = pytest.mark.integration
 
 
 def test_default_run_writes_csv_and_manifest_and_is_byte_identical_when_repeated(tmp_path):

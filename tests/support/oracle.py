@@ -95,7 +95,8 @@ def run_order(run_doc):
 
 
 def merged(doc, run_docs, warn):
-    """features.md section 1, rule 0, from the text: Agno 3's merge of both run lists."""
+    """The contract's shape rule 0 (docs/features.md, "Agno 3"), from the text: Agno 3's
+    merge of both run lists."""
     table = []
     for run_doc in sorted(run_docs, key=lambda d: run_order(d) if isinstance(d, dict) else (0, 0)):
         data = run_doc.get("run_data") if isinstance(run_doc, dict) else None

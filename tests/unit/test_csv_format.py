@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from calculators.columns import COLUMN_NAMES
-from services.csv_generator_service import CsvWriter, format_numbers, quote_text, safe_column
+from services.csv_writer import CsvWriter, format_numbers, quote_text, safe_column
 
 
 @pytest.mark.parametrize("value, text", [

@@ -1,6 +1,6 @@
 """Hand-computed expectations for small sessions of every shape and every undefined case.
 
-Each expected value below was worked out on paper from features.md, section 3.
+Each expected value below was worked out on paper from the column definitions of docs/features.md.
 """
 
 import csv
@@ -13,7 +13,7 @@ from calculators.columns import NUMERIC_COLUMNS
 from calculators.features import compute_features
 from calculators.normalise import RejectedDocument, add_session
 from config.thresholds import Thresholds
-from services.csv_generator_service import CsvWriter
+from services.csv_writer import CsvWriter
 from tests.support.pipeline import feature_rows
 
 DEC_1 = 1733011200  # 2024-12-01T00:00:00Z, a Sunday
@@ -254,7 +254,7 @@ def test_thresholds_override_changes_flags():
 
 
 def test_the_written_row_puts_each_value_at_its_contract_position(tmp_path):
-    # positions from features.md section 3, counted by hand (1-based)
+    # positions from the column table of docs/features.md, counted by hand (1-based)
     batch = SessionBatch()
     add_session(V1_SESSION, batch, None, {})
     writer = CsvWriter(str(tmp_path / "one.csv"))

@@ -26,7 +26,7 @@ def test_upload_sends_encryption_type_and_metadata_then_verifies(tmp_path):
             "Bucket": "bucket-x", "Key": "p/f.csv", "Body": ANY, "ContentType": "text/csv",
             "Metadata": {"rows": "1", "sha256": digest}, "ServerSideEncryption": "aws:kms",
             "SSEKMSKeyId": "key-1", **({"ChecksumAlgorithm": "SHA256"}
-                                       if store._checksum_on_upload else {})})
+                                       if store.checksum_on_upload else {})})
         stub.add_response("head_object", {"ContentLength": 8, "ETag": '"e"',
                                           "Metadata": {"rows": "1", "sha256": digest}}, None)
         assert store.upload(str(path), "p/f.csv", "text/csv", {"rows": "1"}, digest) == \

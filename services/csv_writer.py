@@ -1,4 +1,5 @@
-"""Writes feature rows to the CSV as they come, in the exact format of features.md, section 4."""
+"""Writes feature rows to the CSV as they come, in the file format of the contract (README,
+"What it produces"): header always, RFC 4180 quoting only where needed, exact numbers."""
 
 from typing import List, Optional, Sequence
 
