@@ -37,7 +37,7 @@ from config.settings import load_config  # noqa: E402
 from config.thresholds import Thresholds  # noqa: E402
 from interfaces.abstractions import DateRange, JoinedSession, RunsSource  # noqa: E402
 from repositories.runs_join import RunsJoin  # noqa: E402
-from repositories.simulated_repository import SimulatedSessionRepository  # noqa: E402
+from repositories.simulated import SimulatedSessionRepository  # noqa: E402
 from services.conversation_extraction_service import extract_features  # noqa: E402
 from services.csv_writer import CsvWriter  # noqa: E402
 from services.reject_log import RejectLog  # noqa: E402
@@ -267,26 +267,21 @@ def runs_file(megabytes: int) -> dict:
     only), against the same job without the runs file: time and peak RSS."""
     from bson import json_util
 
-    import repositories.simulated_repository as simulated
-
     folder = tempfile.mkdtemp(prefix="bench-runs-file-")
     sessions_path = os.path.join(folder, "sessions.jsonl")
     runs_path = os.path.join(folder, "runs.jsonl")
     count = max(100, megabytes * 70)  # a simulated Agno 3 session has about 14 KB of runs
     print("runs_file: writing {:,} Agno 3 sessions and their runs...".format(count),
           file=sys.stderr)
-    shapes, simulated.SHAPES = simulated.SHAPES, (("agno_v3", 1),)
     run_documents = 0
-    try:
-        with open(sessions_path, "w") as sessions, open(runs_path, "w") as runs:
-            for item in SimulatedSessionRepository(count, 4).documents(RANGE):
-                document = item.document if isinstance(item, JoinedSession) else item
-                sessions.write(json_util.dumps(document) + "\n")
-                for run in getattr(item, "run_documents", ()):
-                    runs.write(json_util.dumps(run) + "\n")
-                    run_documents += 1
-    finally:
-        simulated.SHAPES = shapes
+    agno3_only = SimulatedSessionRepository(count, 4, shapes=(("agno_v3", 1),))
+    with open(sessions_path, "w") as sessions, open(runs_path, "w") as runs:
+        for item in agno3_only.documents(RANGE):
+            document = item.document if isinstance(item, JoinedSession) else item
+            sessions.write(json_util.dumps(document) + "\n")
+            for run in getattr(item, "run_documents", ()):
+                runs.write(json_util.dumps(run) + "\n")
+                run_documents += 1
     source = ("--REPOSITORY_TYPE", "file", "--INPUT_PATH", sessions_path,
               "--MAX_REJECT_RATIO", "1")
     joined = job_memory(0, *source, "--RUNS_INPUT_PATH", runs_path)

@@ -8,7 +8,7 @@ from factories.mongo_connection import connect, host_label, mongo_uri_of
 from interfaces.abstractions import SessionRepository
 from repositories.file_repository import FileSessionRepository
 from repositories.runs_file import RunsFile
-from repositories.simulated_repository import SimulatedSessionRepository
+from repositories.simulated import SimulatedSessionRepository
 from utils.secrets import passwords_in
 
 

@@ -131,7 +131,7 @@ def test_date_boundaries_for_seconds_milliseconds_and_dates(mongo_server, mongo_
 
 
 def test_projection_changes_no_feature_and_saves_bytes(mongo_server, mongo_database, tmp_path):
-    from repositories.simulated_repository import SimulatedSessionRepository
+    from repositories.simulated import SimulatedSessionRepository
 
     simulated = list(SimulatedSessionRepository(300, 5).documents(DEC_RANGE))
     # Agno 3 sessions go to the runs collection Agno pairs with `sessions`: `sessions_runs`

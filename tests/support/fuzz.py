@@ -4,7 +4,7 @@ import datetime as dt
 import random
 
 from interfaces.abstractions import DateRange
-from repositories.simulated_repository import SimulatedSessionRepository
+from repositories.simulated import SimulatedSessionRepository
 
 DEC_RANGE = DateRange(dt.date(2024, 12, 1), dt.date(2024, 12, 31))
 _TEXTS = ("", "x", "timeout", "Timed Out", "é漢字🙂", "nul\x00byte", "a,b\"c\nd\re", "NaN", "inf",

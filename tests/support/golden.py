@@ -26,7 +26,7 @@ from bson import json_util
 
 import glue_job
 from interfaces.abstractions import JoinedSession
-from repositories.simulated_repository import SimulatedSessionRepository
+from repositories.simulated import SimulatedSessionRepository
 from tests.support.cli import ROOT
 from tests.support.documents import DEC_1, v1_session, v2_session
 from tests.support.fuzz import DEC_RANGE, fuzz_documents

@@ -9,7 +9,7 @@ from bson import json_util
 from interfaces.abstractions import DateRange, JoinedSession
 from repositories.file_repository import FileSessionRepository
 from repositories.runs_file import RunsFile
-from repositories.simulated_repository import SimulatedSessionRepository
+from repositories.simulated import SimulatedSessionRepository
 from tests.support.pipeline import feature_rows
 
 RANGE = DateRange(dt.date(2024, 12, 1), dt.date(2024, 12, 31))

@@ -6,7 +6,7 @@ import bson
 from calculators.normalise import detect_shape
 from interfaces.abstractions import DateRange, JoinedSession
 from repositories.date_filter import in_date_range, sort_key
-from repositories.simulated_repository import SimulatedSessionRepository
+from repositories.simulated import SimulatedSessionRepository
 
 RANGE = DateRange(dt.date(2024, 12, 1), dt.date(2024, 12, 31))
 

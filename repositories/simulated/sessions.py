@@ -1,161 +1,53 @@
-"""Realistic Agno sessions made on the fly: the job runs end to end with no database.
+"""Generating one simulated session: its runs in the shape its Agno version stores, its
+profile's anomalies (repositories/simulated/catalogue.py names every number), and for
+Agno 3 its run documents (agent, team with member runs, half-migrated)."""
 
-Documents have the exact shapes Agno stores (1.x `memory.runs`, 1.0-1.3 wrapped runs, 2.x
-top-level `runs`, 3.x sessions whose runs are documents of a runs collection, including
-team sessions with member runs and sessions half-migrated from 2.x), with message
-histories, so they weigh what real ones do, and the anomalies the features look for: token
-explosions, slow and timed-out runs, tool storms with repeated and failing calls, failed
-runs, erratic speed, and damaged documents. Agno 3 runs reach the sessions through the same
-per-batch join as a real runs collection (repositories/runs_join.py).
-
-Session i is made from its own seeded generator, so the same SIMULATION_SEED gives the same
-sessions byte for byte, and they come out already in (DATE_FIELD, _id) order.
-"""
-
-import hashlib
 import random
-import struct
-from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from bson import ObjectId
 
-from interfaces.abstractions import DateRange, RunsSource, SessionRepository, SourceItem
-from repositories.runs_join import NOT_JOINED, RunsJoin
-
-AGENTS = (
-    ("Weather Agent", ("get_weather", "get_forecast")),
-    ("Support Agent", ("search_kb", "create_ticket", "get_order")),
-    ("Research Agent", ("web_search", "read_url", "summarise")),
-    ("SQL Agent", ("run_query", "describe_table", "list_tables")),
-    ("Finance Agent", ("get_stock_price", "get_company_news", "get_fundamentals")),
+from repositories.simulated.catalogue import (
+    AGENTS,
+    CONTEXT_GROWTH_PER_RUN,
+    ERRATIC_FAST,
+    ERRATIC_SLOW,
+    EXPLOSION_INPUT_TOKENS,
+    EXPLOSION_OUTPUT_TOKENS,
+    GAP_BETWEEN_RUNS_SECONDS,
+    HISTORY_RUNS,
+    INPUT_TOKENS_PER_CALL,
+    LOOPING_RUN_SECONDS,
+    MEAN_EXTRA_RUNS,
+    MIN_RUNS_LOOPING_OR_STORM,
+    MODEL_CALLS_PER_RUN,
+    MODELS,
+    OUTPUT_TOKENS_PER_CALL,
+    PROFILES,
+    SHAPES,
+    STORM_TOOL_CALLS,
+    SYSTEM_PROMPT,
+    TEAMS,
+    TOKENS_PER_SECOND,
+    TOOL_CALLS_PER_RUN,
+    V3_KINDS,
+    WORDS,
+    sentence,
+    weighted,
 )
-MODELS = (
-    ("OpenAI", "gpt-4o", "OpenAIChat"), ("OpenAI", "gpt-4o-mini", "OpenAIChat"),
-    ("Anthropic", "claude-sonnet-4-5", "Claude"), ("Google", "gemini-2.0-flash", "Gemini"),
-)
-PROFILES = (
-    ("normal", 52), ("token_explosion", 8), ("slow_or_looping", 8), ("tool_storm", 8),
-    ("failing", 8), ("erratic_speed", 8), ("damaged", 4), ("no_runs", 4),
-)
-SHAPES = (("agno_v3", 30), ("agno_v2", 30), ("agno_v1", 30), ("agno_v1_legacy", 10))
-# Agno 3 sessions: an agent's, a team's (whose members' runs are runs of the session too),
-# or an agent's half-migrated from 2.x (stale embedded copies beside the runs collection).
-V3_KINDS = (("agent", 60), ("team", 25), ("half_migrated", 15))
-TEAMS = (("Research Team", "Research Agent", "Support Agent"),
-         ("Trading Desk", "Finance Agent", "SQL Agent"))
-_WORDS = ("the", "agent", "answer", "tool", "result", "user", "question", "data", "report",
-          "summary", "weather", "order", "price", "city", "table", "query", "found", "value")
-SYSTEM_PROMPT = (
-    "You are a helpful assistant. Use the tools you are given when they help, answer "
-    "concisely, cite the data you used and never invent numbers.\n<instructions>\n"
-    "- Ask for the missing detail when a request is ambiguous.\n- Prefer one tool call that "
-    "answers the question over several partial ones.\n- Report tool errors plainly.\n"
-    "</instructions>\n<additional_information>\n- Use markdown to format your answers.\n"
-    "- The current time is given in UTC.\n</additional_information>")
-HISTORY_RUNS = 3  # Agno stores the previous runs' messages again in every run
 
 
-def _weighted(rng: random.Random, choices) -> str:
-    total = sum(weight for _, weight in choices)
-    pick = rng.random() * total
-    for name, weight in choices:
-        pick -= weight
-        if pick < 0:
-            return name
-    return choices[-1][0]
+class SessionMaker:
+    """Makes one session (and its Agno 3 run documents) from its own generator."""
 
-
-_TEXT = " ".join(random.Random(0).choice(_WORDS) for _ in range(4000))
-
-
-def _sentence(rng: random.Random, words: int) -> str:
-    """About `words` words of filler text (a slice of a fixed text: cheap to make)."""
-    start = rng.randrange(0, len(_TEXT) - 8 * words)
-    return _TEXT[start:start + 6 * words]
-
-
-class _MadeRuns(RunsSource):
-    """The run documents made with the sessions of the current batch, as a runs collection
-    would return them for that batch's session ids."""
-
-    def __init__(self):
-        self.pending: Dict[str, List[dict]] = {}
-
-    def add(self, run_documents: Sequence[dict]) -> None:
-        for run_document in run_documents:
-            self.pending.setdefault(run_document["session_id"], []).append(run_document)
-
-    def runs_of(self, session_ids: Sequence[str]) -> Iterable[Mapping]:
-        found = [run for session_id in session_ids for run in self.pending.get(session_id, ())]
-        # The join asks once per batch, after the batch's sessions were made: whatever is
-        # left belongs to sessions that lost their session_id (damaged) and cannot join.
-        self.pending = {}
-        return found
-
-    def describe(self) -> Dict[str, object]:
-        return {"collection": "simulated"}
-
-
-class SimulatedSessionRepository(SessionRepository):
-    def __init__(self, sessions: int, seed: int, date_field: str = "created_at",
-                 join_runs: bool = True, batch_size: int = 1000):
-        self.sessions = sessions
-        self.seed = seed
-        self.date_field = date_field
-        self.join_runs = join_runs
-        self.batch_size = batch_size
-        self._id_prefix = hashlib.sha256(str(seed).encode()).digest()[:3]
-        self._join: Optional[RunsJoin] = None
-
-    def describe(self) -> Dict[str, object]:
-        return {"type": "simulated", "sessions": self.sessions, "seed": self.seed,
-                "date_field": self.date_field,
-                "runs": self._join.describe() if self._join else NOT_JOINED}
-
-    def documents(self, date_range: DateRange) -> Iterator[SourceItem]:
-        start = date_range.start_seconds
-        span = date_range.end_exclusive_seconds - start
-        made_runs = _MadeRuns()
-
-        def sessions() -> Iterator[dict]:
-            for index in range(self.sessions):
-                document, run_documents = self.session_with_runs(index, start, span)
-                if self.join_runs:
-                    made_runs.add(run_documents)
-                yield document
-
-        if not self.join_runs:
-            return sessions()
-        self._join = RunsJoin(made_runs, self.batch_size)
-        return self._join.joined(sessions())
-
-    def session(self, index: int, range_start: float, range_span: float) -> dict:
-        """The document of session `index` (an Agno 3 session without its runs)."""
-        return self.session_with_runs(index, range_start, range_span)[0]
-
-    def session_with_runs(self, index: int, range_start: float, range_span: float
-                          ) -> Tuple[dict, List[dict]]:
-        """Session `index` of `self.sessions` and its Agno 3 run documents (none for the
-        older shapes), anchored inside its own slice of the range, so anchors never
-        decrease with the index."""
-        rng = random.Random("{}:{}".format(self.seed, index))
-        slot = range_span / max(self.sessions, 1)
-        anchor = int(range_start + slot * (index + rng.random()))
-        return _SessionMaker(rng, anchor, self._object_id(anchor, index), self.date_field).make()
-
-    def _object_id(self, anchor: int, index: int) -> ObjectId:
-        return ObjectId(struct.pack(">I", anchor & 0xFFFFFFFF) + self._id_prefix
-                        + index.to_bytes(5, "big"))
-
-
-class _SessionMaker:
-    def __init__(self, rng: random.Random, anchor: int, object_id: ObjectId, date_field: str):
+    def __init__(self, rng: random.Random, anchor: int, object_id: ObjectId, date_field: str,
+                 shapes: Sequence[Tuple[str, int]] = SHAPES):
         self.rng = rng
         self.anchor = anchor
         self.object_id = object_id
         self.date_field = date_field
-        self.profile = _weighted(rng, PROFILES)
-        self.shape = _weighted(rng, SHAPES)
+        self.profile = weighted(rng, [(p.name, p.weight) for p in PROFILES])
+        self.shape = weighted(rng, shapes)
         self.agent_name, self.tool_names = rng.choice(AGENTS)
         self.provider, self.model, self.model_class = rng.choice(MODELS)
         self.session_id = "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}".format(
@@ -164,18 +56,20 @@ class _SessionMaker:
         self.user_id = "user_{}".format(rng.randint(1, 400))
         self.history: List[List[dict]] = []
         self.agent_id = "agent_{}".format(AGENTS.index((self.agent_name, self.tool_names)))
-        self.v3_kind = _weighted(rng, V3_KINDS) if self.shape == "agno_v3" else None
+        self.v3_kind = weighted(rng, V3_KINDS) if self.shape == "agno_v3" else None
         self.team = rng.choice(TEAMS) if self.v3_kind == "team" else None
 
     def make(self) -> Tuple[dict, List[dict]]:
         rng = self.rng
-        run_count = 0 if self.profile == "no_runs" else int(rng.expovariate(1 / 2.5)) + 1
+        run_count = 0
+        if self.profile != "no_runs":
+            run_count = int(rng.expovariate(1 / MEAN_EXTRA_RUNS)) + 1
         if self.profile == "slow_or_looping" or self.profile == "tool_storm":
-            run_count = max(run_count, 3)
+            run_count = max(run_count, MIN_RUNS_LOOPING_OR_STORM)
         v1 = self.shape in ("agno_v1", "agno_v1_legacy")
         # 1.x rewrites the session's created_at on every save (it is the last save);
         # 2.x and 3.x keep the first. Runs sit before or after the anchor accordingly.
-        gaps = [rng.uniform(5, 240) for _ in range(run_count)]
+        gaps = [rng.uniform(*GAP_BETWEEN_RUNS_SECONDS) for _ in range(run_count)]
         first_run_at = self.anchor - sum(gaps) if v1 else self.anchor
         run_times = []
         moment = first_run_at
@@ -198,7 +92,7 @@ class _SessionMaker:
             document.update({"team_session_id": None, "workflow_session_id": None,
                              "session_data": {"session_metrics": {}}, "extra_data": None})
             if self.shape == "agno_v1_legacy":
-                runs = [{"message": {"role": "user", "content": _sentence(rng, 8)},
+                runs = [{"message": {"role": "user", "content": sentence(rng, 8)},
                          "messages": [], "response": run} for run in runs]
             document["memory"] = {"runs": runs, "memories": [], "summaries": []}
             document["created_at"] = self.anchor
@@ -284,18 +178,19 @@ class _SessionMaker:
     def _run(self, position: int, created_at: int, run_count: int) -> dict:
         rng = self.rng
         profile = self.profile
-        calls = rng.randint(1, 3)
-        input_tokens = [rng.randint(300, 2500) + 400 * position for _ in range(calls)]
-        output_tokens = [rng.randint(20, 600) for _ in range(calls)]
+        calls = rng.randint(*MODEL_CALLS_PER_RUN)
+        input_tokens = [rng.randint(*INPUT_TOKENS_PER_CALL) + CONTEXT_GROWTH_PER_RUN * position
+                        for _ in range(calls)]
+        output_tokens = [rng.randint(*OUTPUT_TOKENS_PER_CALL) for _ in range(calls)]
         if profile == "token_explosion" and position == run_count - 1:
-            input_tokens[-1] = rng.randint(45_000, 160_000)
-            output_tokens[-1] = rng.randint(2_000, 12_000)
-        speed = rng.uniform(60, 400)  # tokens per second
+            input_tokens[-1] = rng.randint(*EXPLOSION_INPUT_TOKENS)
+            output_tokens[-1] = rng.randint(*EXPLOSION_OUTPUT_TOKENS)
+        speed = rng.uniform(*TOKENS_PER_SECOND)
         if profile == "erratic_speed":
-            speed = rng.choice((rng.uniform(2, 30), rng.uniform(1500, 6000), speed))
+            speed = rng.choice((rng.uniform(*ERRATIC_SLOW), rng.uniform(*ERRATIC_FAST), speed))
         times = [round((i + o) / speed, 3) for i, o in zip(input_tokens, output_tokens)]
         if profile == "slow_or_looping" and rng.random() < 0.6:
-            times[-1] = round(rng.uniform(31, 140), 3)
+            times[-1] = round(rng.uniform(*LOOPING_RUN_SECONDS), 3)
         tools = self._tools(position)
         failed = profile == "failing" and (position >= run_count // 2 or rng.random() < 0.3)
         timed_out = failed and rng.random() < 0.4 or (
@@ -318,9 +213,9 @@ class _SessionMaker:
     def _messages(self, created_at: int) -> List[dict]:
         """System prompt, the last HISTORY_RUNS exchanges again, then this run's exchange."""
         rng = self.rng
-        exchange = [{"role": "user", "content": _sentence(rng, rng.randint(5, 15)),
+        exchange = [{"role": "user", "content": sentence(rng, rng.randint(5, 15)),
                      "created_at": created_at},
-                    {"role": "assistant", "content": _sentence(rng, rng.randint(10, 40)),
+                    {"role": "assistant", "content": sentence(rng, rng.randint(10, 40)),
                      "created_at": created_at}]
         messages = [{"role": "system", "content": SYSTEM_PROMPT, "created_at": created_at}]
         for previous in self.history[-HISTORY_RUNS:]:
@@ -343,7 +238,7 @@ class _SessionMaker:
         return {
             "run_id": "{:032x}".format(rng.getrandbits(128)), "agent_id": self.agent_id,
             "agent_name": self.agent_name, "session_id": self.session_id,
-            "content": "Request failed" if failed else _sentence(rng, rng.randint(10, 60)),
+            "content": "Request failed" if failed else sentence(rng, rng.randint(10, 60)),
             "model": self.model, "model_provider": self.provider,
             "created_at": created_at, "status": "ERROR" if failed else "RUNNING",
             "metrics": metrics, "messages": self._messages(created_at),
@@ -364,7 +259,7 @@ class _SessionMaker:
         return {
             "run_id": "{:032x}".format(rng.getrandbits(128)), "agent_id": self.agent_id,
             "agent_name": self.agent_name, "session_id": self.session_id,
-            "content": "Error: model provider returned 500" if failed else _sentence(
+            "content": "Error: model provider returned 500" if failed else sentence(
                 rng, rng.randint(10, 60)),
             "model": self.model, "model_provider": self.provider,
             "created_at": created_at, "status": "ERROR" if failed else "COMPLETED",
@@ -374,9 +269,9 @@ class _SessionMaker:
     def _tools(self, position: int) -> List[dict]:
         rng = self.rng
         if self.profile == "tool_storm":
-            count = rng.randint(8, 30)
+            count = rng.randint(*STORM_TOOL_CALLS)
         else:
-            count = rng.choice((0, 0, 1, 1, 2, 3))
+            count = rng.choice(TOOL_CALLS_PER_RUN)
         calls = []
         for index in range(count):
             error: Optional[str] = None
@@ -394,10 +289,10 @@ class _SessionMaker:
         rng = self.rng
         call = {"tool_call_id": "call_{}".format(index), "tool_name": rng.choice(self.tool_names),
                 "tool_call_error": error is not None,
-                "result": error if error else _sentence(rng, rng.randint(5, 25)),
+                "result": error if error else sentence(rng, rng.randint(5, 25)),
                 "metrics": {"time": round(rng.uniform(0.05, 2.0), 3)}}
         if rng.random() < 0.9:
-            call["tool_args"] = {"query": rng.choice(_WORDS), "limit": rng.choice((5, 10))}
+            call["tool_args"] = {"query": rng.choice(WORDS), "limit": rng.choice((5, 10))}
         return call
 
     def _strip_runs(self, document: dict) -> None:
