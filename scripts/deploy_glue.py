@@ -19,7 +19,7 @@ from typing import Dict, List, Optional, Sequence
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from config.settings import PARAMETERS  # noqa: E402
+from config.parameters import BY_NAME as PARAMETERS  # noqa: E402
 from utils.secrets import mask_uri, passwords_in  # noqa: E402
 
 DEFAULT_JOB_NAME = "extract-conversations-job"
