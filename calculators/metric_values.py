@@ -4,8 +4,7 @@ to runs")."""
 import json
 import math
 
-from bson.int64 import Int64
-
+from utils.driver_values import WHOLE_NUMBER_TYPES, driver_number
 from utils.timestamps import NUMERIC_TEXT
 
 NON_NUMERIC_METRIC = "non_numeric_metric"
@@ -16,20 +15,17 @@ def _scalar(value, warnings: dict) -> float:
     kind = type(value)
     if kind is float:
         number = value
-    elif isinstance(value, int) and kind is not bool:  # int and bson's Int64
+    elif isinstance(value, int) and kind is not bool:  # int and the driver's Int64
         try:
             number = float(value)
         except OverflowError:
             number = math.inf
     elif kind is str and NUMERIC_TEXT.match(value):
         number = float(value)
-    elif kind.__name__ == "Decimal128":
-        try:
-            number = float(value.to_decimal())
-        except (ValueError, ArithmeticError):  # sNaN cannot become a float
-            number = math.nan
     else:
-        number = math.nan
+        number = driver_number(value)
+        if number is None:
+            number = math.nan
     if number - number != 0.0:  # NaN or infinity
         warnings[NON_NUMERIC_METRIC] = warnings.get(NON_NUMERIC_METRIC, 0) + 1
         return 0.0
@@ -80,10 +76,10 @@ def canonical_json(value) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
-# Values whose Python equality is exactly JSON equality: text, whole numbers (int and bson's
-# Int64 both write as digits) and null. Not bool (True == 1 in Python, not in JSON), not
+# Values whose Python equality is exactly JSON equality: text, whole numbers (int and the
+# driver's Int64 both write as digits) and null. Not bool (True == 1 in Python, not in JSON), not
 # float (1.0 == 1, -0.0 == 0.0), not containers (key order).
-_PLAIN_TYPES = frozenset((str, int, type(None), Int64))
+_PLAIN_TYPES = frozenset((str, int, type(None)) + WHOLE_NUMBER_TYPES)
 
 
 def tool_call_key(name, arguments):

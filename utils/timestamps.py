@@ -6,6 +6,7 @@ import re
 from typing import Optional
 
 from config.constants import EPOCH_MILLISECONDS_ABOVE
+from utils.driver_values import driver_epoch_milliseconds
 
 _EPOCH = dt.datetime(1970, 1, 1)
 # Times outside years 1-9999 cannot be written as ISO dates; they count as no time.
@@ -18,13 +19,13 @@ def epoch_seconds(value) -> Optional[float]:
     """UTC epoch seconds of a stored time, or None when the value is not a time.
 
     An epoch number (or numeric text) above 10^11 is milliseconds, otherwise seconds; a
-    datetime without a zone is UTC (pymongo's default decoding); bson's DatetimeMS (dates
+    datetime without a zone is UTC (pymongo's default decoding); the driver's DatetimeMS (dates
     beyond Python's range) is milliseconds. Booleans, other text and objects are no time.
     """
     kind = type(value)
     if kind is float:
         number = value
-    elif kind is int or (isinstance(value, int) and kind is not bool):  # bson Int64 too
+    elif kind is int or (isinstance(value, int) and kind is not bool):  # the driver's Int64 too
         if abs(value) > 10**20:
             return None
         number = float(value)
@@ -38,11 +39,12 @@ def epoch_seconds(value) -> Optional[float]:
         if not NUMERIC_TEXT.match(value):
             return None
         number = float(value)
-    elif kind.__name__ == "DatetimeMS":
-        number = float(int(value))
-        return number / 1000.0 if _MIN_SECONDS * 1000 <= number <= _MAX_SECONDS * 1000 else None
     else:
-        return None
+        milliseconds = driver_epoch_milliseconds(value)
+        if milliseconds is None:
+            return None
+        number = float(milliseconds)
+        return number / 1000.0 if _MIN_SECONDS * 1000 <= number <= _MAX_SECONDS * 1000 else None
     if not math.isfinite(number):
         return None
     if number > EPOCH_MILLISECONDS_ABOVE:
