@@ -15,7 +15,7 @@ import uuid
 from typing import Callable, Dict, NamedTuple, Optional, Tuple
 
 from config import constants
-from config.thresholds import parse_thresholds
+from config.thresholds import Thresholds, parse_thresholds
 
 README_BEGIN = "<!-- parameters: generated from config/parameters.py by `make docs` -->"
 README_END = "<!-- /parameters -->"
@@ -37,6 +37,7 @@ class Parameter(NamedTuple):
     parse: Callable[[str], object]  # the value from its (stripped, non-empty) text
     default: Callable[[dt.date], object] = lambda today: None
     secret: bool = False
+    kind: object = Optional[str]  # the type of its JobConfig field
 
     @property
     def field(self) -> str:
@@ -170,66 +171,86 @@ PARAMETERS: Tuple[Parameter, ...] = (
               "JSON with key `uri`)", "–", text),
     Parameter("DATABASE_NAME", "database", "`conversations`",
               matching(r"^[A-Za-z0-9_\-]{1,63}$", "a MongoDB database name (1-63 letters, "
-                       "digits, _ -)"), _constant("conversations")),
+                       "digits, _ -)"), _constant("conversations"),
+              kind=str),
     Parameter("COLLECTION_NAME", "collection of session documents", "`chat_data`",
               matching(_COLLECTION.pattern, "a MongoDB collection name (letters, digits, "
                        "_ . -, at most 120)", forbidden_prefix="system."),
-              _constant("chat_data")),
+              _constant("chat_data"),
+              kind=str),
     Parameter("REPOSITORY_TYPE", "`mongo`, `simulated`, `file`, or `auto`: mongo when a URI or "
               "secret is set; simulated only for a local run (no `S3_BUCKET`), otherwise a "
               "configuration error", "`auto`", choice(*constants.REPOSITORY_TYPES),
-              _constant("auto")),
+              _constant("auto"),
+              kind=str),
     Parameter("RUNS_COLLECTION", "Agno 3 runs collection joined by `session_id`: `auto` = "
               "Agno's naming (`agno_runs` beside `agno_sessions`, else `<COLLECTION_NAME>_runs`)"
               " when it exists; a name (must exist); `none` for embedded runs only", "`auto`",
-              runs_collection, _constant(constants.RUNS_COLLECTION_AUTO)),
+              runs_collection, _constant(constants.RUNS_COLLECTION_AUTO),
+              kind=str),
     Parameter("INPUT_PATH", "for `file`: JSON Lines in MongoDB Extended JSON, as `mongoexport` "
               "writes it", "–", text),
     Parameter("RUNS_INPUT_PATH", "for `file`: a `mongoexport` of the Agno 3 runs collection, "
               "in any order, joined by `session_id`", "–", text),
     Parameter("SESSION_SCHEMA", "`auto`, `agno_v1`, `agno_v1_legacy`, `agno_v2`, `agno_v3` "
               "(a forced shape rejects the others)", "`auto`",
-              choice(*constants.SESSION_SCHEMAS), _constant("auto")),
+              choice(*constants.SESSION_SCHEMAS), _constant("auto"),
+              kind=str),
     Parameter("DATE_FIELD", "the field the date range applies to", "`created_at`",
               matching(r"^[^$\x00][^\x00]*$", "a document field name such as created_at"),
-              _constant("created_at")),
+              _constant("created_at"),
+              kind=str),
     Parameter("START_DATE", "first day, `YYYY-MM-DD`, inclusive", "one month before today (UTC)",
-              date, _one_month_before),
+              date, _one_month_before,
+              kind=dt.date),
     Parameter("END_DATE", "last day, `YYYY-MM-DD`, inclusive (at most {} days in all)".format(
         constants.MAX_RANGE_DAYS), "yesterday (UTC)", date,
-        lambda today: today - dt.timedelta(days=1)),
+        lambda today: today - dt.timedelta(days=1),
+              kind=dt.date),
     Parameter("S3_BUCKET", "when set, outputs are uploaded there; otherwise they stay local",
               "–", matching(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$", "a bucket name (3-63 "
                             "lowercase letters, digits, dots, hyphens)")),
     Parameter("S3_PREFIX", "key prefix", "`training_data`", s3_prefix,
-              _constant("training_data")),
+              _constant("training_data"),
+              kind=str),
     Parameter("S3_SSE", "`AES256`, `aws:kms`, or `none`", "`AES256`",
-              choice(*constants.S3_SSE_MODES), _constant("AES256")),
+              choice(*constants.S3_SSE_MODES), _constant("AES256"),
+              kind=str),
     Parameter("S3_KMS_KEY_ID", "KMS key for `aws:kms` (the bucket's default key when absent)",
               "–", text),
     Parameter("OUTPUT_DIR", "local folder the outputs are written to first", "`./output`",
-              text, _constant("./output")),
+              text, _constant("./output"),
+              kind=str),
     Parameter("SIMULATED_SESSIONS", "sessions the simulated source makes", "`500`",
-              whole_number(0), _constant(500)),
+              whole_number(0), _constant(500),
+              kind=int),
     Parameter("SIMULATION_SEED", "same seed, same sessions", "`42`", whole_number(0),
-              _constant(42)),
+              _constant(42),
+              kind=int),
     Parameter("BATCH_SIZE", "documents per MongoDB cursor batch (and per runs query)",
-              "`1000`", whole_number(1, constants.MAX_BATCH_SIZE), _constant(1000)),
+              "`1000`", whole_number(1, constants.MAX_BATCH_SIZE), _constant(1000),
+              kind=int),
     Parameter("THRESHOLDS", "JSON object overriding feature thresholds, e.g. "
               "`{\"TIMEOUT_LIMIT\": 90}`", "–", parse_thresholds,
-              lambda today: parse_thresholds(None)),
+              lambda today: parse_thresholds(None),
+              kind=Thresholds),
     Parameter("MAX_REJECT_RATIO", "fail when rejected documents exceed this share of those "
-              "read", "`0.05`", ratio, _constant(0.05)),
+              "read", "`0.05`", ratio, _constant(0.05),
+              kind=float),
     Parameter("LOG_LEVEL", "`DEBUG`, `INFO`, `WARNING`, `ERROR`", "`INFO`",
-              choice(*constants.LOG_LEVELS, fold_case=True), _constant("INFO")),
+              choice(*constants.LOG_LEVELS, fold_case=True), _constant("INFO"),
+              kind=str),
     Parameter("JOB_NAME", "the job's name in logs, the manifest and MongoDB's client name "
               "(Glue sets it)", "`{}`".format(constants.DEFAULT_JOB_NAME), job_name,
-              _constant(constants.DEFAULT_JOB_NAME)),
+              _constant(constants.DEFAULT_JOB_NAME),
+              kind=str),
     Parameter("JOB_RUN_ID", "this run's id in the manifest and the S3 metadata (Glue sets it)",
               "`local-` and 12 hex digits",
               matching(r"^[\x20-\x7e]{1,255}$", "at most 255 printable ASCII characters (it "
                        "is written into S3 object metadata)"),
-              lambda today: "local-" + uuid.uuid4().hex[:12]),
+              lambda today: "local-" + uuid.uuid4().hex[:12],
+              kind=str),
+
 )
 
 BY_NAME: Dict[str, Parameter] = {parameter.name: parameter for parameter in PARAMETERS}

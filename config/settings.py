@@ -8,7 +8,7 @@ not know is ignored. An empty value counts as not given.
 import datetime as dt
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import field, make_dataclass
 from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
 from config import constants
@@ -24,35 +24,8 @@ from config.thresholds import Thresholds
 
 logger = logging.getLogger(__name__)
 
-@dataclass(frozen=True)
-class JobConfig:
-    """Every parameter of one run, validated. Nothing downstream reads the environment."""
-
-    job_name: str
-    job_run_id: str
-    repository_type: str  # resolved: mongo, simulated or file
-    mongo_uri: Optional[str] = field(repr=False)
-    mongo_secret_id: Optional[str]
-    database_name: str
-    collection_name: str
-    runs_collection: str  # a collection name, or RUNS_COLLECTION_AUTO / RUNS_COLLECTION_NONE
-    input_path: Optional[str]
-    runs_input_path: Optional[str]
-    session_schema: str
-    date_field: str
-    start_date: dt.date
-    end_date: dt.date
-    s3_bucket: Optional[str]
-    s3_prefix: str
-    s3_sse: str
-    s3_kms_key_id: Optional[str]
-    output_dir: str
-    simulated_sessions: int
-    simulation_seed: int
-    batch_size: int
-    thresholds: Thresholds
-    max_reject_ratio: float
-    log_level: str
+class _DerivedSettings:
+    """What a run's configuration derives from its parameters."""
 
     @property
     def range_label(self) -> str:
@@ -80,6 +53,17 @@ class JobConfig:
                 value = value.as_dict()
             echoed[parameter.name] = value
         return echoed
+
+
+# Every parameter of one run, validated: one field per entry of config/parameters.py (named
+# in lower case, REPOSITORY_TYPE resolved to mongo, simulated or file), so a new parameter
+# is one entry there. Immutable; nothing downstream reads the environment. A secret's
+# field is left out of repr().
+JobConfig = make_dataclass(
+    "JobConfig",
+    [(parameter.field, parameter.kind, field(repr=not parameter.secret))
+     for parameter in PARAMETERS],
+    bases=(_DerivedSettings,), frozen=True)
 
 
 def parse_job_arguments(argv: Sequence[str]) -> Dict[str, str]:
