@@ -187,8 +187,10 @@ def publish(config: JobConfig, written: _Written, outputs: Dict[str, OutputFile]
     before new files take the places it names; the new manifest comes last."""
     remove_if_present(locations["manifest"].path)
     written.csv.commit()
-    if written.rejects.commit() is None:
-        remove_if_present(locations["rejects"].path)  # an earlier run's, now stale
+    rejects_path = written.rejects.commit()
+    if rejects_path is None:
+        # Nothing rejected this time: an earlier run's rejects file would now mislead.
+        remove_if_present(locations["rejects"].path)
     remove_if_present(os.path.join(os.path.dirname(locations["rejects"].path),
                                    FAILED_REJECTS_NAME))
     if store is None:
