@@ -15,7 +15,7 @@ from typing import Dict, List, Mapping, Optional
 
 from config.constants import EXIT_CONFIG_ERROR, EXIT_OK, EXIT_RUNTIME_FAILURE
 from config.errors import ConfigError
-from config.settings import load_config
+from config.settings import help_text, load_config
 from factories.bootstrap import bootstrap
 from interfaces.abstractions import JobStopped, OutputError, PublishError, SourceError
 from services.dataset_job import JobFailure, run_job
@@ -46,6 +46,9 @@ def _stop_on_sigterm():
 
 def _run(argv: Optional[List[str]], environ: Optional[Mapping[str, str]]) -> int:
     argv = list(sys.argv if argv is None else argv)
+    if "--help" in argv[1:] or "-h" in argv[1:]:
+        sys.stdout.write(help_text())
+        return EXIT_OK
     environ = os.environ if environ is None else environ
     configure_logging("INFO")
     # Known before parsing, so even an error about the URI itself cannot print its password.

@@ -9,7 +9,7 @@ import datetime as dt
 import logging
 import os
 from dataclasses import field, make_dataclass
-from typing import Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from config import constants
 from config.errors import ConfigError
@@ -68,7 +68,13 @@ JobConfig = make_dataclass(
 
 def parse_job_arguments(argv: Sequence[str]) -> Dict[str, str]:
     """Our parameters among `--NAME value` / `--NAME=value` pairs; everything else ignored."""
+    return split_job_arguments(argv)[0]
+
+
+def split_job_arguments(argv: Sequence[str]) -> Tuple[Dict[str, str], List[str]]:
+    """(our parameters by name, the names of every other `--NAME` argument)."""
     found: Dict[str, str] = {}
+    unknown: List[str] = []
     index = 0
     while index < len(argv):
         token = argv[index]
@@ -84,7 +90,82 @@ def parse_job_arguments(argv: Sequence[str]) -> Dict[str, str]:
                 value = ""
         if name in BY_NAME:
             found[name] = value
-    return found
+        else:
+            unknown.append(name)
+    return found, unknown
+
+
+# Arguments AWS Glue passes to a job's script, Python shell and Spark, besides ours.
+GLUE_ARGUMENTS = frozenset((
+    "JOB_ID", "JOB_NAME", "JOB_RUN_ID", "TempDir", "job-bookmark-option",
+    "job-bookmark-from", "job-bookmark-to", "enable-metrics", "enable-observability-metrics",
+    "scriptLocation", "job-language", "extra-py-files", "extra-files", "extra-jars",
+    "additional-python-modules", "python-modules-installer-option", "library-set",
+    "enable-glue-datacatalog", "enable-continuous-cloudwatch-log",
+    "enable-continuous-log-filter", "continuous-log-logGroup", "continuous-log-logStreamPrefix",
+    "continuous-log-conversionPattern", "enable-spark-ui", "spark-event-logs-path",
+    "enable-job-insights", "enable-auto-scaling", "conf", "debug", "mode", "class",
+    "user-jars-first", "encryption-type", "enable-s3-parquet-optimized-committer",
+    "enable-rename-algorithm-v2", "executor-cores", "datalake-formats",
+    "auto-scale-within-microbatch", "WORKFLOW_NAME", "WORKFLOW_RUN_ID", "security_configuration",
+    "customer-driver-env-vars", "customer-executor-env-vars", "disable-proxy-v2", "redshift-tmp-dir", "region",
+))
+
+
+def check_unknown_arguments(names: Sequence[str]) -> None:
+    """Glue's own arguments pass; one that looks like ours (another case, a letter or two
+    off, cut short) is a configuration error naming ours; anything else is a warning."""
+    for name in names:
+        if name in GLUE_ARGUMENTS:
+            continue
+        meant = _meant_parameter(name)
+        if meant is not None:
+            raise ConfigError(name, "a parameter of this job: did you mean --{}?".format(meant),
+                              "unknown argument --{}".format(name))
+        logger.warning("unknown_argument name=--%s: not a parameter of this job nor one of "
+                       "Glue's; ignored (python glue_job.py --help lists the parameters)", name)
+
+
+def _meant_parameter(name: str) -> Optional[str]:
+    folded = name.upper().replace("-", "_")
+    for parameter in BY_NAME:
+        if folded == parameter or (len(folded) >= 5 and parameter.startswith(folded)):
+            return parameter
+    distances = sorted((_edit_distance(folded, parameter), parameter) for parameter in BY_NAME)
+    distance, closest = distances[0]
+    return closest if distance <= 2 else None
+
+
+def _edit_distance(left: str, right: str) -> int:
+    previous = list(range(len(right) + 1))
+    for i, left_char in enumerate(left, start=1):
+        current = [i]
+        for j, right_char in enumerate(right, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1,
+                               previous[j - 1] + (left_char != right_char)))
+        previous = current
+    return previous[-1]
+
+
+def help_text() -> str:
+    """`python glue_job.py --help`: the parameters, how they are given, the exit statuses."""
+    width = max(len(parameter.name) for parameter in PARAMETERS) + 2
+    lines = [
+        "Agno sessions in MongoDB -> one row of features per session, as CSV, on S3.",
+        "",
+        "usage: python glue_job.py [--NAME value | --NAME=value] ...",
+        "Each parameter is read from a job argument first, then the environment variable",
+        "NAME, then its default.",
+        "",
+    ]
+    for parameter in PARAMETERS:
+        default = parameter.default_text.replace("`", "").replace("–", "none")
+        lines.append("  --{:<{}} {}".format(parameter.name, width, parameter.meaning.replace(
+            "`", "")))
+        lines.append("    {:<{}} default: {}".format("", width, default))
+    lines += ["", "Exit status: 0 success, 1 runtime failure, 2 configuration error.",
+              "The last line on standard output is a JSON summary.", ""]
+    return "\n".join(lines)
 
 
 # Glue's own run identifiers: awsglue declares some of them itself and refuses, or trips
@@ -126,7 +207,8 @@ def load_config(argv: Sequence[str], environ: Mapping[str, str],
     checked alone, then the rules that combine several are applied. Raises ConfigError
     naming the first bad parameter and its accepted form.
     """
-    arguments = parse_job_arguments(argv[1:])
+    arguments, unknown = split_job_arguments(argv[1:])
+    check_unknown_arguments(unknown)
     resolver = get_resolved_options or _glue_resolver()
     if resolver is not None:
         arguments.update(resolve_with_glue(argv, sorted(arguments), resolver))

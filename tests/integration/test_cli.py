@@ -2,12 +2,14 @@
 
 import datetime as dt
 import json
+import subprocess
+import sys
 
 import pytest
 from bson import json_util
 
 import glue_job
-from tests.support.cli import run_job
+from tests.support.cli import ROOT, run_job
 from tests.support.documents import DEC_1, v1_session, v2_session
 
 pytestmark = pytest.mark.integration
@@ -98,3 +100,12 @@ def test_in_process_run(tmp_path, capsys):
     manifest = json.loads((tmp_path / "training_data" / "2024-12-01_to_2024-12-31" /
                            "manifest.json").read_text())
     assert manifest["source"]["type"] == "simulated"
+
+
+def test_help_prints_the_parameters_and_touches_nothing(tmp_path):
+    for flag in ("--help", "-h"):
+        result = subprocess.run([sys.executable, "glue_job.py", flag, "--OUTPUT_DIR",
+                                 str(tmp_path / "o")], cwd=ROOT, capture_output=True, text=True)
+        assert result.returncode == 0
+        assert "--START_DATE" in result.stdout and "default: yesterday" in result.stdout
+        assert not (tmp_path / "o").exists()

@@ -73,7 +73,7 @@ def test_mongo_is_chosen_when_a_uri_or_secret_is_given():
     (["--DATE_FIELD", "$where"], {}, "DATE_FIELD"),
     # a bucket and no source: never publish made-up sessions (a misspelt --MONGO_SECRET)
     ([], {"S3_BUCKET": "training-bucket"}, "MONGO_URI"),
-    (["--MONGO_SECRET", "prod/mongo"], {"S3_BUCKET": "training-bucket"}, "MONGO_URI"),
+    (["--MONGO_SECRET", "prod/mongo"], {"S3_BUCKET": "training-bucket"}, "MONGO_SECRET"),
     (["--S3_PREFIX", "../../x"], {}, "S3_PREFIX"),
     (["--S3_PREFIX", "/abs"], {}, "S3_PREFIX"),
     (["--S3_PREFIX", "a//b"], {}, "S3_PREFIX"),
@@ -197,3 +197,33 @@ def test_the_readme_table_is_current_and_every_parameter_documented():
     assert with_table(readme) == readme, "run `make docs`"
     assert all(p.meaning and p.default_text for p in PARAMETERS)
 
+
+
+@pytest.mark.parametrize("argv, meant", [
+    (["--END_DAT", "2024-12-05"], "END_DATE"), (["--start_date", "2024-12-01"], "START_DATE"),
+    (["--MONGO_SECRET", "prod/x"], "MONGO_SECRET_ID"), (["--Batch-Size=10"], "BATCH_SIZE"),
+    (["--OUTPUT_DIRR", "/tmp/x"], "OUTPUT_DIR"),
+])
+def test_a_misspelt_parameter_is_an_error_that_names_the_right_one(argv, meant):
+    with pytest.raises(ConfigError) as error:
+        load(argv)
+    assert str(error.value).endswith("did you mean --{}?".format(meant))
+
+
+def test_glues_own_arguments_pass_and_other_unknown_ones_are_a_warning(caplog):
+    glue = ["--JOB_ID", "j_1", "--JOB_RUN_ID", "jr_1", "--TempDir", "s3://t/", "--enable-metrics",
+            "true", "--scriptLocation", "s3://s/glue_job.py", "--job-bookmark-option",
+            "job-bookmark-disable", "--job-language", "python", "--WORKFLOW_RUN_ID", "w"]
+    assert load(glue + ["--SIMULATED_SESSIONS", "3"]).simulated_sessions == 3
+    assert "unknown_argument" not in caplog.text
+    load(["--totally-unrelated", "x"])
+    assert "unknown_argument name=--totally-unrelated" in caplog.text
+
+
+def test_help_lists_every_parameter_with_its_default():
+    from config.parameters import PARAMETERS
+    from config.settings import help_text
+
+    text = help_text()
+    assert all("--" + p.name in text for p in PARAMETERS)
+    assert "default: yesterday (UTC)" in text and "Exit status: 0 success" in text
