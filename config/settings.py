@@ -108,7 +108,8 @@ GLUE_ARGUMENTS = frozenset((
     "user-jars-first", "encryption-type", "enable-s3-parquet-optimized-committer",
     "enable-rename-algorithm-v2", "executor-cores", "datalake-formats",
     "auto-scale-within-microbatch", "WORKFLOW_NAME", "WORKFLOW_RUN_ID", "security_configuration",
-    "customer-driver-env-vars", "customer-executor-env-vars", "disable-proxy-v2", "redshift-tmp-dir", "region",
+    "customer-driver-env-vars", "customer-executor-env-vars", "disable-proxy-v2",
+    "redshift-tmp-dir", "region",
 ))
 
 
