@@ -87,9 +87,12 @@ def _run(argv: Optional[List[str]], environ: Optional[Mapping[str, str]]) -> int
         "documents_read": stats.documents_read, "rows_written": stats.rows_written,
         "rejects": stats.rejected, "warnings": dict(sorted(stats.warnings.items())),
         "published": bool(config.s3_bucket),
+        "outside_range": result.manifest["source"].get("outside_range"),
+        "note": result.note,
         "outputs": {name: {"path": output.path, "s3_uri": output.s3_uri}
                     for name, output in result.outputs.items()},
     }
+    summary = {key: value for key, value in summary.items() if value is not None}
     logger.info("job_done documents=%d rows=%d rejects=%d csv=%s published=%s",
                 stats.documents_read, stats.rows_written, stats.rejected,
                 result.outputs["csv"].path if "csv" in result.outputs else "",

@@ -77,6 +77,15 @@ def whole_number(minimum: int, maximum: Optional[int] = None) -> Callable[[str],
     return parse
 
 
+def boolean(value: str) -> bool:
+    folded = value.lower()
+    if folded in ("true", "1", "yes"):
+        return True
+    if folded in ("false", "0", "no"):
+        return False
+    raise Invalid("true or false", "{!r}".format(value))
+
+
 def ratio(value: str) -> float:
     try:
         number = float(value)
@@ -196,6 +205,9 @@ PARAMETERS: Tuple[Parameter, ...] = (
               "(a forced shape rejects the others)", "`auto`",
               choice(*constants.SESSION_SCHEMAS), _constant("auto"),
               kind=str),
+    Parameter("ALLOW_EMPTY", "let an empty result replace a non-empty earlier result of the "
+              "same range (a scheduled job over a quiet day sets it); without it such a run "
+              "fails and publishes nothing", "`false`", boolean, _constant(False), kind=bool),
     Parameter("DATE_FIELD", "the field the date range applies to", "`created_at`",
               matching(r"^[^$\x00][^\x00]*$", "a document field name such as created_at"),
               _constant("created_at"),

@@ -92,6 +92,10 @@ class ObjectStore(abc.ABC):
         refused: this says nothing about permissions on each key."""
 
     @abc.abstractmethod
+    def fetch(self, key: str) -> Optional[bytes]:
+        """The object's content, or None when there is no such object."""
+
+    @abc.abstractmethod
     def delete(self, key: str) -> None:
         """Removes `key` if it exists (used to withdraw a stale manifest)."""
 

@@ -7,7 +7,7 @@ Python, and sort by the same (DATE_FIELD, _id) order MongoDB uses across types.
 """
 
 import datetime as dt
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from config.constants import EPOCH_MILLISECONDS_ABOVE
 from interfaces.abstractions import DateRange
@@ -70,3 +70,40 @@ def _value_key(value) -> Tuple:
     if type(value).__name__ == "ObjectId":
         return (_TYPE_RANK_OBJECT_ID, value.binary)
     return (_TYPE_RANK_OBJECT, str(value))
+
+
+class OutsideRange:
+    """The documents a local source read and did not select: how many, and the span of
+    their DATE_FIELD, so a user who chose the wrong range is told which range would do."""
+
+    def __init__(self):
+        self.documents = 0
+        self.without_date = 0
+        self.earliest: Optional[float] = None
+        self.latest: Optional[float] = None
+
+    def count(self, value) -> None:
+        self.documents += 1
+        seconds = epoch_seconds(value) if not isinstance(value, str) else None
+        if seconds is None:
+            self.without_date += 1
+            return
+        if self.earliest is None or seconds < self.earliest:
+            self.earliest = seconds
+        if self.latest is None or seconds > self.latest:
+            self.latest = seconds
+
+    def describe(self) -> Dict[str, object]:
+        return {"documents": self.documents, "without_date": self.without_date,
+                "earliest": _day(self.earliest), "latest": _day(self.latest)}
+
+    def log_text(self) -> str:
+        described = self.describe()
+        return " ".join("outside_range_{}={}".format(key, value if value is not None else "")
+                        for key, value in described.items())
+
+
+def _day(seconds: Optional[float]) -> Optional[str]:
+    if seconds is None:
+        return None
+    return (_EPOCH + dt.timedelta(seconds=seconds)).date().isoformat()

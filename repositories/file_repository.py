@@ -18,7 +18,7 @@ from interfaces.abstractions import (
     SourceItem,
     UnreadableDocument,
 )
-from repositories.date_filter import in_date_range, sort_key
+from repositories.date_filter import OutsideRange, in_date_range, sort_key
 from repositories.runs_join import NOT_JOINED, RunsJoin
 
 logger = logging.getLogger(__name__)
@@ -33,10 +33,14 @@ class FileSessionRepository(SessionRepository):
         self.path = path
         self.date_field = date_field
         self._join = RunsJoin(runs, batch_size) if runs is not None else None
+        self.skipped: Optional[OutsideRange] = None
 
     def describe(self) -> Dict[str, object]:
-        return {"type": "file", "path": self.path, "date_field": self.date_field,
-                "runs": self._join.describe() if self._join else NOT_JOINED}
+        described = {"type": "file", "path": self.path, "date_field": self.date_field,
+                     "runs": self._join.describe() if self._join else NOT_JOINED}
+        if self.skipped is not None:
+            described["outside_range"] = self.skipped.describe()
+        return described
 
     def documents(self, date_range: DateRange) -> Iterator[SourceItem]:
         if self._join is None:
@@ -49,6 +53,7 @@ class FileSessionRepository(SessionRepository):
 
     def _sessions(self, date_range: DateRange) -> Iterator[SourceItem]:
         selected: List[Tuple[tuple, int]] = []
+        skipped = OutsideRange()
         try:
             with open(self.path, "rb") as handle:
                 offset = 0
@@ -64,8 +69,12 @@ class FileSessionRepository(SessionRepository):
                     if in_date_range(value, date_range):
                         selected.append((sort_key(value, document.get("_id")), line_offset,
                                          line_number))
+                    else:
+                        skipped.count(value)
                 selected.sort(key=lambda entry: entry[0])
-                logger.info("file_scan path=%s selected=%d", self.path, len(selected))
+                self.skipped = skipped
+                logger.info("file_scan path=%s selected=%d %s", self.path, len(selected),
+                            skipped.log_text())
                 for _, line_offset, line_number in selected:
                     handle.seek(line_offset)
                     yield decode_json_line(handle.readline(), line_number)

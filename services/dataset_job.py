@@ -16,6 +16,7 @@ from typing import Callable, Dict, Optional
 
 from calculators.columns import COLUMN_NAMES, column_definitions
 from calculators.normalise import SHAPES
+from config import constants
 from config.errors import ConfigError
 from config.settings import JobConfig
 from interfaces.abstractions import DateRange, ObjectStore, OutputError, SessionRepository
@@ -63,6 +64,7 @@ class OutputFile:
 @dataclass
 class JobResult:
     stats: ExtractionStats
+    note: Optional[str] = None  # what the user should know about an odd result
     outputs: Dict[str, OutputFile] = field(default_factory=dict)
     manifest: Dict[str, object] = field(default_factory=dict)
 
@@ -104,9 +106,13 @@ def run_job(config: JobConfig, repository: SessionRepository,
 
     written = read_into_temporary_files(config, repository, outputs, folder)
     stats = written.stats
+    note = nothing_selected_note(config, stats, repository.describe())
+    if note:
+        logger.warning("nothing_selected %s", note)
     try:
         check_reject_ratio(config, written, outputs["rejects"])
-        result = JobResult(stats=stats)
+        check_not_emptying(config, stats, outputs["manifest"], store, note)
+        result = JobResult(stats=stats, note=note)
         result.outputs["csv"] = outputs["csv"]
         if stats.rejected:
             result.outputs["rejects"] = outputs["rejects"]
@@ -179,6 +185,55 @@ def check_reject_ratio(config: JobConfig, written: _Written, rejects_file: Outpu
     written.rejects.commit(failed_rejects)
     raise JobFailure("{} of {} documents rejected, over MAX_REJECT_RATIO={}; see {}".format(
         stats.rejected, stats.documents_read, config.max_reject_ratio, failed_rejects))
+
+
+def nothing_selected_note(config: JobConfig, stats: ExtractionStats,
+                          source: Dict[str, object]) -> Optional[str]:
+    """When the range selected nothing from a source that held documents, say so and which
+    range would select them."""
+    outside = source.get("outside_range")
+    if stats.documents_read or not isinstance(outside, dict) or not outside.get("documents"):
+        return None
+    if not outside.get("earliest"):
+        return "the range selected 0 of {:,} documents, none of which has a {} that is a " \
+               "time".format(outside["documents"], config.date_field)
+    return ("the range selected 0 of {:,} documents, whose {} runs from {} to {}: try "
+            "--START_DATE {} --END_DATE {} (at most {} days a run)").format(
+        outside["documents"], config.date_field, outside["earliest"], outside["latest"],
+        outside["earliest"], outside["latest"], constants.MAX_RANGE_DAYS)
+
+
+def check_not_emptying(config: JobConfig, stats: ExtractionStats, manifest_file: OutputFile,
+                       store: Optional[ObjectStore], note: Optional[str] = None) -> None:
+    """An empty result must not silently replace a non-empty one of the same range (a
+    wrong range, a source that lost its data): fail unless ALLOW_EMPTY says it may."""
+    if stats.rows_written or config.allow_empty:
+        return
+    earlier = [(manifest_file.path, _rows_in(_read_local(manifest_file.path)))]
+    if store is not None:
+        earlier.append((store.uri(manifest_file.key), _rows_in(store.fetch(manifest_file.key))))
+    for where, rows in earlier:
+        if rows:
+            raise JobFailure(
+                "refusing to replace the earlier result of {} ({:,} rows, {}) with an empty one; "
+                "{}; set ALLOW_EMPTY=true if an empty range is expected".format(
+                    config.range_label, rows, "in S3" if where.startswith("s3://") else "local",
+                    note or "check the date range and the source"))
+
+
+def _read_local(path: str) -> Optional[bytes]:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def _rows_in(manifest: Optional[bytes]) -> int:
+    try:
+        return int(json.loads(manifest)["rows_written"]) if manifest else 0
+    except (ValueError, TypeError, KeyError):
+        return 0
 
 
 def publish(config: JobConfig, written: _Written, outputs: Dict[str, OutputFile],

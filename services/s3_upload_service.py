@@ -57,6 +57,16 @@ class S3ObjectStore(ObjectStore):
             raise PublishError("bucket s3://{} not reachable: {}; nothing was read".format(
                 self.bucket, _reason(exc))) from None
 
+    def fetch(self, key: str) -> Optional[bytes]:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code")) in ("NoSuchKey", "404"):
+                return None
+            raise PublishError("cannot read {}: {}".format(self.uri(key), _reason(exc))) from None
+        except BotoCoreError as exc:
+            raise PublishError("cannot read {}: {}".format(self.uri(key), _reason(exc))) from None
+
     def delete(self, key: str) -> None:
         try:
             self.client.delete_object(Bucket=self.bucket, Key=key)

@@ -25,7 +25,7 @@ def passwords_in(text: Optional[str]) -> List[str]:
     return sorted(found, key=len, reverse=True)
 
 
-def one_line(text: str, secrets: Iterable[str] = (), limit: int = 300) -> str:
+def one_line(text: str, secrets: Iterable[str] = (), limit: int = 400) -> str:
     """The first line of an error message, masked and shortened: for a one-line summary."""
     lines = str(text).strip().splitlines()
     return redact(lines[0][:limit] if lines else "", secrets)

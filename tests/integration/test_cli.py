@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import pathlib
 import subprocess
 import sys
 
@@ -109,3 +110,26 @@ def test_help_prints_the_parameters_and_touches_nothing(tmp_path):
         assert result.returncode == 0
         assert "--START_DATE" in result.stdout and "default: yesterday" in result.stdout
         assert not (tmp_path / "o").exists()
+
+
+def test_a_file_outside_the_default_range_is_reported_and_never_empties_a_result(tmp_path):
+    dump = tmp_path / "december.jsonl"
+    dump.write_text("\n".join(json_util.dumps(v2_session("s%d" % i, DEC_1 + 86400 * i))
+                              for i in range(5)) + "\n")
+    file_source = ["--REPOSITORY_TYPE", "file", "--INPUT_PATH", str(dump)]
+    fresh = run_job(file_source + ["--OUTPUT_DIR", str(tmp_path / "fresh")])
+    assert fresh.returncode == 0 and fresh.summary["rows_written"] == 0
+    assert fresh.summary["outside_range"] == {"documents": 5, "without_date": 0,
+                                              "earliest": "2024-12-01", "latest": "2024-12-05"}
+    assert "--START_DATE 2024-12-01 --END_DATE 2024-12-05" in fresh.summary["note"]
+    assert "nothing_selected" in fresh.stderr
+    # the README's two commands in a row: `make run`, then the file without dates
+    earlier = run_job(["--OUTPUT_DIR", str(tmp_path / "shared")])
+    folder = pathlib.Path(earlier.summary["outputs"]["csv"]["path"]).parent
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    emptied = run_job(file_source + ["--OUTPUT_DIR", str(tmp_path / "shared")])
+    assert emptied.returncode == 1
+    assert "refusing to replace the earlier result" in emptied.summary["error"]
+    assert emptied.summary["error"].endswith("set ALLOW_EMPTY=true if an empty range is expected")
+    assert "--START_DATE 2024-12-01" in emptied.summary["error"]
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before

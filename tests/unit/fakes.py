@@ -35,6 +35,10 @@ class FakeStore(ObjectStore):
     def check(self):
         self.calls.append(("check", None))
 
+    def fetch(self, key):
+        self.calls.append(("fetch", key))
+        return self.objects.get(key)
+
     def delete(self, key):
         self.calls.append(("delete", key))
         self.objects.pop(key, None)

@@ -206,3 +206,22 @@ def test_the_manifest_echoes_the_configuration_without_secrets_and_defines_each_
     assert echoed["THRESHOLDS"]["TIMEOUT_LIMIT"] == 60.0 and echoed["S3_BUCKET"] is None
     assert manifest["column_definitions"]["avg_tokens_per_second"] == {
         "position": 34, "type": "real", "unit": "tokens/s", "definition": "mean(tps)"}
+
+
+def test_an_empty_result_does_not_replace_a_non_empty_one_unless_allowed(tmp_path):
+    run_job(config_for(tmp_path), FakeRepository(documents(4)))  # 4 rows
+    before = snapshot(folder(tmp_path))
+    with pytest.raises(JobFailure, match="earlier result of 2024-12-01_to_2024-12-31 .4 rows, local"):
+        run_job(config_for(tmp_path), FakeRepository([]))
+    assert snapshot(folder(tmp_path)) == before
+    run_job(config_for(tmp_path, ALLOW_EMPTY="true"), FakeRepository([]))
+    manifest = json.loads((folder(tmp_path) / "manifest.json").read_text())
+    assert manifest["rows_written"] == 0
+
+
+def test_an_earlier_non_empty_result_in_s3_counts_too(tmp_path):
+    store = FakeStore()
+    store.objects[PREFIX + "/manifest.json"] = json.dumps({"rows_written": 9}).encode()
+    with pytest.raises(JobFailure, match=r"\(9 rows, in S3\)"):
+        run_job(config_for(tmp_path), FakeRepository([]), store)
+    assert ("upload", PREFIX + "/manifest.json") not in store.calls

@@ -79,3 +79,15 @@ def test_a_byte_order_mark_on_the_first_line_is_accepted(tmp_path):
                      + json.dumps(v2_session("second", DEC_1 + 1)).encode() + b"\n")
     items = list(FileSessionRepository(str(path), "created_at").documents(RANGE))
     assert [item["session_id"] for item in items] == ["first", "second"]
+
+
+def test_documents_outside_the_range_are_counted_with_the_span_of_their_dates(tmp_path):
+    november = v2_session("nov", DEC_1 - 20 * 86400)
+    january_ms = v2_session("jan", (END + 3 * 86400) * 1000)
+    path = write_lines(tmp_path / "d.jsonl", [json.dumps(d) for d in (
+        v2_session("in", DEC_1 + 5), november, january_ms,
+        dict(v2_session("no-date", DEC_1), created_at="yesterday"))])
+    repository = FileSessionRepository(path, "created_at")
+    assert [d["session_id"] for d in repository.documents(RANGE)] == ["in"]
+    assert repository.describe()["outside_range"] == {
+        "documents": 3, "without_date": 1, "earliest": "2024-11-11", "latest": "2025-01-04"}
