@@ -211,7 +211,8 @@ def test_the_manifest_echoes_the_configuration_without_secrets_and_defines_each_
 def test_an_empty_result_does_not_replace_a_non_empty_one_unless_allowed(tmp_path):
     run_job(config_for(tmp_path), FakeRepository(documents(4)))  # 4 rows
     before = snapshot(folder(tmp_path))
-    with pytest.raises(JobFailure, match="earlier result of 2024-12-01_to_2024-12-31 .4 rows, local"):
+    with pytest.raises(JobFailure,
+                       match="earlier result of 2024-12-01_to_2024-12-31 .4 rows, local"):
         run_job(config_for(tmp_path), FakeRepository([]))
     assert snapshot(folder(tmp_path)) == before
     run_job(config_for(tmp_path, ALLOW_EMPTY="true"), FakeRepository([]))
