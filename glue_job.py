@@ -58,6 +58,7 @@ def _run(argv: Optional[List[str]], environ: Optional[Mapping[str, str]]) -> int
     except ConfigError as error:
         return _finish(EXIT_CONFIG_ERROR, {"error": "configuration: " + str(error)})
     configure_logging(config.log_level)
+    logger.debug("configuration %s", json.dumps(config.echo(), default=str, sort_keys=True))
 
     dependencies = None
     try:

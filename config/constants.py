@@ -31,9 +31,6 @@ LOCAL_RUNS_JOIN_BATCH = 100
 # amortised, small enough that a batch's arrays stay a few MB.
 FEATURE_BATCH_SIZE = 2000
 
-# A progress line every this many sessions.
-PROGRESS_EVERY = 10_000
-
 # MongoDB client timeouts (milliseconds). Server selection bounds how long an unreachable
 # server takes to fail; socket timeout bounds a stalled read.
 MONGO_SERVER_SELECTION_TIMEOUT_MS = 20_000

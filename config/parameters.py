@@ -208,6 +208,10 @@ PARAMETERS: Tuple[Parameter, ...] = (
     Parameter("ALLOW_EMPTY", "let an empty result replace a non-empty earlier result of the "
               "same range (a scheduled job over a quiet day sets it); without it such a run "
               "fails and publishes nothing", "`false`", boolean, _constant(False), kind=bool),
+    Parameter("PROGRESS_TOTAL", "MongoDB: count the range's documents first "
+              "(`count_documents` on the same filter, which the date index answers) so that "
+              "progress lines show a percentage and the time left; `false` skips the count",
+              "`true`", boolean, _constant(True), kind=bool),
     Parameter("DATE_FIELD", "the field the date range applies to", "`created_at`",
               matching(r"^[^$\x00][^\x00]*$", "a document field name such as created_at"),
               _constant("created_at"),

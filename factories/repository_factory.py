@@ -33,6 +33,7 @@ def build_mongo_repository(config: JobConfig, uri: str) -> SessionRepository:
     return MongoSessionRepository(connect(config, uri), config.database_name,
                                   config.collection_name, config.date_field, config.batch_size,
                                   host_label(uri), secrets=tuple(passwords_in(uri)),
-                                  runs_collection=config.runs_collection)
+                                  runs_collection=config.runs_collection,
+                                  count_total=config.progress_total)
 
 

@@ -62,6 +62,11 @@ class SessionRepository(abc.ABC):
     def close(self) -> None:  # noqa: B027 - optional hook, most sources hold nothing
         """Releases connections; the default has none."""
 
+    def expected_documents(self) -> Optional[int]:
+        """How many documents the current read yields, once the source knows (for progress
+        lines); None when it does not."""
+        return None
+
 
 class RunsSource(abc.ABC):
     """Agno 3 run documents, found by `session_id` (a runs collection, or a dump of one)."""

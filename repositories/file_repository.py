@@ -6,6 +6,7 @@ yield. Memory holds one key per selected document, never the documents.
 """
 
 import logging
+import os
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from bson import json_util
@@ -20,6 +21,7 @@ from interfaces.abstractions import (
 )
 from repositories.date_filter import OutsideRange, in_date_range, sort_key
 from repositories.runs_join import NOT_JOINED, RunsJoin
+from utils.progress import ProgressLog
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,7 @@ class FileSessionRepository(SessionRepository):
         self.date_field = date_field
         self._join = RunsJoin(runs, batch_size) if runs is not None else None
         self.skipped: Optional[OutsideRange] = None
+        self._expected: Optional[int] = None
 
     def describe(self) -> Dict[str, object]:
         described = {"type": "file", "path": self.path, "date_field": self.date_field,
@@ -47,6 +50,10 @@ class FileSessionRepository(SessionRepository):
             return self._sessions(date_range)
         return self._join.joined(self._sessions(date_range))
 
+    def expected_documents(self) -> Optional[int]:
+        """Known once the file is scanned (the first pass selects and sorts)."""
+        return self._expected
+
     def close(self) -> None:
         if self._join is not None:
             self._join.source.close()
@@ -54,15 +61,21 @@ class FileSessionRepository(SessionRepository):
     def _sessions(self, date_range: DateRange) -> Iterator[SourceItem]:
         selected: List[Tuple[tuple, int]] = []
         skipped = OutsideRange()
+        unreadable = 0
+        self._expected = None
         try:
+            size = os.path.getsize(self.path)
+            scan = ProgressLog(logger, "file_scan", "bytes_read", lambda: size)
             with open(self.path, "rb") as handle:
                 offset = 0
                 for line_number, raw in enumerate(handle, start=1):
                     line_offset, offset = offset, offset + len(raw)
+                    scan.step(offset)
                     if not raw.strip():
                         continue
                     document = decode_json_line(raw, line_number)
                     if isinstance(document, UnreadableDocument):
+                        unreadable += 1
                         yield document
                         continue
                     value = document.get(self.date_field)
@@ -73,6 +86,7 @@ class FileSessionRepository(SessionRepository):
                         skipped.count(value)
                 selected.sort(key=lambda entry: entry[0])
                 self.skipped = skipped
+                self._expected = unreadable + len(selected)
                 logger.info("file_scan path=%s selected=%d %s", self.path, len(selected),
                             skipped.log_text())
                 for _, line_offset, line_number in selected:

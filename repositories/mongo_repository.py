@@ -8,7 +8,9 @@ same way, so memory is bounded by the batch and not by the runs collection.
 """
 
 import contextlib
+import json
 import logging
+import time
 from typing import Any, Dict, Iterable, Iterator, Mapping, Optional, Sequence, Tuple
 
 from pymongo import ASCENDING, MongoClient
@@ -45,14 +47,18 @@ class MongoRunsCollection(RunsSource):
 
     def runs_of(self, session_ids: Sequence[str]) -> Iterable[Mapping]:
         repository = self.repository
+        started = time.monotonic()
         with repository.read_errors(self.name):
             cursor = repository.database_handle[self.name].find(
                 {"session_id": {"$in": list(session_ids)}}, projection=repository.runs_projection,
                 sort=RUNS_SORT, batch_size=repository.batch_size)
             try:
-                return list(cursor)
+                runs = list(cursor)
             finally:
                 cursor.close()
+        logger.debug("runs_query collection=%s sessions=%d runs=%d seconds=%.3f", self.name,
+                     len(session_ids), len(runs), time.monotonic() - started)
+        return runs
 
     def describe(self) -> Dict[str, object]:
         return {"collection": self.name}
@@ -62,7 +68,8 @@ class MongoSessionRepository(SessionRepository):
     def __init__(self, client: MongoClient, database: str, collection: str, date_field: str,
                  batch_size: int, host_label: str, project: bool = True,
                  secrets: Tuple[str, ...] = (),
-                 runs_collection: str = constants.RUNS_COLLECTION_AUTO):
+                 runs_collection: str = constants.RUNS_COLLECTION_AUTO,
+                 count_total: bool = True):
         self.client = client
         self.database = database
         self.collection = collection
@@ -74,6 +81,8 @@ class MongoSessionRepository(SessionRepository):
         self.runs_collection = runs_collection
         self._secrets = secrets
         self._join: Optional[RunsJoin] = None
+        self.count_total = count_total
+        self._expected: Optional[int] = None
 
     @property
     def database_handle(self):
@@ -89,7 +98,19 @@ class MongoSessionRepository(SessionRepository):
     def query(self, date_range: DateRange) -> Dict[str, Any]:
         return mongo_date_filter(self.date_field, date_range)
 
+    def expected_documents(self) -> Optional[int]:
+        return self._expected
+
     def documents(self, date_range: DateRange) -> Iterator[SourceItem]:
+        logger.debug("sessions_query collection=%s.%s filter=%s sort=[(%s, 1), (_id, 1)] "
+                     "projection=%s batch_size=%d", self.database, self.collection,
+                     json.dumps(self.query(date_range), default=str), self.date_field,
+                     json.dumps(self.projection), self.batch_size)
+        if self.count_total:
+            with self.read_errors(self.collection):
+                self._expected = self.database_handle[self.collection].count_documents(
+                    self.query(date_range))
+            logger.info("sessions_in_range count=%d", self._expected)
         runs_name = self._runs_collection_to_join()
         sessions = self._sessions(date_range)
         if runs_name is None:
@@ -119,6 +140,9 @@ class MongoSessionRepository(SessionRepository):
             exists = bool(self.database_handle.list_collection_names(filter={"name": name}))
         if exists:
             logger.info("runs_collection=%s.%s joined by session_id", self.database, name)
+            logger.debug("runs_query filter={session_id: {$in: <%d session ids a batch>}} "
+                         "sort=%s projection=%s", self.batch_size,
+                         [field for field, _ in RUNS_SORT], json.dumps(self.runs_projection))
             return name
         if automatic:
             logger.info("runs_collection=none (no collection %s.%s: sessions are read with "

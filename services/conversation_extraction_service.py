@@ -15,12 +15,13 @@ from typing import Callable, Dict, Iterable, Iterator, Optional
 from calculators.batch import SessionBatch
 from calculators.features import compute_features
 from calculators.normalise import RejectedDocument, add_session
-from config.constants import FEATURE_BATCH_SIZE, PROGRESS_EVERY
+from config.constants import FEATURE_BATCH_SIZE
 from config.thresholds import Thresholds
 from interfaces.abstractions import JoinedSession, SourceItem, UnreadableDocument
 from services.column_statistics import ColumnStatistics
 from services.csv_writer import CsvWriter
 from services.reject_log import RejectLog
+from utils.progress import ProgressLog
 
 logger = logging.getLogger(__name__)
 
@@ -63,18 +64,22 @@ def extract_features(documents: Iterable[SourceItem], writer: CsvWriter, rejects
                      thresholds: Thresholds, forced_shape: Optional[str] = None,
                      statistics: Optional[ColumnStatistics] = None,
                      batch_size: int = FEATURE_BATCH_SIZE,
-                     progress_every: int = PROGRESS_EVERY,
+                     expected_documents: Callable[[], Optional[int]] = lambda: None,
                      clock: Callable[[], float] = time.monotonic) -> ExtractionStats:
-    """Reads every document once; each becomes one CSV row or one reject."""
+    """Reads every document once; each becomes one CSV row or one reject. A progress line
+    every few seconds; `expected_documents` gives its total once the source knows it."""
     stats = ExtractionStats()
     warnings = stats.warnings
     shapes = stats.shapes
     started = clock()
     batch = SessionBatch()
     batches_written = 0
+    progress = ProgressLog(logger, "progress", "documents_read", expected_documents,
+                           clock=clock)
 
     def flush() -> None:
         nonlocal batches_written
+        batch_started = clock()
         columns = compute_features(batch.freeze(), thresholds, warnings)
         writer.write_batch(columns, warnings)
         if statistics is not None:
@@ -83,6 +88,7 @@ def extract_features(documents: Iterable[SourceItem], writer: CsvWriter, rejects
         batches_written += 1
         if batches_written % COLLECT_EVERY_BATCHES == 0:
             gc.collect()
+        logger.debug("feature_batch sessions=%d seconds=%.3f", len(batch), clock() - batch_started)
 
     with paused_garbage_collector():
         for document in documents:
@@ -104,12 +110,7 @@ def extract_features(documents: Iterable[SourceItem], writer: CsvWriter, rejects
                     if len(batch) >= batch_size:
                         flush()
                         batch = SessionBatch()
-            if progress_every and stats.documents_read % progress_every == 0:
-                elapsed = clock() - started
-                logger.info("progress documents_read=%d rows=%d rejects=%d rate_per_s=%.0f",
-                            stats.documents_read, stats.rows_written + len(batch),
-                            stats.rejected,
-                            stats.documents_read / elapsed if elapsed > 0 else 0.0)
+            progress.step(stats.documents_read, rejects=stats.rejected)
         if len(batch):
             flush()
     stats.seconds = clock() - started

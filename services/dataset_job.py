@@ -153,7 +153,7 @@ def read_into_temporary_files(config: JobConfig, repository: SessionRepository,
             repository.documents(DateRange(config.start_date, config.end_date)), writer,
             rejects, config.thresholds,
             forced_shape=None if config.session_schema == "auto" else config.session_schema,
-            statistics=statistics)
+            statistics=statistics, expected_documents=repository.expected_documents)
         writer.close()
         rejects.close()
     except BaseException as error:

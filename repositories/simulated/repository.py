@@ -82,6 +82,9 @@ class SimulatedSessionRepository(SessionRepository):
         self._join = RunsJoin(made_runs, self.batch_size)
         return self._join.joined(sessions())
 
+    def expected_documents(self) -> Optional[int]:
+        return self.sessions
+
     def session(self, index: int, range_start: float, range_span: float) -> dict:
         """The document of session `index` (an Agno 3 session without its runs)."""
         return self.session_with_runs(index, range_start, range_span)[0]

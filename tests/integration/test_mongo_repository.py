@@ -14,7 +14,7 @@ from calculators.columns import COLUMN_NAMES
 from config.settings import load_config
 from factories.mongo_connection import connect
 from factories.repository_factory import build_mongo_repository
-from interfaces.abstractions import DateRange, JoinedSession, SourceError
+from interfaces.abstractions import DateRange, JoinedSession, SessionRepository, SourceError
 from repositories.mongo_repository import MongoSessionRepository
 from services.dataset_job import run_job
 from tests.support.cli import run_job as run_cli
@@ -225,7 +225,7 @@ def test_server_stopped_while_the_cursor_is_read(tmp_path):
         cfg = config(server.uri, "db", tmp_path / "out", BATCH_SIZE="20")
         repo = build_mongo_repository(cfg, server.uri)
 
-        class StopsServerMidway:
+        class StopsServerMidway(SessionRepository):
             def documents(self, date_range):
                 for count, document in enumerate(repo.documents(date_range)):
                     if count == 50:
@@ -308,3 +308,19 @@ def test_a_long_glue_job_name_is_not_blamed_on_the_uri(mongo_server, mongo_datab
         "COLLECTION_NAME": "sessions", "OUTPUT_DIR": str(tmp_path)})
     assert result.returncode == 0, result.summary
     assert result.summary["rows_written"] == 1 and len(result.summary["job_name"]) == 200
+
+
+def test_progress_knows_the_total_from_the_server_and_debug_shows_the_queries(
+        mongo_server, mongo_database, tmp_path):
+    mongo_database.sessions.insert_many([v2_session("s%d" % i, DEC_1 + i) for i in range(30)])
+    env = {"MONGO_URI": mongo_server, "DATABASE_NAME": mongo_database.name,
+           "COLLECTION_NAME": "sessions", "OUTPUT_DIR": str(tmp_path), "LOG_LEVEL": "DEBUG"}
+    result = run_cli(["--START_DATE", "2024-12-01", "--END_DATE", "2024-12-31"], env=env)
+    assert result.returncode == 0, result.stderr
+    assert "sessions_in_range count=30" in result.stderr
+    assert "sessions_query collection={}.sessions filter=".format(mongo_database.name) in \
+        result.stderr and '"runs.messages": 0' in result.stderr
+    assert "configuration {" in result.stderr and "feature_batch sessions=30" in result.stderr
+    skipped = run_cli(["--START_DATE", "2024-12-01", "--END_DATE", "2024-12-31",
+                       "--PROGRESS_TOTAL", "false"], env=dict(env, LOG_LEVEL="INFO"))
+    assert skipped.returncode == 0 and "sessions_in_range" not in skipped.stderr
