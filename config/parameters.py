@@ -124,8 +124,12 @@ def matching(pattern: str, accepted: str, forbidden_prefix: str = "") -> Callabl
 
 def mongo_uri(value: str) -> str:
     if not value.startswith(("mongodb://", "mongodb+srv://")):
-        raise Invalid("a connection string starting with mongodb:// or mongodb+srv://",
-                      "it does not")
+        # Show only what comes before any ':', '@' or '/': never a password.
+        shown = re.match(r"[^:@/]*", value).group(0)[:20]
+        raise Invalid("a MongoDB connection string such as mongodb://host:27017/ or "
+                      "mongodb+srv://user:PASSWORD@cluster.example.net/ (or set "
+                      "MONGO_SECRET_ID instead)",
+                      "{!r}... does not start with mongodb:// or mongodb+srv://".format(shown))
     return value
 
 

@@ -14,7 +14,7 @@ import time
 from typing import Any, Dict, Iterable, Iterator, Mapping, Optional, Sequence, Tuple
 
 from pymongo import ASCENDING, MongoClient
-from pymongo.errors import PyMongoError
+from pymongo.errors import PyMongoError, ServerSelectionTimeoutError
 
 from config import constants
 from config.errors import ConfigError
@@ -156,6 +156,12 @@ class MongoSessionRepository(SessionRepository):
         """A driver error as one SourceError line naming host, database and collection."""
         try:
             yield
+        except ServerSelectionTimeoutError as exc:
+            raise SourceError("MongoDB at {} not reachable (no server answered within {:.0f} s; "
+                              "check the host, the network path and TLS): {}".format(
+                                  self.host_label, constants.MONGO_SERVER_SELECTION_TIMEOUT_MS
+                                  / 1000, one_line(selection_cause(str(exc)), self._secrets))
+                              ) from None
         except PyMongoError as exc:
             raise SourceError("MongoDB read from {} ({}.{}) failed: {}: {}".format(
                 self.host_label, self.database, collection, type(exc).__name__,
@@ -164,3 +170,12 @@ class MongoSessionRepository(SessionRepository):
     def close(self) -> None:
         self.client.close()
 
+
+
+def selection_cause(message: str) -> str:
+    """pymongo's server-selection error without the timeouts and topology dump that follow
+    its cause ("host:port: [Errno 111] Connection refused (configured timeouts: ...),
+    Timeout: 20.0s, Topology Description: <...>")."""
+    for marker in (" (configured timeouts", ", Timeout:", ", Topology Description"):
+        message = message.split(marker, 1)[0]
+    return message

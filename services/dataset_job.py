@@ -6,20 +6,27 @@ complete. A stale manifest from an earlier run of the same range is withdrawn be
 files take its place, and on any failure no manifest is written anywhere.
 """
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, Iterator, Optional
 
 from calculators.columns import COLUMN_NAMES, column_definitions
 from calculators.normalise import SHAPES
 from config import constants
 from config.errors import ConfigError
 from config.settings import JobConfig
-from interfaces.abstractions import DateRange, ObjectStore, OutputError, SessionRepository
+from interfaces.abstractions import (
+    DateRange,
+    ObjectStore,
+    OutputError,
+    PublishError,
+    SessionRepository,
+)
 from services.column_statistics import ColumnStatistics
 from services.conversation_extraction_service import ExtractionStats, extract_features
 from services.csv_writer import CsvWriter
@@ -116,7 +123,8 @@ def run_job(config: JobConfig, repository: SessionRepository,
         result.outputs["csv"] = outputs["csv"]
         if stats.rejected:
             result.outputs["rejects"] = outputs["rejects"]
-        publish(config, written, result.outputs, outputs, store)
+        with _saying_where_local_files_are(folder):
+            publish(config, written, result.outputs, outputs, store)
     except BaseException:
         written.csv.discard()
         written.rejects.discard()
@@ -124,9 +132,19 @@ def run_job(config: JobConfig, repository: SessionRepository,
     result.manifest = build_manifest(config, repository, stats, written.statistics,
                                      result.outputs, started_at, now(),
                                      time.monotonic() - started)
-    result.outputs["manifest"] = write_manifest(config, result.manifest, outputs["manifest"],
-                                                store)
+    with _saying_where_local_files_are(folder):
+        result.outputs["manifest"] = write_manifest(config, result.manifest,
+                                                    outputs["manifest"], store)
     return result
+
+
+@contextlib.contextmanager
+def _saying_where_local_files_are(folder: str) -> Iterator[None]:
+    """A failed upload leaves the local outputs in place: its message says where."""
+    try:
+        yield
+    except PublishError as error:
+        raise PublishError("{}; the local outputs stay in {}".format(error, folder)) from None
 
 
 def check_outputs_stay_under(output_dir: str, outputs) -> None:

@@ -227,3 +227,14 @@ def test_help_lists_every_parameter_with_its_default():
     text = help_text()
     assert all("--" + p.name in text for p in PARAMETERS)
     assert "default: yesterday (UTC)" in text and "Exit status: 0 success" in text
+
+
+@pytest.mark.parametrize("uri, shown", [("http://host", "'http'"),
+                                        ("user:Secr3t@host:27017", "'user'"),
+                                        ("localhost:27017", "'localhost'")])
+def test_a_uri_that_is_not_mongodb_says_what_it_starts_with_never_the_password(uri, shown):
+    with pytest.raises(ConfigError) as error:
+        load(env={"MONGO_URI": uri})
+    message = str(error.value)
+    assert message.startswith("MONGO_URI: {}... does not start with mongodb://".format(shown))
+    assert "Secr3t" not in message and "MONGO_SECRET_ID" in message

@@ -130,7 +130,7 @@ def test_temporary_files_of_dead_runs_are_removed_and_those_of_live_runs_kept(tm
 
 def test_a_publish_failure_keeps_the_local_files_and_writes_no_manifest(tmp_path):
     store = FakeStore(fail_on_key_suffix=".csv")
-    with pytest.raises(PublishError, match="AccessDenied"):
+    with pytest.raises(PublishError, match="AccessDenied; the local outputs stay in .*2024-12-31$"):
         run_job(config_for(tmp_path), FakeRepository(documents(5)), store)
     assert (folder(tmp_path) / "conversations_2024-12-01_to_2024-12-31.csv").exists()
     assert not (folder(tmp_path) / "manifest.json").exists()
