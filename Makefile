@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test lint unit integration py39 ferretdb agno-env bench bench-small package deploy-dry-run docs golden clean
 
 $(STAMP): requirements-minimal.txt requirements-dev.txt
+	@echo "setting up .venv from requirements-dev.txt (about a minute, once)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -19,6 +20,7 @@ run: $(STAMP)
 
 ## test: lint, Python 3.9 checks, then every test (servers are built and started by the tests)
 test: lint ferretdb agno-env $(STAMP)
+	@echo "running the unit and integration tests (about 3.5 minutes on 2 cores)"
 	$(PY) -m pytest -q
 	$(MAKE) py39
 
@@ -38,6 +40,7 @@ integration: ferretdb agno-env $(STAMP)
 py39:
 	@py39="$$(scripts/find_python39.sh)"; \
 	if [ -z "$$py39" ]; then echo "py39: no python3.9 on this machine; static check only (lint)"; exit 0; fi; \
+	echo "py39: the unit tests again on $$py39 with Glue's numpy 1.22 (under a minute; setting up .venv39 once adds one)"; \
 	if [ ! -f .venv39/.installed ] || [ requirements-glue.txt -nt .venv39/.installed ]; then \
 	  "$$py39" -m venv .venv39 && .venv39/bin/python -m pip install --quiet --upgrade pip && \
 	  .venv39/bin/python -m pip install --quiet -r requirements-glue.txt && touch .venv39/.installed; fi; \
@@ -49,6 +52,7 @@ ferretdb:
 ## agno-env: .venv-agno with agno 3.1.10, the writer of the Agno 3 integration test's data
 agno-env: .venv-agno/.installed
 .venv-agno/.installed: requirements-agno.txt
+	@echo "setting up .venv-agno with agno 3.1.10, the integration tests' writer (about a minute, once)"
 	$(PYTHON) -m venv .venv-agno
 	.venv-agno/bin/python -m pip install --quiet -r requirements-agno.txt
 	touch $@

@@ -13,6 +13,7 @@ if [ -x "$BIN" ] && "$BIN" --version >/dev/null 2>&1; then
   exit 0
 fi
 command -v go >/dev/null || { echo "install_ferretdb: Go is required (https://go.dev/dl/)" >&2; exit 1; }
+echo "building FerretDB $VERSION from its Go module into .tools/bin (about 4 minutes the first time)" >&2
 SRC="$ROOT/.tools/src/ferretdb-$VERSION"
 MODULE_DIR="$(go mod download -json "github.com/FerretDB/FerretDB@$VERSION" \
   | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
