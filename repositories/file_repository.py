@@ -1,15 +1,15 @@
 """Sessions from a JSON Lines file in MongoDB Extended JSON, as `mongoexport` writes it.
 
-The file is read twice: once to decode each line, keep those in the date range and note
-their sort key and byte offset; then, in (DATE_FIELD, _id) order, to decode again and
-yield. Memory holds one key per selected document, never the documents.
+Each line is decoded once (repositories/extended_json.py), without the fields no feature
+reads; the documents in the date range wait in a temporary SQLite spool as BSON with their
+(DATE_FIELD, _id) sort key, and come back in that order: the order MongoDB would return.
+Memory stays flat: SQLite sorts within a small cache and spills to disk.
 """
 
 import logging
 import os
-from typing import Dict, Iterator, List, Optional, Tuple
-
-from bson import json_util
+import sqlite3
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from interfaces.abstractions import (
     DateRange,
@@ -19,21 +19,24 @@ from interfaces.abstractions import (
     SourceItem,
     UnreadableDocument,
 )
+from repositories import extended_json
 from repositories.date_filter import OutsideRange, in_date_range, sort_key
+from repositories.extended_json import split_paths
 from repositories.runs_join import NOT_JOINED, RunsJoin
+from repositories.spool import TemporaryDatabase, restored, stored
+from repositories.unread_fields import sessions_projection
 from utils.progress import ProgressLog
 
 logger = logging.getLogger(__name__)
 
-_JSON_OPTIONS = json_util.JSONOptions(json_mode=json_util.JSONMode.RELAXED,
-                                      tz_aware=False)
-
-
 class FileSessionRepository(SessionRepository):
     def __init__(self, path: str, date_field: str, runs: Optional[RunsSource] = None,
-                 batch_size: int = 1000):
+                 batch_size: int = 1000, project: bool = True,
+                 temporary_dir: Optional[str] = None):
         self.path = path
         self.date_field = date_field
+        self.excluded = split_paths(sessions_projection()) if project else []
+        self.temporary_dir = temporary_dir
         self._join = RunsJoin(runs, batch_size) if runs is not None else None
         self.skipped: Optional[OutsideRange] = None
         self._expected: Optional[int] = None
@@ -59,50 +62,94 @@ class FileSessionRepository(SessionRepository):
             self._join.source.close()
 
     def _sessions(self, date_range: DateRange) -> Iterator[SourceItem]:
-        selected: List[Tuple[tuple, int]] = []
+        """Decodes every line once. Lines that cannot be decoded are yielded at once; the
+        selected documents go to a temporary SQLite spool with their sort key and come back
+        in (DATE_FIELD, _id) order, without a sort when the file was already in order."""
         skipped = OutsideRange()
         unreadable = 0
         self._expected = None
+        database = TemporaryDatabase("sessions-order-", self.temporary_dir)
         try:
+            connection = database.connection
+            connection.execute(
+                "CREATE TABLE sessions (date_rank INTEGER, date_value, id_rank INTEGER, "
+                "id_value, line INTEGER, format INTEGER, document BLOB)")
+            pending: List[tuple] = []
+            previous_key = None
+            in_order = True
             size = os.path.getsize(self.path)
             scan = ProgressLog(logger, "file_scan", "bytes_read", lambda: size)
             with open(self.path, "rb") as handle:
                 offset = 0
                 for line_number, raw in enumerate(handle, start=1):
-                    line_offset, offset = offset, offset + len(raw)
+                    offset += len(raw)
                     scan.step(offset)
                     if not raw.strip():
                         continue
-                    document = decode_json_line(raw, line_number)
+                    document = decode_json_line(raw, line_number, self.excluded)
                     if isinstance(document, UnreadableDocument):
                         unreadable += 1
                         yield document
                         continue
                     value = document.get(self.date_field)
-                    if in_date_range(value, date_range):
-                        selected.append((sort_key(value, document.get("_id")), line_offset,
-                                         line_number))
-                    else:
+                    if not in_date_range(value, date_range):
                         skipped.count(value)
-                selected.sort(key=lambda entry: entry[0])
-                self.skipped = skipped
-                self._expected = unreadable + len(selected)
-                logger.info("file_scan path=%s selected=%d %s", self.path, len(selected),
-                            skipped.log_text())
-                for _, line_offset, line_number in selected:
-                    handle.seek(line_offset)
-                    yield decode_json_line(handle.readline(), line_number)
+                        continue
+                    key = sort_key(value, document.get("_id"))
+                    if in_order and previous_key is not None and key < previous_key:
+                        in_order = False
+                    previous_key = key
+                    pending.append(_sortable(key) + (line_number,) + stored(document, raw))
+                    if len(pending) >= _INSERT_EVERY:
+                        connection.executemany(_INSERT, pending)
+                        pending.clear()
+            connection.executemany(_INSERT, pending)
+            self.skipped = skipped
+            selected = connection.execute("SELECT count(*) FROM sessions").fetchone()[0]
+            self._expected = unreadable + selected
+            logger.info("file_scan path=%s selected=%d in_order=%s %s", self.path, selected,
+                        str(in_order).lower(), skipped.log_text())
+            order = "rowid" if in_order else "date_rank, date_value, id_rank, id_value, line"
+            for stored_format, content, line_number in connection.execute(
+                    "SELECT format, document, line FROM sessions ORDER BY " + order):
+                yield restored(stored_format, content,
+                               lambda raw, n=line_number: decode_json_line(raw, n, self.excluded))
         except OSError as exc:
             raise SourceError("cannot read INPUT_PATH {}: {}".format(
                 self.path, exc.strerror or exc)) from None
+        except sqlite3.Error as exc:
+            raise SourceError("cannot order INPUT_PATH {} under {}: {}".format(
+                self.path, database.folder, exc)) from None
+        finally:
+            database.close()
 
 
-def decode_json_line(raw: bytes, line_number: int):
-    """One mongoexport line as a document, or an UnreadableDocument saying why not."""
+_INSERT = "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?)"
+_INSERT_EVERY = 1000
+_INT64 = 2 ** 63
+
+
+def _sortable(key: Tuple) -> Tuple:
+    """A sort key (repositories/date_filter.py) as four SQLite values that order the same
+    way: ObjectId bytes as a BLOB (compared bytewise, as MongoDB does), text as TEXT (UTF-8
+    bytewise: code point order), numbers as numbers (beyond 64 bits as REAL)."""
+    (date_rank, date_value), (id_rank, id_value) = key
+    return (date_rank, _number(date_value), id_rank, _number(id_value))
+
+
+def _number(value):
+    if type(value) is int and not -_INT64 <= value < _INT64:
+        return float(value)
+    return value
+
+
+def decode_json_line(raw: bytes, line_number: int, excluded: Sequence[Sequence[str]] = ()):
+    """One mongoexport line as a document (without the `excluded` paths), or an
+    UnreadableDocument saying why not."""
     try:
         # mongoexport writes no byte-order mark, but an editor or a Windows tool may add one.
         text = raw.decode("utf-8-sig" if line_number == 1 else "utf-8")
-        document = json_util.loads(text, json_options=_JSON_OPTIONS)
+        document = extended_json.loads(text, excluded)
     except UnicodeDecodeError:
         return UnreadableDocument("not UTF-8", line_number)
     except Exception as exc:  # json_util raises ValueError, TypeError, bson errors, ...

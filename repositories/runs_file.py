@@ -1,33 +1,27 @@
 """An Agno 3 runs collection dumped by mongoexport (RUNS_INPUT_PATH), joined by session_id.
 
 A runs dump is about ten times the sessions dump and in no useful order, so it is neither
-held in memory nor scanned once per batch. One pass decodes each line, leaves out the
-fields no feature reads (repositories/unread_fields.py) and stores the rest as BSON in a
-temporary SQLite database indexed by session_id; each batch of sessions then reads its runs
-back with one indexed query. Memory stays at one decoded line plus SQLite's page cache.
+held in memory nor scanned once per batch. One pass decodes each line, without the fields
+no feature reads, and stores it as BSON in a temporary SQLite database indexed by
+session_id (repositories/spool.py); each batch of sessions then reads its runs back with
+one indexed query. Memory stays at one decoded line plus SQLite's page cache.
 """
 
 import logging
-import os
-import shutil
 import sqlite3
-import tempfile
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 
-import bson
-
 from interfaces.abstractions import RunsSource, SourceError, UnreadableDocument
+from repositories.extended_json import split_paths
 from repositories.file_repository import decode_json_line
-from repositories.unread_fields import without_unread_run_fields
+from repositories.spool import TemporaryDatabase, restored, stored
+from repositories.unread_fields import runs_projection
 
 logger = logging.getLogger(__name__)
 
 _INSERT_EVERY = 2000
 # SQLite's default limit of host parameters per statement is 999 on older builds.
 _LOOKUP_CHUNK = 500
-_CACHE_KIB = 2 * 1024
-_BSON = 0
-_EXTENDED_JSON = 1  # a run BSON cannot hold (an integer beyond 64 bits): kept as its line
 
 
 class RunsFile(RunsSource):
@@ -35,13 +29,12 @@ class RunsFile(RunsSource):
 
     def __init__(self, path: str, project: bool = True, temporary_dir: Optional[str] = None):
         self.path = path
-        self.project = project
+        self.excluded = split_paths(runs_projection()) if project else []
         self.temporary_dir = temporary_dir
         self.lines_read = 0
         self.indexed = 0
         self.unreadable: Dict[str, int] = {}
-        self._folder: Optional[str] = None
-        self._connection: Optional[sqlite3.Connection] = None
+        self._database: Optional[TemporaryDatabase] = None
 
     def describe(self) -> Dict[str, object]:
         return {"file": self.path, "lines_read": self.lines_read, "indexed": self.indexed,
@@ -55,24 +48,20 @@ class RunsFile(RunsSource):
             rows = connection.execute(
                 "SELECT format, document FROM runs WHERE session_id IN ({}) "
                 "ORDER BY session_id, line".format(",".join("?" * len(chunk))), chunk)
-            for stored_format, document in rows:
-                if stored_format == _BSON:
-                    found.append(bson.decode(document))
-                else:
-                    found.append(_prepared(decode_json_line(document, 0), self.project))
+            found.extend(restored(stored_format, document, self._decode_line)
+                         for stored_format, document in rows)
         return found
 
-    def _index(self) -> sqlite3.Connection:
-        if self._connection is None:
-            self._connection = self._build()
-        return self._connection
+    def _decode_line(self, raw: bytes):
+        return decode_json_line(raw, 0, self.excluded)
 
-    def _build(self) -> sqlite3.Connection:
-        self._folder = tempfile.mkdtemp(prefix="runs-index-", dir=self.temporary_dir)
-        connection = sqlite3.connect(os.path.join(self._folder, "runs.sqlite"))
-        connection.execute("PRAGMA journal_mode=OFF")
-        connection.execute("PRAGMA synchronous=OFF")
-        connection.execute("PRAGMA cache_size=-{}".format(_CACHE_KIB))
+    def _index(self) -> sqlite3.Connection:
+        if self._database is None:
+            self._database = TemporaryDatabase("runs-index-", self.temporary_dir)
+            self._build(self._database.connection)
+        return self._database.connection
+
+    def _build(self, connection: sqlite3.Connection) -> None:
         connection.execute("CREATE TABLE runs (session_id TEXT NOT NULL, line INTEGER NOT NULL, "
                            "format INTEGER NOT NULL, document BLOB NOT NULL)")
         pending = []
@@ -91,7 +80,7 @@ class RunsFile(RunsSource):
                 self.path, exc.strerror or exc)) from None
         except sqlite3.Error as exc:
             raise SourceError("cannot index RUNS_INPUT_PATH {} under {}: {}".format(
-                self.path, self._folder, exc)) from None
+                self.path, self._database.folder, exc)) from None
         connection.execute("CREATE INDEX runs_by_session ON runs (session_id, line)")
         connection.commit()
         skipped = sum(self.unreadable.values())
@@ -100,7 +89,6 @@ class RunsFile(RunsSource):
         if skipped:
             logger.warning("runs_file_skipped_lines path=%s %s", self.path, " ".join(
                 "{}={}".format(reason, count) for reason, count in sorted(self.unreadable.items())))
-        return connection
 
     def _insert(self, connection: sqlite3.Connection, pending: list) -> None:
         connection.executemany("INSERT INTO runs VALUES (?, ?, ?, ?)", pending)
@@ -110,17 +98,13 @@ class RunsFile(RunsSource):
     def _row(self, raw: bytes, line_number: int) -> Optional[tuple]:
         if not raw.strip():
             return None
-        document = decode_json_line(raw, line_number)
+        document = decode_json_line(raw, line_number, self.excluded)
         if isinstance(document, UnreadableDocument):
             return self._skip(document.reason.split(":")[0], line_number)
         session_id = document.get("session_id")
         if type(session_id) is not str:
             return self._skip("no text session_id", line_number)
-        document = _prepared(document, self.project)
-        try:
-            return (session_id, line_number, _BSON, bson.encode(document))
-        except (OverflowError, bson.errors.InvalidDocument):
-            return (session_id, line_number, _EXTENDED_JSON, raw)
+        return (session_id, line_number) + stored(document, raw)
 
     def _skip(self, reason: str, line_number: int) -> None:
         self.unreadable[reason] = self.unreadable.get(reason, 0) + 1
@@ -130,14 +114,7 @@ class RunsFile(RunsSource):
         return None
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-        if self._folder is not None:
-            shutil.rmtree(self._folder, ignore_errors=True)
-            self._folder = None
-
-
-def _prepared(document: dict, project: bool) -> dict:
-    return without_unread_run_fields(document) if project else document
+        if self._database is not None:
+            self._database.close()
+            self._database = None
 

@@ -37,15 +37,3 @@ def sessions_projection() -> Dict[str, int]:
 def runs_projection() -> Dict[str, int]:
     """Exclusion projection for Agno 3 run documents (the run itself is `run_data`)."""
     return {"run_data." + name: 0 for name in UNREAD_RUN_FIELDS}
-
-
-def without_unread_run_fields(run_document: dict) -> dict:
-    """`runs_projection` applied in Python, for run documents read from a file."""
-    run_data = run_document.get("run_data")
-    if isinstance(run_data, dict):
-        run_document["run_data"] = {key: value for key, value in run_data.items()
-                                    if key not in _UNREAD_RUN_FIELD_SET}
-    return run_document
-
-
-_UNREAD_RUN_FIELD_SET = frozenset(UNREAD_RUN_FIELDS)

@@ -91,3 +91,34 @@ def test_documents_outside_the_range_are_counted_with_the_span_of_their_dates(tm
     assert [d["session_id"] for d in repository.documents(RANGE)] == ["in"]
     assert repository.describe()["outside_range"] == {
         "documents": 3, "without_date": 1, "earliest": "2024-11-11", "latest": "2025-01-04"}
+
+
+def test_a_file_already_in_order_is_read_without_a_sort_and_gives_the_same_order(
+        tmp_path, caplog):
+    import logging
+    import random
+
+    caplog.set_level(logging.INFO)
+    documents = [v2_session("s%02d" % i, DEC_1 + i // 3, _id=ObjectId("6751e00000000000000000%02x"
+                                                                       % i)) for i in range(40)]
+    ordered = write_lines(tmp_path / "ordered.jsonl", [json_util.dumps(d) for d in documents])
+    shuffled_documents = list(documents)
+    random.Random(1).shuffle(shuffled_documents)
+    shuffled = write_lines(tmp_path / "shuffled.jsonl",
+                           [json_util.dumps(d) for d in shuffled_documents])
+    first = [d["session_id"] for d in FileSessionRepository(ordered, "created_at").documents(
+        RANGE)]
+    assert "in_order=true" in caplog.text
+    second = [d["session_id"] for d in FileSessionRepository(shuffled, "created_at").documents(
+        RANGE)]
+    assert "in_order=false" in caplog.text
+    assert first == second == [d["session_id"] for d in documents]
+
+
+def test_the_file_source_leaves_out_what_no_feature_reads(tmp_path):
+    document = v2_session("big", DEC_1)
+    document["session_data"] = {"session_state": {"x": "y" * 1000}}
+    path = write_lines(tmp_path / "d.jsonl", [json_util.dumps(document)])
+    [read] = list(FileSessionRepository(path, "created_at").documents(RANGE))
+    assert "session_data" not in read and "messages" not in read["runs"][0]
+    assert read["runs"][0]["metrics"] == document["runs"][0]["metrics"]
