@@ -8,6 +8,7 @@ Figures (docs/benchmarks.md):
   pipeline_vs_decode_ratio   decode time / pipeline rate, i.e. pipeline time / decode time
   job_vs_scan_ratio          full job on FerretDB / bare projected cursor scan, same query
   agno3_job_vs_scan_ratio    the same for Agno 3: sessions query + one runs query per batch
+  file_*                     the file source: whole job vs one bare json_util decode pass
   runs_file_*                the file source joined with a large runs dump (RUNS_INPUT_PATH)
   rss_mb_10k, rss_mb_100k    peak RSS of the whole job at 10,000 and 100,000 sessions
 
@@ -262,6 +263,43 @@ def job_memory(count: int, *arguments: str) -> dict:
     return json.loads(process.stderr.strip().splitlines()[-1])
 
 
+def file_source(sizes) -> dict:
+    """The file source (mongoexport JSON lines of Agno 1 and 2 sessions, runs embedded):
+    the whole job against one bare json_util decode pass of the same file, and its peak
+    RSS at each size."""
+    from bson import json_util
+
+    figures = {}
+    options = json_util.JSONOptions(json_mode=json_util.JSONMode.RELAXED, tz_aware=False)
+    for count in sizes:
+        folder = tempfile.mkdtemp(prefix="bench-file-")
+        path = os.path.join(folder, "sessions.jsonl")
+        print("file: writing {:,} sessions...".format(count), file=sys.stderr)
+        embedded = SimulatedSessionRepository(
+            count, 6, shapes=(("agno_v2", 45), ("agno_v1", 45), ("agno_v1_legacy", 10)))
+        with open(path, "w") as handle:
+            for document in embedded.documents(RANGE):
+                handle.write(json_util.dumps(document) + "\n")
+
+        def decode_once(path=path):
+            with open(path, "rb") as handle:
+                for line in handle:
+                    json_util.loads(line, json_options=options)
+        decode_seconds = timed(decode_once, 1)
+        job = job_memory(0, "--REPOSITORY_TYPE", "file", "--INPUT_PATH", path)
+        label = "{}k".format(count // 1000)
+        figures.update({
+            "file_mb_" + label: round(os.path.getsize(path) / 1e6),
+            "file_decode_seconds_" + label: round(decode_seconds, 1),
+            "file_job_seconds_" + label: round(job["seconds"], 1),
+            "file_job_sessions_per_s_" + label: round(count / job["seconds"]),
+            "file_job_vs_decode_ratio_" + label: round(job["seconds"] / decode_seconds, 3),
+            "file_rss_mb_" + label: round(job["peak_rss_mb"], 1),
+        })
+        os.remove(path)
+    return figures
+
+
 def runs_file(megabytes: int) -> dict:
     """The file source joined with a runs dump of about `megabytes` MB (Agno 3 sessions
     only), against the same job without the runs file: time and peak RSS."""
@@ -306,12 +344,12 @@ def main() -> int:
     parser.add_argument("--million", action="store_true",
                         help="also run the whole job on 1,000,000 simulated sessions")
     parser.add_argument("--json", action="store_true", help="end with one JSON object")
-    parser.add_argument("--parts", default="ceiling,server,memory,runs_file",
-                        help="comma-separated subset of ceiling,server,memory,runs_file")
+    parser.add_argument("--parts", default="ceiling,server,memory,file,runs_file",
+                        help="comma-separated subset of ceiling,server,memory,file,runs_file")
     arguments = parser.parse_args()
-    ceiling_n, server_n, memory_sizes, repeats, runs_mb = (
-        (2_000, 1_000, (1_000, 3_000), 1, 3) if arguments.small
-        else (100_000, 5_000, (10_000, 100_000), 2, 1000))
+    ceiling_n, server_n, memory_sizes, repeats, runs_mb, file_sizes = (
+        (2_000, 1_000, (1_000, 3_000), 1, 3, (1_000,)) if arguments.small
+        else (100_000, 5_000, (10_000, 100_000), 2, 1000, (20_000, 100_000)))
 
     figures = {"machine": "{} cores, {}, Python {}".format(
         os.cpu_count(), platform.machine(), platform.python_version())}
@@ -329,6 +367,8 @@ def main() -> int:
                 size / memory[size]["seconds"])
         figures["rss_growth_mb"] = round(
             memory[large]["peak_rss_mb"] - memory[small]["peak_rss_mb"], 1)
+    if "file" in parts:
+        figures.update(file_source(file_sizes))
     if "runs_file" in parts:
         figures.update(runs_file(runs_mb))
     if arguments.million and "memory" in parts:
