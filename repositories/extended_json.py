@@ -16,6 +16,7 @@ from typing import Iterable, List, Sequence
 
 from bson import json_util
 from bson.decimal128 import Decimal128
+from bson.errors import BSONError
 from bson.int64 import Int64
 from bson.objectid import ObjectId
 
@@ -26,38 +27,9 @@ class _NeedsJsonUtil(Exception):
     """A wrapper this module does not convert: json_util decodes the line."""
 
 
-def _object_id(value):
-    if type(value) is not str or len(value) != 24:
-        raise _NeedsJsonUtil
-    return ObjectId(value)
-
-
-def _int32(value):
-    if type(value) is not str:
-        raise _NeedsJsonUtil
-    return int(value)
-
-
-def _int64(value):
-    if type(value) is not str:
-        raise _NeedsJsonUtil
-    return Int64(int(value))
-
-
-def _double(value):
-    if type(value) is not str:
-        raise _NeedsJsonUtil
-    return float(value)
-
-
-def _decimal(value):
-    if type(value) is not str:
-        raise _NeedsJsonUtil
-    return Decimal128(value)
-
-
-_CONVERTERS = {"$oid": _object_id, "$numberInt": _int32, "$numberLong": _int64,
-               "$numberDouble": _double, "$numberDecimal": _decimal}
+# The wrappers converted here, each from its text; every other `$` key goes to json_util.
+_CONVERTERS = {"$oid": ObjectId, "$numberInt": int, "$numberLong": lambda text: Int64(int(text)),
+               "$numberDouble": float, "$numberDecimal": Decimal128}
 
 
 def _convert(value):
@@ -69,12 +41,13 @@ def _convert(value):
                 if len(value) != 1:
                     raise _NeedsJsonUtil
                 converter = _CONVERTERS.get(key)
-                if converter is None:
+                text = value[key]
+                if converter is None or type(text) is not str:
                     raise _NeedsJsonUtil
                 try:
-                    return converter(value[key])
-                except (ValueError, TypeError, ArithmeticError):
-                    raise _NeedsJsonUtil from None
+                    return converter(text)
+                except (ValueError, ArithmeticError, BSONError):
+                    raise _NeedsJsonUtil from None  # json_util raises its own error for it
         for key, item in value.items():
             if type(item) in (dict, list):
                 value[key] = _convert(item)
