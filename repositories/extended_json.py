@@ -12,7 +12,7 @@ and relaxed dumps of the fuzz corpus.
 """
 
 import json
-from typing import Iterable, List, Sequence
+from typing import Iterable, Optional, Sequence
 
 from bson import json_util
 from bson.decimal128 import Decimal128
@@ -59,45 +59,78 @@ def _convert(value):
     return value
 
 
-def exclude(document, paths: Iterable[Sequence[str]]) -> None:
+def exclude(document, paths) -> None:
     """Removes dotted paths from `document` in place, walking arrays as MongoDB's exclusion
-    projection does (`runs.messages` removes `messages` from every object of `runs`)."""
+    projection does (`runs.messages` removes `messages` from every object of `runs`).
+    `paths` is a list of dotted paths or, faster, a tree made by `path_tree`."""
+    _exclude(document, paths if isinstance(paths, dict) else path_tree(paths))
+
+
+def path_tree(paths: Iterable[Sequence[str]]) -> dict:
+    """{"runs": {"messages": None, ...}, "session_data": None}: None marks a removal."""
+    tree: dict = {}
     for path in paths:
-        _exclude(document, path, 0)
+        node = tree
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+            if node is None:
+                break
+        else:
+            node[path[-1]] = None
+    return tree
 
 
-def _exclude(value, path: Sequence[str], depth: int) -> None:
+def _exclude(value, tree: dict) -> None:
     if type(value) is dict:
-        if depth == len(path) - 1:
-            value.pop(path[depth], None)
-            return
-        child = value.get(path[depth])
-        if child is not None:
-            _exclude(child, path, depth + 1)
+        for key, subtree in tree.items():
+            if subtree is None:
+                value.pop(key, None)
+            else:
+                child = value.get(key)
+                if child is not None:
+                    _exclude(child, subtree)
     elif type(value) is list:
         for element in value:
-            _exclude(element, path, depth)
+            _exclude(element, tree)
 
 
-def split_paths(paths: Iterable[str]) -> List[Sequence[str]]:
-    return [tuple(path.split(".")) for path in paths]
+def split_paths(paths: Iterable[str]) -> dict:
+    """The tree of dotted paths, for `exclude` and `loads`."""
+    return path_tree(tuple(path.split(".")) for path in paths)
 
 
-def loads(text: str, excluded: Sequence[Sequence[str]] = ()):
-    """One line as json_util would decode it, minus the `excluded` paths. Raises what
-    json_util raises for a line it cannot decode."""
+def loads(text: str, excluded: Optional[dict] = None):
+    """One line as json_util would decode it, minus the `excluded` paths (a `split_paths`
+    tree). Raises what json_util raises for a line it cannot decode."""
     try:
         value = json.loads(text)
     except ValueError:
-        value = None  # json_util raises the same error, with its own message
+        pass  # json_util raises the same error, with its own message
     else:
-        if type(value) is dict:
-            exclude(value, excluded)
+        if excluded and type(value) is dict:
+            _exclude(value, excluded)
         try:
-            return _convert(value)
+            return _converted(value, text)
         except _NeedsJsonUtil:
             pass
     value = json_util.loads(text, json_options=JSON_OPTIONS)
-    if type(value) is dict:
-        exclude(value, excluded)
+    if excluded and type(value) is dict:
+        _exclude(value, excluded)
     return value
+
+
+def _converted(value, text: str):
+    """Walking a whole document in Python is what makes json_util slow, so the walk is
+    skipped where the text shows it is not needed: no wrapper at all, or only the usual
+    `{"_id": {"$oid": ...}}` of a relaxed export."""
+    if "\\u0024" in text:  # an escaped "$" would spell a wrapper the count below misses
+        return _convert(value)
+    wrappers = text.count('"$')
+    if wrappers == 0:
+        return value
+    if wrappers == 1 and type(value) is dict:
+        identifier = value.get("_id")
+        if type(identifier) is dict and len(identifier) == 1 and "$oid" in identifier:
+            value["_id"] = _convert(identifier)
+            return value
+    return _convert(value)

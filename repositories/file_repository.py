@@ -35,7 +35,7 @@ class FileSessionRepository(SessionRepository):
                  temporary_dir: Optional[str] = None):
         self.path = path
         self.date_field = date_field
-        self.excluded = split_paths(sessions_projection()) if project else []
+        self.excluded = split_paths(sessions_projection()) if project else {}
         self.temporary_dir = temporary_dir
         self._join = RunsJoin(runs, batch_size) if runs is not None else None
         self.skipped: Optional[OutsideRange] = None
@@ -84,7 +84,7 @@ class FileSessionRepository(SessionRepository):
                 for line_number, raw in enumerate(handle, start=1):
                     offset += len(raw)
                     scan.step(offset)
-                    if not raw.strip():
+                    if raw[:1] in BLANK_START and not raw.strip():
                         continue
                     document = decode_json_line(raw, line_number, self.excluded)
                     if isinstance(document, UnreadableDocument):
@@ -125,6 +125,8 @@ class FileSessionRepository(SessionRepository):
 
 
 _INSERT = "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?)"
+# A line that can be blank starts with white space (stripping every 10 KB line costs time).
+BLANK_START = (b"", b" ", b"\t", b"\n", b"\r", b"\x0b", b"\x0c")  # bytes.strip()'s white space
 _INSERT_EVERY = 1000
 _INT64 = 2 ** 63
 

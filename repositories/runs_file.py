@@ -13,7 +13,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 
 from interfaces.abstractions import RunsSource, SourceError, UnreadableDocument
 from repositories.extended_json import split_paths
-from repositories.file_repository import decode_json_line
+from repositories.file_repository import BLANK_START, decode_json_line
 from repositories.spool import TemporaryDatabase, restored, stored
 from repositories.unread_fields import runs_projection
 
@@ -29,7 +29,7 @@ class RunsFile(RunsSource):
 
     def __init__(self, path: str, project: bool = True, temporary_dir: Optional[str] = None):
         self.path = path
-        self.excluded = split_paths(runs_projection()) if project else []
+        self.excluded = split_paths(runs_projection()) if project else {}
         self.temporary_dir = temporary_dir
         self.lines_read = 0
         self.indexed = 0
@@ -96,7 +96,7 @@ class RunsFile(RunsSource):
         pending.clear()
 
     def _row(self, raw: bytes, line_number: int) -> Optional[tuple]:
-        if not raw.strip():
+        if raw[:1] in BLANK_START and not raw.strip():
             return None
         document = decode_json_line(raw, line_number, self.excluded)
         if isinstance(document, UnreadableDocument):
