@@ -342,7 +342,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Benchmarks of the job")
     parser.add_argument("--small", action="store_true", help="tiny sizes: shows it works")
     parser.add_argument("--million", action="store_true",
-                        help="also run the whole job on 1,000,000 simulated sessions")
+                        help="also run the whole job on 1,000,000 sessions (simulated, file)")
     parser.add_argument("--json", action="store_true", help="end with one JSON object")
     parser.add_argument("--parts", default="ceiling,server,memory,file,runs_file",
                         help="comma-separated subset of ceiling,server,memory,file,runs_file")
@@ -371,6 +371,8 @@ def main() -> int:
         figures.update(file_source(file_sizes))
     if "runs_file" in parts:
         figures.update(runs_file(runs_mb))
+    if arguments.million and "file" in parts:
+        figures.update(file_source((1_000_000,)))
     if arguments.million and "memory" in parts:
         million = job_memory(1_000_000)
         figures["rss_mb_1m"] = round(million["peak_rss_mb"], 1)
