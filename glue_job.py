@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from typing import Dict, List, Mapping, Optional
 
 from config.constants import EXIT_CONFIG_ERROR, EXIT_OK, EXIT_RUNTIME_FAILURE
@@ -45,6 +46,7 @@ def _stop_on_sigterm():
 
 
 def _run(argv: Optional[List[str]], environ: Optional[Mapping[str, str]]) -> int:
+    started = time.monotonic()
     argv = list(sys.argv if argv is None else argv)
     if "--help" in argv[1:] or "-h" in argv[1:]:
         sys.stdout.write(help_text())
@@ -94,10 +96,9 @@ def _run(argv: Optional[List[str]], environ: Optional[Mapping[str, str]]) -> int
                     for name, output in result.outputs.items()},
     }
     summary = {key: value for key, value in summary.items() if value is not None}
-    logger.info("job_done documents=%d rows=%d rejects=%d csv=%s published=%s",
+    logger.info("job_done documents=%d rows=%d rejects=%d seconds=%.1f csv=%s published=%s",
                 stats.documents_read, stats.rows_written, stats.rejected,
-                result.outputs["csv"].path if "csv" in result.outputs else "",
-                summary["published"])
+                time.monotonic() - started, result.outputs["csv"].path, summary["published"])
     return _finish(EXIT_OK, summary)
 
 
