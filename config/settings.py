@@ -66,11 +66,6 @@ JobConfig = make_dataclass(
     bases=(_DerivedSettings,), frozen=True)
 
 
-def parse_job_arguments(argv: Sequence[str]) -> Dict[str, str]:
-    """Our parameters among `--NAME value` / `--NAME=value` pairs; everything else ignored."""
-    return split_job_arguments(argv)[0]
-
-
 def split_job_arguments(argv: Sequence[str]) -> Tuple[Dict[str, str], List[str]]:
     """(our parameters by name, the names of every other `--NAME` argument)."""
     found: Dict[str, str] = {}

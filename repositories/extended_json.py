@@ -59,11 +59,11 @@ def _convert(value):
     return value
 
 
-def exclude(document, paths) -> None:
-    """Removes dotted paths from `document` in place, walking arrays as MongoDB's exclusion
-    projection does (`runs.messages` removes `messages` from every object of `runs`).
-    `paths` is a list of dotted paths or, faster, a tree made by `path_tree`."""
-    _exclude(document, paths if isinstance(paths, dict) else path_tree(paths))
+def exclude(document, tree: dict) -> None:
+    """Removes the paths of `tree` (made by `split_paths`) from `document` in place, walking
+    arrays as MongoDB's exclusion projection does (`runs.messages` removes `messages` from
+    every object of `runs`)."""
+    _exclude(document, tree)
 
 
 def path_tree(paths: Iterable[Sequence[str]]) -> dict:
@@ -108,14 +108,14 @@ def loads(text: str, excluded: Optional[dict] = None):
         pass  # json_util raises the same error, with its own message
     else:
         if excluded and type(value) is dict:
-            _exclude(value, excluded)
+            exclude(value, excluded)
         try:
             return _converted(value, text)
         except _NeedsJsonUtil:
             pass
     value = json_util.loads(text, json_options=JSON_OPTIONS)
     if excluded and type(value) is dict:
-        _exclude(value, excluded)
+        exclude(value, excluded)
     return value
 
 

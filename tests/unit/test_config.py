@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 
 from config.errors import ConfigError
-from config.settings import load_config, parse_job_arguments
+from config.settings import load_config, split_job_arguments
 
 TODAY = dt.date(2025, 3, 31)
 
@@ -153,9 +153,11 @@ def test_a_failing_glue_resolver_leaves_our_parsers_reading():
     assert (config.database_name, config.job_run_id) == ("db", "jr_9")
 
 
-def test_parse_job_arguments_handles_flags_without_values():
-    assert parse_job_arguments(["--enable-metrics", "--DATABASE_NAME", "d", "--S3_PREFIX="]) == {
-        "DATABASE_NAME": "d", "S3_PREFIX": ""}
+def test_job_arguments_handle_flags_without_values():
+    ours, unknown = split_job_arguments(["--enable-metrics", "--DATABASE_NAME", "d",
+                                         "--S3_PREFIX="])
+    assert ours == {"DATABASE_NAME": "d", "S3_PREFIX": ""}
+    assert unknown == ["enable-metrics"]
 
 
 def test_runs_collection_and_runs_file(tmp_path):
