@@ -64,6 +64,7 @@ JobConfig = make_dataclass(
     [(parameter.field, parameter.kind, field(repr=not parameter.secret))
      for parameter in PARAMETERS],
     bases=(_DerivedSettings,), frozen=True)
+JobConfig.__module__ = __name__  # where pickle, repr and tracebacks look it up
 
 
 def split_job_arguments(argv: Sequence[str]) -> Tuple[Dict[str, str], List[str]]:

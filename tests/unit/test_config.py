@@ -240,3 +240,12 @@ def test_a_uri_that_is_not_mongodb_says_what_it_starts_with_never_the_password(u
     message = str(error.value)
     assert message.startswith("MONGO_URI: {}... does not start with mongodb://".format(shown))
     assert "Secr3t" not in message and "MONGO_SECRET_ID" in message
+
+
+def test_the_configuration_pickles_and_compares_by_value():
+    import pickle
+
+    config = load(["--SIMULATED_SESSIONS", "9"], {"MONGO_URI": "mongodb://u:pw@h/",
+                                                 "REPOSITORY_TYPE": "simulated"})
+    assert pickle.loads(pickle.dumps(config)) == config
+    assert type(config).__module__ == "config.settings" and "pw" not in repr(config)
