@@ -84,7 +84,7 @@ class FileSessionRepository(SessionRepository):
                 for line_number, raw in enumerate(handle, start=1):
                     offset += len(raw)
                     scan.step(offset)
-                    if raw[:1] in BLANK_START and not raw.strip():
+                    if is_blank(raw):
                         continue
                     document = decode_json_line(raw, line_number, self.excluded)
                     if isinstance(document, UnreadableDocument):
@@ -125,8 +125,13 @@ class FileSessionRepository(SessionRepository):
 
 
 _INSERT = "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?)"
-# A line that can be blank starts with white space (stripping every 10 KB line costs time).
-BLANK_START = (b"", b" ", b"\t", b"\n", b"\r", b"\x0b", b"\x0c")  # bytes.strip()'s white space
+_BLANK_START = (b"", b" ", b"\t", b"\n", b"\r", b"\x0b", b"\x0c")  # bytes.strip()'s white space
+
+
+def is_blank(raw: bytes) -> bool:
+    """A line with nothing but white space. Only a line starting with white space can be
+    blank, so the others are not stripped (copying every 10 KB line costs time)."""
+    return raw[:1] in _BLANK_START and not raw.strip()
 _INSERT_EVERY = 1000
 _INT64 = 2 ** 63
 

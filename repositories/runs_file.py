@@ -13,7 +13,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 
 from interfaces.abstractions import RunsSource, SourceError, UnreadableDocument
 from repositories.extended_json import split_paths
-from repositories.file_repository import BLANK_START, decode_json_line
+from repositories.file_repository import decode_json_line, is_blank
 from repositories.spool import TemporaryDatabase, restored, stored
 from repositories.unread_fields import runs_projection
 
@@ -96,7 +96,7 @@ class RunsFile(RunsSource):
         pending.clear()
 
     def _row(self, raw: bytes, line_number: int) -> Optional[tuple]:
-        if raw[:1] in BLANK_START and not raw.strip():
+        if is_blank(raw):
             return None
         document = decode_json_line(raw, line_number, self.excluded)
         if isinstance(document, UnreadableDocument):
