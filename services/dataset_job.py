@@ -113,7 +113,9 @@ def run_job(config: JobConfig, repository: SessionRepository,
 
     written = read_into_temporary_files(config, repository, outputs, folder)
     stats = written.stats
-    note = nothing_selected_note(config, stats, repository.describe())
+    source = repository.describe()  # after reading: it holds the source's own counts
+    warn_when_runs_look_missing(stats, source)
+    note = nothing_selected_note(config, stats, source)
     if note:
         logger.warning("nothing_selected %s", note)
     try:
@@ -185,7 +187,6 @@ def read_into_temporary_files(config: JobConfig, repository: SessionRepository,
     logger.info("extracted documents=%d rows=%d rejects=%d seconds=%.2f rate_per_s=%.0f",
                 stats.documents_read, stats.rows_written, stats.rejected, stats.seconds,
                 stats.documents_read / stats.seconds if stats.seconds > 0 else 0.0)
-    warn_when_runs_look_missing(stats, repository.describe())
     for name, temporary in (("csv", writer.temporary_path), ("rejects", rejects.temporary_path)):
         if temporary is not None:
             outputs[name].size = file_size(temporary) or 0
