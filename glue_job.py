@@ -65,7 +65,8 @@ def _run(argv: Optional[List[str]], environ: Optional[Mapping[str, str]]) -> int
     dependencies = None
     try:
         dependencies = bootstrap(config)
-        result = run_job(config, dependencies.repository, dependencies.store)
+        result = run_job(config, dependencies.repository, dependencies.store,
+                         prepare_slices=dependencies.prepare_slices)
     except ConfigError as error:
         return _finish(EXIT_CONFIG_ERROR, {"error": "configuration: " + str(error)})
     except (SourceError, PublishError, OutputError, JobFailure, OSError) as error:
@@ -79,7 +80,7 @@ def _run(argv: Optional[List[str]], environ: Optional[Mapping[str, str]]) -> int
         return _finish(EXIT_RUNTIME_FAILURE, {
             "error": "unexpected {}: {}".format(type(error).__name__, _one_line(error))})
     finally:
-        if dependencies is not None:
+        if dependencies is not None and dependencies.repository is not None:
             dependencies.repository.close()
 
     stats = result.stats

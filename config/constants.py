@@ -44,3 +44,8 @@ EPOCH_MILLISECONDS_ABOVE = 1e11
 EXIT_OK = 0
 EXIT_RUNTIME_FAILURE = 1
 EXIT_CONFIG_ERROR = 2
+
+# WORKERS: at most this many worker processes; each run of slices cuts the range into
+# SLICES_PER_WORKER slices a worker, so that a busy day does not leave the others idle.
+MAX_WORKERS = 64
+SLICES_PER_WORKER = 4

@@ -9,3 +9,7 @@ class ConfigError(Exception):
         self.accepted = accepted
         self.problem = problem
         super().__init__("{}: {}; expected {}".format(parameter, problem, accepted))
+
+    def __reduce__(self):
+        # Raised in a worker process, it crosses back to the parent by pickling.
+        return (ConfigError, (self.parameter, self.accepted, self.problem))

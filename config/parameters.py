@@ -154,6 +154,25 @@ def runs_collection(value: str) -> str:
     return value
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity, which containers narrow), else the
+    machine's count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
+def workers(value: str) -> int:
+    if value.lower() == "auto":
+        return min(usable_cpus(), constants.MAX_WORKERS)
+    try:
+        return whole_number(1, constants.MAX_WORKERS)(value)
+    except Invalid as invalid:
+        raise Invalid("auto, or a whole number from 1 to {}".format(constants.MAX_WORKERS),
+                      invalid.problem) from None
+
+
 def job_name(value: str) -> str:
     if len(value) > 255 or not value.isprintable():
         raise Invalid("a Glue job name (at most 255 printable characters)",
@@ -209,6 +228,9 @@ PARAMETERS: Tuple[Parameter, ...] = (
               "(a forced shape rejects the others)", "`auto`",
               choice(*constants.SESSION_SCHEMAS), _constant("auto"),
               kind=str),
+    Parameter("WORKERS", "parallel time slices of the range on this machine: a number, or "
+              "`auto` for the CPUs this process may use (a 1-DPU Glue Python shell job has 4)",
+              "`1`", workers, _constant(1), kind=int),
     Parameter("ALLOW_EMPTY", "let an empty result replace a non-empty earlier result of the "
               "same range (a scheduled job over a quiet day sets it); without it such a run "
               "fails and publishes nothing", "`false`", boolean, _constant(False), kind=bool),

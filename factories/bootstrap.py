@@ -1,17 +1,19 @@
 """Wires the layers for one run: the repository and, when S3_BUCKET is set, the object store."""
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 from config.settings import JobConfig
 from factories.repository_factory import build_repository
+from factories.slice_sources import prepare_slice_source
 from interfaces.abstractions import ObjectStore, SessionRepository
 
 
 @dataclass
 class Dependencies:
-    repository: SessionRepository
+    repository: Optional[SessionRepository]  # None when slices read in worker processes
     store: Optional[ObjectStore]
+    prepare_slices: Optional[Callable] = None  # services/reading.py, for WORKERS > 1
 
 
 def build_object_store(config: JobConfig) -> Optional[ObjectStore]:
@@ -29,4 +31,7 @@ def build_object_store(config: JobConfig) -> Optional[ObjectStore]:
 
 
 def bootstrap(config: JobConfig) -> Dependencies:
+    if config.workers > 1:
+        return Dependencies(repository=None, store=build_object_store(config),
+                            prepare_slices=prepare_slice_source(config))
     return Dependencies(repository=build_repository(config), store=build_object_store(config))

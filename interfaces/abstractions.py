@@ -3,7 +3,7 @@
 import abc
 import datetime as dt
 from dataclasses import dataclass
-from typing import Dict, Iterable, Iterator, Mapping, Optional, Sequence, Union
+from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Union
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,41 @@ class DateRange:
     def end_exclusive_seconds(self) -> float:
         """Midnight after the last day: a time is in range when start <= t < this."""
         return _midnight_seconds(self.end + dt.timedelta(days=1))
+
+
+    @property
+    def index(self) -> int:
+        """A whole range is its own first and only slice."""
+        return 0
+
+    @property
+    def whole(self) -> "DateRange":
+        """The run's whole range (a TimeSlice's `whole` is the range it was cut from)."""
+        return self
+
+    def slices(self, count: int) -> List["TimeSlice"]:
+        """The range cut into `count` contiguous, half-open slices of (nearly) equal
+        duration, on whole seconds; together they select exactly what the range selects."""
+        start, end = int(self.start_seconds), int(self.end_exclusive_seconds)
+        count = max(1, min(count, end - start))
+        bounds = [start + (end - start) * position // count for position in range(count + 1)]
+        return [TimeSlice(index, bounds[index], bounds[index + 1], self)
+                for index in range(count)]
+
+
+@dataclass(frozen=True)
+class TimeSlice:
+    """A half-open UTC time window [start_seconds, end_exclusive_seconds) of a run's range:
+    the unit of work of a parallel run (services/sliced_reading.py)."""
+
+    index: int
+    start_seconds: int
+    end_exclusive_seconds: int
+    whole: DateRange
+
+
+# What a repository selects by: a whole range, or one slice of it.
+TimeWindow = Union[DateRange, TimeSlice]
 
 
 def _midnight_seconds(day: dt.date) -> float:
@@ -52,8 +87,9 @@ class SessionRepository(abc.ABC):
     (DATE_FIELD, _id) order, exactly as MongoDB would return them."""
 
     @abc.abstractmethod
-    def documents(self, date_range: DateRange) -> Iterator[SourceItem]:
-        """Streams the documents; raises SourceError when the source fails."""
+    def documents(self, date_range: TimeWindow) -> Iterator[SourceItem]:
+        """Streams the documents of the range, or of one slice of it; raises SourceError
+        when the source fails."""
 
     @abc.abstractmethod
     def describe(self) -> Dict[str, object]:

@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any, Dict, Optional, Tuple
 
 from config.constants import EPOCH_MILLISECONDS_ABOVE
-from interfaces.abstractions import DateRange
+from interfaces.abstractions import TimeWindow
 from utils.timestamps import epoch_seconds
 
 _EPOCH = dt.datetime(1970, 1, 1)
@@ -25,7 +25,7 @@ _TYPE_RANK_BOOLEAN = 8
 _TYPE_RANK_DATE = 9
 
 
-def mongo_date_filter(date_field: str, date_range: DateRange) -> Dict[str, Any]:
+def mongo_date_filter(date_field: str, date_range: TimeWindow) -> Dict[str, Any]:
     """The range as MongoDB selects it. A number is read as the features read it: above
     10^11 it is epoch milliseconds, otherwise seconds, so a seconds value is never taken
     for milliseconds of another date (or the reverse) whatever the range."""
@@ -39,7 +39,7 @@ def mongo_date_filter(date_field: str, date_range: DateRange) -> Dict[str, Any]:
     ]}
 
 
-def in_date_range(value, date_range: DateRange) -> bool:
+def in_date_range(value, date_range: TimeWindow) -> bool:
     """The Python twin of `mongo_date_filter` for one stored value."""
     if isinstance(value, bool):
         return False
@@ -92,6 +92,15 @@ class OutsideRange:
             self.earliest = seconds
         if self.latest is None or seconds > self.latest:
             self.latest = seconds
+
+    def add(self, other: "OutsideRange") -> None:
+        """Takes in what another part of the same file skipped."""
+        self.documents += other.documents
+        self.without_date += other.without_date
+        for seconds in (other.earliest, other.latest):
+            if seconds is not None:
+                self.earliest = seconds if self.earliest is None else min(self.earliest, seconds)
+                self.latest = seconds if self.latest is None else max(self.latest, seconds)
 
     def describe(self) -> Dict[str, object]:
         return {"documents": self.documents, "without_date": self.without_date,

@@ -4,30 +4,49 @@ Each line is decoded once (repositories/extended_json.py), without the fields no
 reads; the documents in the date range wait in a temporary SQLite spool as BSON with their
 (DATE_FIELD, _id) sort key, and come back in that order: the order MongoDB would return.
 Memory stays flat: SQLite sorts within a small cache and spills to disk.
+
+A parallel run (WORKERS) scans the file as byte ranges, one spool each, and every time
+slice then reads its documents back from all the spools, merged in the same order.
 """
 
+import heapq
 import logging
 import os
 import sqlite3
+from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from interfaces.abstractions import (
-    DateRange,
     RunsSource,
     SessionRepository,
     SourceError,
     SourceItem,
+    TimeWindow,
     UnreadableDocument,
 )
 from repositories import extended_json
 from repositories.date_filter import OutsideRange, in_date_range, sort_key
 from repositories.extended_json import split_paths
 from repositories.runs_join import NOT_JOINED, RunsJoin
-from repositories.spool import TemporaryDatabase, restored, stored
+from repositories.spool import TemporaryDatabase, open_spool, restored, stored
 from repositories.unread_fields import sessions_projection
 from utils.progress import ProgressLog
+from utils.timestamps import epoch_seconds
 
 logger = logging.getLogger(__name__)
+
+@dataclass
+class ScannedPart:
+    """What scanning one byte range of the file left in its spool, and what it skipped."""
+
+    spool_path: str
+    lines: int = 0
+    selected: int = 0
+    unreadable: int = 0
+    in_order: bool = True
+    outside: OutsideRange = field(default_factory=OutsideRange)
+    first_line: int = 0  # lines of the file before this part (set once all are scanned)
+
 
 class FileSessionRepository(SessionRepository):
     def __init__(self, path: str, date_field: str, runs: Optional[RunsSource] = None,
@@ -48,7 +67,7 @@ class FileSessionRepository(SessionRepository):
             described["outside_range"] = self.skipped.describe()
         return described
 
-    def documents(self, date_range: DateRange) -> Iterator[SourceItem]:
+    def documents(self, date_range: TimeWindow) -> Iterator[SourceItem]:
         if self._join is None:
             return self._sessions(date_range)
         return self._join.joined(self._sessions(date_range))
@@ -61,62 +80,20 @@ class FileSessionRepository(SessionRepository):
         if self._join is not None:
             self._join.source.close()
 
-    def _sessions(self, date_range: DateRange) -> Iterator[SourceItem]:
-        """Decodes every line once. Lines that cannot be decoded are yielded at once; the
-        selected documents go to a temporary SQLite spool with their sort key and come back
-        in (DATE_FIELD, _id) order, without a sort when the file was already in order."""
-        skipped = OutsideRange()
-        unreadable = 0
+    def _sessions(self, date_range: TimeWindow) -> Iterator[SourceItem]:
+        """Decodes every line once into a temporary spool, then yields the lines that
+        cannot be decoded and the selected documents in (DATE_FIELD, _id) order."""
         self._expected = None
         database = TemporaryDatabase("sessions-order-", self.temporary_dir)
         try:
-            connection = database.connection
-            connection.execute(
-                "CREATE TABLE sessions (date_rank INTEGER, date_value, id_rank INTEGER, "
-                "id_value, line INTEGER, format INTEGER, document BLOB)")
-            pending: List[tuple] = []
-            previous_key = None
-            in_order = True
-            size = os.path.getsize(self.path)
-            scan = ProgressLog(logger, "file_scan", "bytes_read", lambda: size)
-            with open(self.path, "rb") as handle:
-                offset = 0
-                for line_number, raw in enumerate(handle, start=1):
-                    offset += len(raw)
-                    scan.step(offset)
-                    if is_blank(raw):
-                        continue
-                    document = decode_json_line(raw, line_number, self.excluded)
-                    if isinstance(document, UnreadableDocument):
-                        unreadable += 1
-                        yield document
-                        continue
-                    value = document.get(self.date_field)
-                    if not in_date_range(value, date_range):
-                        skipped.count(value)
-                        continue
-                    key = sort_key(value, document.get("_id"))
-                    if in_order and previous_key is not None and key < previous_key:
-                        in_order = False
-                    previous_key = key
-                    pending.append(_sortable(key) + (line_number,) + stored(document, raw))
-                    if len(pending) >= _INSERT_EVERY:
-                        connection.executemany(_INSERT, pending)
-                        pending.clear()
-            connection.executemany(_INSERT, pending)
-            self.skipped = skipped
-            selected = connection.execute("SELECT count(*) FROM sessions").fetchone()[0]
-            self._expected = unreadable + selected
-            logger.info("file_scan path=%s selected=%d in_order=%s %s", self.path, selected,
-                        str(in_order).lower(), skipped.log_text())
-            order = "rowid" if in_order else "date_rank, date_value, id_rank, id_value, line"
-            for stored_format, content, line_number in connection.execute(
-                    "SELECT format, document, line FROM sessions ORDER BY " + order):
-                yield restored(stored_format, content,
-                               lambda raw, n=line_number: decode_json_line(raw, n, self.excluded))
-        except OSError as exc:
-            raise SourceError("cannot read INPUT_PATH {}: {}".format(
-                self.path, exc.strerror or exc)) from None
+            part = scan_file_part(self.path, 0, None, date_range, self.date_field,
+                                  self.excluded, database.connection, database.path)
+            self.skipped = part.outside
+            self._expected = part.unreadable + part.selected
+            logger.info("file_scan path=%s selected=%d in_order=%s %s", self.path,
+                        part.selected, str(part.in_order).lower(), part.outside.log_text())
+            yield from read_spooled(self.path, [part], self.excluded, None,
+                                    connections=[database.connection])
         except sqlite3.Error as exc:
             raise SourceError("cannot order INPUT_PATH {} under {}: {}".format(
                 self.path, database.folder, exc)) from None
@@ -124,7 +101,175 @@ class FileSessionRepository(SessionRepository):
             database.close()
 
 
-_INSERT = "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?)"
+def scan_file_part(path: str, byte_start: int, byte_end: Optional[int], date_range: TimeWindow,
+                   date_field: str, excluded, connection: sqlite3.Connection,
+                   spool_path: str, by_time: bool = False) -> ScannedPart:
+    """Decodes the lines starting in [byte_start, byte_end) (to the end when None): those
+    that cannot be decoded go to the spool's `unreadable` table, the documents in the range
+    to its `sessions` table with their sort key; the others are counted as outside the
+    range. `by_time` indexes the documents' time, for reading them back by slice."""
+    part = ScannedPart(spool_path)
+    connection.execute(
+        "CREATE TABLE sessions (date_rank INTEGER, date_value, id_rank INTEGER, "
+        "id_value, line INTEGER, seconds REAL, format INTEGER, document BLOB)")
+    connection.execute("CREATE TABLE unreadable (line INTEGER, reason TEXT)")
+    pending: List[tuple] = []
+    previous_key = None
+    size = (os.path.getsize(path) if byte_end is None else byte_end) - byte_start
+    scan = ProgressLog(logger, "file_scan", "bytes_read", lambda: size)
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(byte_start)
+            offset = 0
+            for line_number, raw in enumerate(handle, start=1):
+                if byte_end is not None and byte_start + offset >= byte_end:
+                    break
+                offset += len(raw)
+                part.lines = line_number
+                scan.step(offset)
+                if is_blank(raw):
+                    continue
+                document = decode_json_line(raw, line_number, excluded,
+                                            first_of_file=byte_start == 0 and line_number == 1)
+                if isinstance(document, UnreadableDocument):
+                    part.unreadable += 1
+                    connection.execute("INSERT INTO unreadable VALUES (?, ?)",
+                                       (line_number, document.reason))
+                    continue
+                value = document.get(date_field)
+                if not in_date_range(value, date_range):
+                    part.outside.count(value)
+                    continue
+                key = sort_key(value, document.get("_id"))
+                if part.in_order and previous_key is not None and key < previous_key:
+                    part.in_order = False
+                previous_key = key
+                pending.append(_sortable(key) + (line_number, epoch_seconds(value))
+                               + stored(document, raw))
+                if len(pending) >= _INSERT_EVERY:
+                    part.selected += len(pending)
+                    connection.executemany(_INSERT, pending)
+                    pending.clear()
+        part.selected += len(pending)
+        connection.executemany(_INSERT, pending)
+        if by_time:
+            connection.execute("CREATE INDEX sessions_by_time ON sessions (seconds)")
+        connection.commit()
+    except OSError as exc:
+        raise SourceError("cannot read INPUT_PATH {}: {}".format(
+            path, exc.strerror or exc)) from None
+    return part
+
+
+def read_spooled(path: str, parts: Sequence[ScannedPart], excluded,
+                 window: Optional[TimeWindow], with_unreadable: bool = True,
+                 connections: Optional[Sequence[sqlite3.Connection]] = None
+                 ) -> Iterator[SourceItem]:
+    """The unreadable lines (when asked) in line order, then the documents of `window`
+    (all of them when None) from every part, merged in (DATE_FIELD, _id, line) order."""
+    opened = connections is None
+    if opened:
+        connections = [open_spool(part.spool_path, read_only=True) for part in parts]
+    try:
+        if with_unreadable:
+            for part, connection in zip(parts, connections):
+                for line, reason in connection.execute(
+                        "SELECT line, reason FROM unreadable ORDER BY rowid"):
+                    yield UnreadableDocument(reason, part.first_line + line)
+        streams = [_selected(part, connection, window)
+                   for part, connection in zip(parts, connections)]
+        merged = streams[0] if len(streams) == 1 else heapq.merge(*streams)
+        for _key, line_number, stored_format, content in merged:
+            yield restored(stored_format, content,
+                           lambda raw, n=line_number: decode_json_line(raw, n, excluded))
+    except sqlite3.Error as exc:
+        raise SourceError("cannot read back INPUT_PATH {} from its spool: {}".format(
+            path, exc)) from None
+    finally:
+        if opened:
+            for connection in connections:
+                connection.close()
+
+
+def _selected(part: ScannedPart, connection: sqlite3.Connection,
+              window: Optional[TimeWindow]) -> Iterator[Tuple]:
+    """One part's documents of `window` as (sort key, line, format, content), in order."""
+    order = "rowid" if part.in_order else "date_rank, date_value, id_rank, id_value, line"
+    query = "SELECT date_rank, date_value, id_rank, id_value, line, format, document " \
+            "FROM sessions"
+    arguments: Tuple = ()
+    if window is not None:
+        query += " WHERE seconds >= ? AND seconds < ?"
+        arguments = (window.start_seconds, window.end_exclusive_seconds)
+    for row in connection.execute(query + " ORDER BY " + order, arguments):
+        line = part.first_line + row[4]
+        yield (row[0], row[1], row[2], row[3], line), line, row[5], row[6]
+
+
+class ScannedFileSlices(FileSessionRepository):
+    """The slices of a file that a parallel run has scanned (`scan_in_parts`): each slice
+    reads its documents back from every part's spool. The lines that could not be decoded
+    come with the first slice, where a single scan would give them: first."""
+
+    def __init__(self, path: str, date_field: str, parts: Sequence[ScannedPart],
+                 runs: Optional[RunsSource] = None, batch_size: int = 1000,
+                 project: bool = True):
+        super().__init__(path, date_field, runs, batch_size, project)
+        self.parts = parts
+
+    def _sessions(self, date_range: TimeWindow) -> Iterator[SourceItem]:
+        first = date_range.index == 0
+        self._expected = sum(part.unreadable for part in self.parts) if first else None
+        return read_spooled(self.path, self.parts, self.excluded, date_range,
+                            with_unreadable=first)
+
+
+def part_bounds(path: str, count: int) -> List[Tuple[int, int]]:
+    """[start, end) byte ranges of about equal size, each starting at a line's start."""
+    size = os.path.getsize(path)
+    starts = [0]
+    with open(path, "rb") as handle:
+        for position in range(1, count):
+            handle.seek(size * position // count)
+            handle.readline()  # to the start of the next line
+            if starts[-1] < handle.tell() < size:
+                starts.append(handle.tell())
+    return list(zip(starts, starts[1:] + [size]))
+
+
+def scan_in_parts(path: str, date_range: TimeWindow, date_field: str, count: int,
+                  folder: str, map_in_workers, project: bool = True) -> List[ScannedPart]:
+    """Scans the file as `count` byte ranges at once (`map_in_workers` is a process
+    pool's map), each into its own spool under `folder`, indexed by time for the slices."""
+    bounds = part_bounds(path, count)
+    spools = [os.path.join(folder, "part-{:05d}.sqlite".format(n)) for n in range(len(bounds))]
+    parts = list(map_in_workers(
+        scan_part_into, [path] * len(bounds), [start for start, _ in bounds],
+        [end for _, end in bounds], [date_range] * len(bounds),
+        [date_field] * len(bounds), spools, [project] * len(bounds)))
+    lines_before = 0
+    for part in parts:
+        part.first_line = lines_before
+        lines_before += part.lines
+    return parts
+
+
+def scan_part_into(path: str, byte_start: int, byte_end: int, date_range: TimeWindow,
+                   date_field: str, spool_path: str, project: bool = True) -> ScannedPart:
+    """One part of `scan_in_parts`, run in a worker process."""
+    excluded = split_paths(sessions_projection()) if project else {}
+    connection = open_spool(spool_path)
+    try:
+        return scan_file_part(path, byte_start, byte_end, date_range, date_field, excluded,
+                              connection, spool_path, by_time=True)
+    except sqlite3.Error as exc:
+        raise SourceError("cannot spool INPUT_PATH {} under {}: {}".format(
+            path, os.path.dirname(spool_path), exc)) from None
+    finally:
+        connection.close()
+
+
+_INSERT = "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 _BLANK_START = (b"", b" ", b"\t", b"\n", b"\r", b"\x0b", b"\x0c")  # bytes.strip()'s white space
 
 
@@ -150,12 +295,15 @@ def _number(value):
     return value
 
 
-def decode_json_line(raw: bytes, line_number: int, excluded: Sequence[Sequence[str]] = ()):
+def decode_json_line(raw: bytes, line_number: int, excluded: Sequence[Sequence[str]] = (),
+                     first_of_file: Optional[bool] = None):
     """One mongoexport line as a document (without the `excluded` paths), or an
     UnreadableDocument saying why not."""
+    if first_of_file is None:
+        first_of_file = line_number == 1
     try:
         # mongoexport writes no byte-order mark, but an editor or a Windows tool may add one.
-        text = raw.decode("utf-8-sig" if line_number == 1 else "utf-8")
+        text = raw.decode("utf-8-sig" if first_of_file else "utf-8")
         document = extended_json.loads(text, excluded)
     except UnicodeDecodeError:
         return UnreadableDocument("not UTF-8", line_number)

@@ -19,11 +19,11 @@ from pymongo.errors import PyMongoError, ServerSelectionTimeoutError
 from config import constants
 from config.errors import ConfigError
 from interfaces.abstractions import (
-    DateRange,
     RunsSource,
     SessionRepository,
     SourceError,
     SourceItem,
+    TimeWindow,
 )
 from repositories.date_filter import mongo_date_filter
 from repositories.runs_join import NOT_JOINED, RunsJoin, agno_runs_collection
@@ -95,13 +95,13 @@ class MongoSessionRepository(SessionRepository):
                 "runs": self._join.describe() if self._join else dict(
                     NOT_JOINED, requested=self.runs_collection)}
 
-    def query(self, date_range: DateRange) -> Dict[str, Any]:
+    def query(self, date_range: TimeWindow) -> Dict[str, Any]:
         return mongo_date_filter(self.date_field, date_range)
 
     def expected_documents(self) -> Optional[int]:
         return self._expected
 
-    def documents(self, date_range: DateRange) -> Iterator[SourceItem]:
+    def documents(self, date_range: TimeWindow) -> Iterator[SourceItem]:
         logger.debug("sessions_query collection=%s.%s filter=%s sort=[(%s, 1), (_id, 1)] "
                      "projection=%s batch_size=%d", self.database, self.collection,
                      json.dumps(self.query(date_range), default=str), self.date_field,
@@ -119,7 +119,7 @@ class MongoSessionRepository(SessionRepository):
         self._join = RunsJoin(MongoRunsCollection(self, runs_name), self.batch_size)
         yield from self._join.joined(sessions)
 
-    def _sessions(self, date_range: DateRange) -> Iterator[SourceItem]:
+    def _sessions(self, date_range: TimeWindow) -> Iterator[SourceItem]:
         with self.read_errors(self.collection):
             cursor = self.database_handle[self.collection].find(
                 self.query(date_range), projection=self.projection,

@@ -14,7 +14,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 from interfaces.abstractions import RunsSource, SourceError, UnreadableDocument
 from repositories.extended_json import split_paths
 from repositories.file_repository import decode_json_line, is_blank
-from repositories.spool import TemporaryDatabase, restored, stored
+from repositories.spool import TemporaryDatabase, open_spool, restored, stored
 from repositories.unread_fields import runs_projection
 
 logger = logging.getLogger(__name__)
@@ -41,19 +41,15 @@ class RunsFile(RunsSource):
                 "unreadable_lines": dict(sorted(self.unreadable.items()))}
 
     def runs_of(self, session_ids: Sequence[str]) -> Iterable[Mapping]:
-        connection = self._index()
-        found: List[Mapping] = []
-        for start in range(0, len(session_ids), _LOOKUP_CHUNK):
-            chunk = session_ids[start:start + _LOOKUP_CHUNK]
-            rows = connection.execute(
-                "SELECT format, document FROM runs WHERE session_id IN ({}) "
-                "ORDER BY session_id, line".format(",".join("?" * len(chunk))), chunk)
-            found.extend(restored(stored_format, document, self._decode_line)
-                         for stored_format, document in rows)
-        return found
+        return _runs_of(self._index(), session_ids, self.excluded)
 
-    def _decode_line(self, raw: bytes):
-        return decode_json_line(raw, 0, self.excluded)
+    def hand_over_index(self) -> str:
+        """Builds the index and hands its file over to the caller, who removes its folder
+        (a temporary folder of `temporary_dir`): worker processes open it with RunsIndex."""
+        self._index()
+        database, self._database = self._database, None
+        database.connection.close()
+        return database.path
 
     def _index(self) -> sqlite3.Connection:
         if self._database is None:
@@ -118,3 +114,45 @@ class RunsFile(RunsSource):
             self._database.close()
             self._database = None
 
+
+
+class RunsIndex(RunsSource):
+    """A runs file another process indexed (RunsFile.index_path), opened read-only: the
+    parallel slices of one run share one index."""
+
+    def __init__(self, index_path: str, description: Dict[str, object], project: bool = True):
+        self.index_path = index_path
+        self.description = description
+        self.excluded = split_paths(runs_projection()) if project else {}
+        self._connection: Optional[sqlite3.Connection] = None
+
+    def describe(self) -> Dict[str, object]:
+        return dict(self.description)
+
+    def runs_of(self, session_ids: Sequence[str]) -> Iterable[Mapping]:
+        if self._connection is None:
+            self._connection = open_spool(self.index_path, read_only=True)
+        try:
+            return _runs_of(self._connection, session_ids, self.excluded)
+        except sqlite3.Error as exc:
+            raise SourceError("cannot read the runs index {}: {}".format(
+                self.index_path, exc)) from None
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+def _runs_of(connection: sqlite3.Connection, session_ids: Sequence[str],
+             excluded) -> List[Mapping]:
+    found: List[Mapping] = []
+    for start in range(0, len(session_ids), _LOOKUP_CHUNK):
+        chunk = session_ids[start:start + _LOOKUP_CHUNK]
+        rows = connection.execute(
+            "SELECT format, document FROM runs WHERE session_id IN ({}) "
+            "ORDER BY session_id, line".format(",".join("?" * len(chunk))), chunk)
+        found.extend(restored(stored_format, document,
+                              lambda raw: decode_json_line(raw, 0, excluded))
+                     for stored_format, document in rows)
+    return found

@@ -31,15 +31,26 @@ def restored(stored_format: int, content: bytes, decode_line: Callable[[bytes], 
     return bson.decode(content) if stored_format == _BSON else decode_line(content)
 
 
+def open_spool(path: str, read_only: bool = False) -> sqlite3.Connection:
+    """A spool database tuned for one writer that needs no crash safety (it is temporary)."""
+    if read_only:
+        connection = sqlite3.connect("file:{}?mode=ro".format(path), uri=True)
+    else:
+        connection = sqlite3.connect(path)
+        for pragma in ("journal_mode=OFF", "synchronous=OFF"):
+            connection.execute("PRAGMA " + pragma)
+    for pragma in ("temp_store=FILE", "cache_size=-{}".format(CACHE_KIB)):
+        connection.execute("PRAGMA " + pragma)
+    return connection
+
+
 class TemporaryDatabase:
     """A SQLite database in a folder of its own, removed by close()."""
 
     def __init__(self, prefix: str, directory: Optional[str] = None):
         self.folder = tempfile.mkdtemp(prefix=prefix, dir=directory)
-        self.connection = sqlite3.connect(os.path.join(self.folder, "spool.sqlite"))
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=FILE",
-                       "cache_size=-{}".format(CACHE_KIB)):
-            self.connection.execute("PRAGMA " + pragma)
+        self.path = os.path.join(self.folder, "spool.sqlite")
+        self.connection = open_spool(self.path)
 
     def close(self) -> None:
         if self.connection is not None:

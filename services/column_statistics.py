@@ -27,6 +27,18 @@ class ColumnStatistics:
                 self._max[name] = max(self._max[name], float(values.max()))
                 self._sum[name] += float(values.sum())
 
+    def add(self, other: "ColumnStatistics") -> None:
+        """Takes in the statistics of another part of the same rows (a slice). Min and
+        max are exact; a mean may differ from one pass's in its last digits (the sums are
+        added in another order)."""
+        if not other.rows:
+            return
+        self.rows += other.rows
+        for name in NUMERIC_COLUMNS:
+            self._min[name] = min(self._min[name], other._min[name])
+            self._max[name] = max(self._max[name], other._max[name])
+            self._sum[name] += other._sum[name]
+
     def as_dict(self) -> Dict[str, Dict[str, Optional[float]]]:
         """{column: {min, mean, max}}; null (not 0) when there were no rows: an empty
         result has no statistics, and 0 would read as a measured value."""

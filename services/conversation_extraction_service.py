@@ -41,6 +41,18 @@ class ExtractionStats:
     sessions_without_runs: int = 0
     seconds: float = 0.0
 
+    def add(self, other: "ExtractionStats") -> None:
+        """Adds the counts of another part of the same run (a slice); `seconds` is the
+        caller's to set (slices overlap in time)."""
+        self.documents_read += other.documents_read
+        self.rows_written += other.rows_written
+        self.rejected += other.rejected
+        self.sessions_without_runs += other.sessions_without_runs
+        for mine, theirs in ((self.warnings, other.warnings), (self.shapes, other.shapes),
+                             (self.reject_reasons, other.reject_reasons)):
+            for key, count in theirs.items():
+                mine[key] = mine.get(key, 0) + count
+
 
 @contextlib.contextmanager
 def paused_garbage_collector() -> Iterator[None]:

@@ -118,6 +118,11 @@ class CsvWriter:
             self._file.write("\n".join(lines) + "\n")
             self.rows += len(lines)
 
+    def append_rows_of(self, path: str, rows: int) -> None:
+        """Appends the rows of another CSV of the same columns (a slice's), streamed."""
+        self._file.append_file(path, skip_lines=1)
+        self.rows += rows
+
     @property
     def temporary_path(self) -> str:
         return self._file.temporary_path

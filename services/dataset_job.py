@@ -28,9 +28,8 @@ from interfaces.abstractions import (
     SessionRepository,
 )
 from services.column_statistics import ColumnStatistics
-from services.conversation_extraction_service import ExtractionStats, extract_features
-from services.csv_writer import CsvWriter
-from services.reject_log import RejectLog
+from services.conversation_extraction_service import ExtractionStats
+from services.reading import Written, read_in_slices, read_window
 from utils.files import (
     AtomicFile,
     file_size,
@@ -76,20 +75,10 @@ class JobResult:
     manifest: Dict[str, object] = field(default_factory=dict)
 
 
-@dataclass
-class _Written:
-    """What reading produced: counts, statistics and the complete temporary files."""
-
-    stats: ExtractionStats
-    statistics: ColumnStatistics
-    csv: CsvWriter
-    rejects: RejectLog
-
-
-def run_job(config: JobConfig, repository: SessionRepository,
+def run_job(config: JobConfig, repository: Optional[SessionRepository],
             store: Optional[ObjectStore] = None,
-            now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
-            ) -> JobResult:
+            now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc),
+            prepare_slices=None) -> JobResult:
     """Check, read, decide, publish, then the manifest. Until the publish step, the outputs
     of an earlier run of the same range stay exactly as they were, locally and in S3: a run
     that fails or is stopped while reading leaves nothing of its own behind."""
@@ -111,9 +100,9 @@ def run_job(config: JobConfig, repository: SessionRepository,
                 config.job_run_id, config.repository_type, config.start_date, config.end_date,
                 folder)
 
-    written = read_into_temporary_files(config, repository, outputs, folder)
+    written = read_into_temporary_files(config, repository, outputs, folder, prepare_slices)
     stats = written.stats
-    source = repository.describe()  # after reading: it holds the source's own counts
+    source = written.source  # described after reading: it holds the source's own counts
     warn_when_runs_look_missing(stats, source)
     note = nothing_selected_note(config, stats, source)
     if note:
@@ -131,7 +120,7 @@ def run_job(config: JobConfig, repository: SessionRepository,
         written.csv.discard()
         written.rejects.discard()
         raise
-    result.manifest = build_manifest(config, repository, stats, written.statistics,
+    result.manifest = build_manifest(config, source, stats, written.statistics,
                                      result.outputs, started_at, now(),
                                      time.monotonic() - started)
     with _saying_where_local_files_are(folder):
@@ -160,41 +149,31 @@ def check_outputs_stay_under(output_dir: str, outputs) -> None:
                               "{} is outside {}".format(path, root))
 
 
-def read_into_temporary_files(config: JobConfig, repository: SessionRepository,
-                              outputs: Dict[str, OutputFile], folder: str) -> _Written:
+def read_into_temporary_files(config: JobConfig, repository: Optional[SessionRepository],
+                              outputs: Dict[str, OutputFile], folder: str,
+                              prepare_slices=None) -> Written:
     """Streams every document into the CSV and the rejects, both still under temporary
-    names when this returns (complete and on disk)."""
-    writer = rejects = None
-    try:
-        writer = CsvWriter(outputs["csv"].path)
-        rejects = RejectLog(outputs["rejects"].path)
-        statistics = ColumnStatistics()
-        stats = extract_features(
-            repository.documents(DateRange(config.start_date, config.end_date)), writer,
-            rejects, config.thresholds,
-            forced_shape=None if config.session_schema == "auto" else config.session_schema,
-            statistics=statistics, expected_documents=repository.expected_documents)
-        writer.close()
-        rejects.close()
-    except BaseException as error:
-        for output in (writer, rejects):
-            if output is not None:
-                output.discard()
-        if isinstance(error, OSError):
-            raise OutputError("cannot write the outputs under {}: {}".format(
-                folder, error.strerror or error)) from None
-        raise
+    names when this returns (complete and on disk): in one pass, or with WORKERS > 1 in
+    parallel slices when the composition root gave `prepare_slices`."""
+    csv_path, rejects_path = outputs["csv"].path, outputs["rejects"].path
+    if prepare_slices is not None and config.workers > 1:
+        written = read_in_slices(config, prepare_slices, csv_path, rejects_path, folder)
+    else:
+        written = read_window(config, repository, DateRange(config.start_date, config.end_date),
+                              csv_path, rejects_path, folder)
+    stats = written.stats
     logger.info("extracted documents=%d rows=%d rejects=%d seconds=%.2f rate_per_s=%.0f",
                 stats.documents_read, stats.rows_written, stats.rejected, stats.seconds,
                 stats.documents_read / stats.seconds if stats.seconds > 0 else 0.0)
-    for name, temporary in (("csv", writer.temporary_path), ("rejects", rejects.temporary_path)):
+    for name, temporary in (("csv", written.csv.temporary_path),
+                            ("rejects", written.rejects.temporary_path)):
         if temporary is not None:
             outputs[name].size = file_size(temporary) or 0
             outputs[name].sha256 = sha256_of(temporary)
-    return _Written(stats, statistics, writer, rejects)
+    return written
 
 
-def check_reject_ratio(config: JobConfig, written: _Written, rejects_file: OutputFile) -> None:
+def check_reject_ratio(config: JobConfig, written: Written, rejects_file: OutputFile) -> None:
     """Over MAX_REJECT_RATIO the run fails before publishing anything. Its rejects are kept
     for inspection beside the earlier outputs, under their own name."""
     stats = written.stats
@@ -255,7 +234,7 @@ def _rows_in(manifest: Optional[bytes]) -> int:
         return 0
 
 
-def publish(config: JobConfig, written: _Written, outputs: Dict[str, OutputFile],
+def publish(config: JobConfig, written: Written, outputs: Dict[str, OutputFile],
             locations: Dict[str, OutputFile], store: Optional[ObjectStore]) -> None:
     """The point of no return: the earlier manifest is withdrawn (locally, then in S3)
     before new files take the places it names; the new manifest comes last."""
@@ -329,7 +308,7 @@ def _output(config: JobConfig, folder: str, name: str, content_type: str) -> Out
                       key="{}/{}".format(config.output_key_prefix, name), content_type=content_type)
 
 
-def build_manifest(config: JobConfig, repository: SessionRepository, stats: ExtractionStats,
+def build_manifest(config: JobConfig, source: Dict[str, object], stats: ExtractionStats,
                    statistics: ColumnStatistics, outputs: Dict[str, OutputFile],
                    started_at: dt.datetime, finished_at: dt.datetime,
                    seconds: float) -> Dict[str, object]:
@@ -341,7 +320,7 @@ def build_manifest(config: JobConfig, repository: SessionRepository, stats: Extr
         "duration_seconds": round(seconds, 3),
         "date_range": {"start_date": str(config.start_date), "end_date": str(config.end_date),
                        "time_zone": "UTC", "end_inclusive": True},
-        "source": dict(repository.describe(), session_schema=config.session_schema),
+        "source": dict(source, session_schema=config.session_schema),
         "documents_read": stats.documents_read,
         "rows_written": stats.rows_written,
         "rejects": stats.rejected,

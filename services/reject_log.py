@@ -23,6 +23,13 @@ class RejectLog:
         self._file.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
         self.count += 1
 
+    def append_rejects_of(self, path: str, count: int) -> None:
+        """Appends the lines of another rejects file (a slice's), streamed."""
+        if self._file is None:
+            self._file = AtomicFile(self.path)
+        self._file.append_file(path)
+        self.count += count
+
     @property
     def temporary_path(self) -> Optional[str]:
         return self._file.temporary_path if self._file is not None else None

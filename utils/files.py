@@ -33,6 +33,14 @@ class AtomicFile:
     def write(self, text: str) -> None:
         self.handle.write(text)
 
+    def append_file(self, path: str, skip_lines: int = 0) -> None:
+        """Appends the text of the file at `path`, streamed, without its first lines."""
+        with open(path, encoding="utf-8", newline="") as source:
+            for _ in range(skip_lines):
+                source.readline()
+            for chunk in iter(lambda: source.read(_CHUNK), ""):
+                self.handle.write(chunk)
+
     def close(self) -> None:
         """Makes the temporary file complete on disk, still under its temporary name."""
         if not self.handle.closed:

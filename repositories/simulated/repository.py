@@ -12,6 +12,7 @@ Session i is made from its own seeded generator, so the same SIMULATION_SEED giv
 sessions byte for byte, and they come out already in (DATE_FIELD, _id) order.
 """
 
+import bisect
 import hashlib
 import random
 import struct
@@ -19,7 +20,7 @@ from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, 
 
 from bson import ObjectId
 
-from interfaces.abstractions import DateRange, RunsSource, SessionRepository, SourceItem
+from interfaces.abstractions import RunsSource, SessionRepository, SourceItem, TimeWindow
 from repositories.runs_join import NOT_JOINED, RunsJoin
 from repositories.simulated.catalogue import SHAPES
 from repositories.simulated.sessions import SessionMaker
@@ -47,6 +48,19 @@ class _MadeRuns(RunsSource):
         return {"collection": "simulated"}
 
 
+class _Anchors(Sequence):
+    """The sessions' anchors as a sorted sequence, computed on demand, for bisection."""
+
+    def __init__(self, repository: "SimulatedSessionRepository", start: float, span: float):
+        self.repository, self.start, self.span = repository, start, span
+
+    def __len__(self) -> int:
+        return self.repository.sessions
+
+    def __getitem__(self, index):
+        return self.repository.anchor(index, self.start, self.span)
+
+
 class SimulatedSessionRepository(SessionRepository):
     def __init__(self, sessions: int, seed: int, date_field: str = "created_at",
                  join_runs: bool = True, batch_size: int = 1000,
@@ -59,19 +73,23 @@ class SimulatedSessionRepository(SessionRepository):
         self.batch_size = batch_size
         self._id_prefix = hashlib.sha256(str(seed).encode()).digest()[:3]
         self._join: Optional[RunsJoin] = None
+        self._expected: Optional[int] = sessions
 
     def describe(self) -> Dict[str, object]:
         return {"type": "simulated", "sessions": self.sessions, "seed": self.seed,
                 "date_field": self.date_field,
                 "runs": self._join.describe() if self._join else NOT_JOINED}
 
-    def documents(self, date_range: DateRange) -> Iterator[SourceItem]:
-        start = date_range.start_seconds
-        span = date_range.end_exclusive_seconds - start
+    def documents(self, date_range: TimeWindow) -> Iterator[SourceItem]:
+        """The sessions are spread over the whole range; a slice of it gets the sessions
+        whose anchor (their DATE_FIELD) falls inside it, exactly those the whole range
+        would give there."""
+        start = date_range.whole.start_seconds
+        span = date_range.whole.end_exclusive_seconds - start
         made_runs = _MadeRuns()
 
         def sessions() -> Iterator[dict]:
-            for index in range(self.sessions):
+            for index in self._indices_within(date_range, start, span):
                 document, run_documents = self.session_with_runs(index, start, span)
                 if self.join_runs:
                     made_runs.add(run_documents)
@@ -83,7 +101,28 @@ class SimulatedSessionRepository(SessionRepository):
         return self._join.joined(sessions())
 
     def expected_documents(self) -> Optional[int]:
-        return self.sessions
+        return self._expected
+
+    def _indices_within(self, window: TimeWindow, start: float, span: float) -> range:
+        """The session indices whose anchor lies in `window`: anchors never decrease with
+        the index and session i's lies in slot i, so the ends are found by bisection."""
+        if window is window.whole:
+            self._expected = self.sessions
+            return range(self.sessions)
+        first = bisect.bisect_left(_Anchors(self, start, span), window.start_seconds)
+        end = bisect.bisect_left(_Anchors(self, start, span), window.end_exclusive_seconds)
+        self._expected = end - first
+        return range(first, end)
+
+    def anchor(self, index: int, range_start: float, range_span: float) -> int:
+        """Session `index`'s DATE_FIELD value, without making the session."""
+        return self._anchor(random.Random("{}:{}".format(self.seed, index)), index,
+                            range_start, range_span)
+
+    def _anchor(self, rng: random.Random, index: int, range_start: float,
+                range_span: float) -> int:
+        slot = range_span / max(self.sessions, 1)
+        return int(range_start + slot * (index + rng.random()))
 
     def session(self, index: int, range_start: float, range_span: float) -> dict:
         """The document of session `index` (an Agno 3 session without its runs)."""
@@ -95,8 +134,7 @@ class SimulatedSessionRepository(SessionRepository):
         older shapes), anchored inside its own slice of the range, so anchors never
         decrease with the index."""
         rng = random.Random("{}:{}".format(self.seed, index))
-        slot = range_span / max(self.sessions, 1)
-        anchor = int(range_start + slot * (index + rng.random()))
+        anchor = self._anchor(rng, index, range_start, range_span)
         return SessionMaker(rng, anchor, self._object_id(anchor, index), self.date_field,
                             self.shapes).make()
 

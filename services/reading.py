@@ -1,0 +1,179 @@
+"""Reading the range into the CSV and the rejects: in one pass, or in parallel time slices.
+
+A slice runs exactly the one-pass pipeline on its part of the range (the same query
+restricted to the slice, the same order inside it, the same calculators) into files of its
+own. The parent then concatenates the slices' CSVs and rejects in slice order, streamed,
+and adds up their counts, warnings and statistics: the slices' results, taken in order, are
+the range's. The same `run_slice` serves the worker processes of WORKERS and the tasks of
+the Spark job (spark_job.py).
+"""
+
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence
+
+from config.constants import SLICES_PER_WORKER
+from config.settings import JobConfig
+from interfaces.abstractions import (
+    DateRange,
+    OutputError,
+    SessionRepository,
+    TimeSlice,
+    TimeWindow,
+)
+from services.column_statistics import ColumnStatistics
+from services.conversation_extraction_service import ExtractionStats, extract_features
+from services.csv_writer import CsvWriter
+from services.reject_log import RejectLog
+from utils.worker_pool import worker_pool
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Written:
+    """What reading produced: counts, statistics, the complete temporary files, and the
+    source's description for the manifest (with the counts it keeps)."""
+
+    stats: ExtractionStats
+    statistics: ColumnStatistics
+    csv: CsvWriter
+    rejects: RejectLog
+    source: Dict[str, object]
+
+
+def read_window(config: JobConfig, repository: SessionRepository, window: TimeWindow,
+                csv_path: str, rejects_path: str, folder: str) -> Written:
+    """Streams every document of `window` into a CSV and a rejects file, both still under
+    temporary names when this returns (complete and on disk)."""
+    writer = rejects = None
+    try:
+        writer = CsvWriter(csv_path)
+        rejects = RejectLog(rejects_path)
+        statistics = ColumnStatistics()
+        stats = extract_features(
+            repository.documents(window), writer, rejects, config.thresholds,
+            forced_shape=None if config.session_schema == "auto" else config.session_schema,
+            statistics=statistics, expected_documents=repository.expected_documents)
+        writer.close()
+        rejects.close()
+    except BaseException as error:
+        for output in (writer, rejects):
+            if output is not None:
+                output.discard()
+        if isinstance(error, OSError):
+            raise OutputError("cannot write the outputs under {}: {}".format(
+                folder, error.strerror or error)) from None
+        raise
+    return Written(stats, statistics, writer, rejects, repository.describe())
+
+
+@dataclass
+class SliceOutput:
+    """One slice's result: its files (complete, under their final names in the slice's
+    folder) and what it counted."""
+
+    index: int
+    csv_path: str
+    rejects_path: Optional[str]
+    stats: ExtractionStats
+    statistics: ColumnStatistics
+    source: Dict[str, object]
+
+
+def run_slice(slice_source, window: TimeSlice, folder: str) -> SliceOutput:
+    """Reads one slice into `slice-NNNNN.csv` (and its rejects) under `folder`. Runs in a
+    worker process or a Spark task; `slice_source` builds the slice's repository there."""
+    repository = slice_source.repository()
+    try:
+        name = os.path.join(folder, "slice-{:05d}".format(window.index))
+        written = read_window(slice_source.config, repository, window, name + ".csv",
+                              name + ".rejects.jsonl", folder)
+    finally:
+        repository.close()
+    csv_path = written.csv.commit()
+    return SliceOutput(window.index, csv_path, written.rejects.commit(), written.stats,
+                       written.statistics, written.source)
+
+
+def slices_of(config: JobConfig, workers: int) -> List[TimeSlice]:
+    return DateRange(config.start_date, config.end_date).slices(workers * SLICES_PER_WORKER)
+
+
+def read_in_slices(config: JobConfig, prepare_slices, csv_path: str, rejects_path: str,
+                   folder: str) -> Written:
+    """WORKERS processes read the range's slices; the parent appends each slice's files to
+    the run's, in slice order, as soon as that slice and all before it are done.
+    `prepare_slices(pool, work_folder)` gives the picklable source the workers read from
+    (factories/slice_sources.py)."""
+    started = time.monotonic()
+    work_folder = tempfile.mkdtemp(prefix="slices-")
+    writer = rejects = None
+    try:
+        writer = CsvWriter(csv_path)
+        rejects = RejectLog(rejects_path)
+        with worker_pool(config.workers, config.log_level) as pool:
+            slice_source = prepare_slices(pool, work_folder)
+            slices = slices_of(config, config.workers)
+            logger.info("slices count=%d workers=%d first=%s", len(slices), config.workers,
+                        _span(slices[0]))
+            pending = [pool.submit(run_slice, slice_source, window, work_folder)
+                       for window in slices]
+            stats, statistics, sources = ExtractionStats(), ColumnStatistics(), []
+            for position, future in enumerate(pending):
+                output = future.result()
+                writer.append_rows_of(output.csv_path, output.stats.rows_written)
+                if output.rejects_path is not None:
+                    rejects.append_rejects_of(output.rejects_path, output.stats.rejected)
+                for path in (output.csv_path, output.rejects_path):
+                    if path is not None:
+                        os.remove(path)
+                stats.add(output.stats)
+                statistics.add(output.statistics)
+                sources.append(output.source)
+                logger.info("slice_done slice=%d/%d span=%s documents=%d rows=%d rejects=%d "
+                            "documents_read=%d elapsed_s=%.1f", position + 1, len(slices),
+                            _span(slices[position]), output.stats.documents_read,
+                            output.stats.rows_written, output.stats.rejected,
+                            stats.documents_read, time.monotonic() - started)
+        writer.close()
+        rejects.close()
+    except BaseException as error:
+        for output_file in (writer, rejects):
+            if output_file is not None:
+                output_file.discard()
+        if isinstance(error, OSError):
+            raise OutputError("cannot write the outputs under {}: {}".format(
+                folder, error.strerror or error)) from None
+        raise
+    finally:
+        shutil.rmtree(work_folder, ignore_errors=True)
+    stats.seconds = time.monotonic() - started
+    return Written(stats, statistics, writer, rejects,
+                   merged_description(sources, slice_source.described()))
+
+
+def merged_description(sources: Sequence[Dict[str, object]],
+                       known: Dict[str, object]) -> Dict[str, object]:
+    """The range's source description from its slices': the first slice's, with the run
+    documents each slice joined added up, and what the parent knows (a file's
+    outside_range) on top."""
+    merged = dict(sources[0]) if sources else {}
+    runs = merged.get("runs")
+    if isinstance(runs, dict) and runs.get("joined"):
+        runs = dict(runs)
+        for counter in ("documents_read", "sessions_with_runs"):
+            runs[counter] = sum(source["runs"].get(counter, 0) for source in sources)
+        merged["runs"] = runs
+    merged.update(known)
+    return merged
+
+
+def _span(window: TimeSlice) -> str:
+    def moment(seconds: int) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+    return "{}..{}".format(moment(window.start_seconds), moment(window.end_exclusive_seconds))
