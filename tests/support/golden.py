@@ -77,11 +77,13 @@ CORPORA = {
 }
 
 
-def produce(target):
-    """Runs every corpus and writes its outputs under target/<corpus>/."""
+def produce(target, extra=()):
+    """Runs every corpus (with `extra` parameters) and writes its outputs under
+    target/<corpus>/."""
     for name, arguments_for in CORPORA.items():
         with tempfile.TemporaryDirectory() as work:
-            arguments = arguments_for(work) + RANGE + ["--OUTPUT_DIR", os.path.join(work, "o")]
+            arguments = arguments_for(work) + RANGE + ["--OUTPUT_DIR", os.path.join(work, "o"),
+                                                       *extra]
             with redirect_stdout(io.StringIO()) as captured:
                 status = glue_job.main(["glue_job.py"] + arguments, {"LOG_LEVEL": "ERROR"})
             summary = json.loads(captured.getvalue().strip().splitlines()[-1])

@@ -1,0 +1,188 @@
+"""WORKERS > 1: the range in time slices read by worker processes gives the single-process
+result, for every source, and a failing or stopped parallel run leaves nothing behind."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from bson import json_util
+
+from interfaces.abstractions import JoinedSession
+from repositories.simulated import SimulatedSessionRepository
+from tests.support import golden
+from tests.support.cli import ROOT, run_job
+from tests.support.fuzz import fuzz_documents, storable_in_ferretdb
+
+pytestmark = pytest.mark.integration
+
+DEC = ["--START_DATE", "2024-12-01", "--END_DATE", "2024-12-31"]
+
+
+def comparable(manifest: dict) -> dict:
+    """A manifest without what differs between a single-process and a parallel run of the
+    same data: WORKERS itself and the last digits of the means (sums in another order)."""
+    manifest = json.loads(json.dumps(manifest))
+    manifest["configuration"].pop("WORKERS")
+    manifest["configuration"].pop("OUTPUT_DIR", None)
+    manifest["configuration"].pop("JOB_RUN_ID", None)
+    for name in ("job_run_id", "started_at", "finished_at", "duration_seconds", "outputs"):
+        manifest.pop(name, None)
+    means = {name: values.pop("mean") for name, values in manifest["column_statistics"].items()}
+    return dict(manifest, means=means)
+
+
+def assert_same_result(single: dict, parallel: dict) -> None:
+    single, parallel = comparable(single), comparable(parallel)
+    single_means, parallel_means = single.pop("means"), parallel.pop("means")
+    assert parallel == single
+    for name, mean in single_means.items():
+        if mean is None:  # a sum past 1e308: null in both
+            assert parallel_means[name] is None, name
+        else:
+            assert parallel_means[name] == pytest.approx(mean, rel=1e-12, abs=1e-300), name
+
+
+def test_every_golden_corpus_with_three_workers_gives_the_golden_outputs(tmp_path):
+    """Simulated sessions of every Agno shape, a shuffled file with a shuffled runs file and
+    broken lines, and the fuzz corpus (damaged documents, mixed date types)."""
+    golden.produce(str(tmp_path), extra=["--WORKERS", "3"])
+    for corpus in golden.CORPORA:
+        expected = os.path.join(golden.GOLDEN, corpus)
+        for name in sorted(os.listdir(expected)):
+            with open(os.path.join(expected, name), "rb") as left, \
+                    open(os.path.join(tmp_path, corpus, name), "rb") as right:
+                if name == "manifest.json":
+                    assert_same_result(json.load(left), json.load(right))
+                else:
+                    assert right.read() == left.read(), (corpus, name)
+
+
+def write_agno_database(database, count: int) -> int:
+    """Simulated sessions of every shape, Agno 3 runs in their own collection, and damaged
+    documents that become rejects; returns how many session documents were written."""
+    sessions, runs = [], []
+    for item in SimulatedSessionRepository(count, 11).documents(_december()):
+        if isinstance(item, JoinedSession):
+            sessions.append(item.document)
+            runs.extend(item.run_documents)
+        else:
+            sessions.append(item)
+    damaged = [storable_in_ferretdb(d) for d in fuzz_documents(150, seed=3, max_nesting=20)]
+    sessions += [d for d in damaged if isinstance(d, dict)]
+    database.agno_sessions.insert_many(sessions)
+    database.agno_runs.insert_many(runs)
+    return len(sessions)
+
+
+def _december():
+    import datetime as dt
+
+    from interfaces.abstractions import DateRange
+    return DateRange(dt.date(2024, 12, 1), dt.date(2024, 12, 31))
+
+
+def test_mongodb_with_two_workers_gives_the_single_process_result(mongo_server, mongo_database,
+                                                                  tmp_path):
+    written = write_agno_database(mongo_database, 1500)
+    results = {}
+    for workers in ("1", "2"):
+        result = run_job(DEC + ["--MAX_REJECT_RATIO", "1", "--WORKERS", workers,
+                                "--OUTPUT_DIR", str(tmp_path / workers)],
+                         env={"MONGO_URI": mongo_server, "DATABASE_NAME": mongo_database.name,
+                              "COLLECTION_NAME": "agno_sessions"})
+        assert result.returncode == 0, result.stderr[-3000:]
+        results[workers] = result.summary
+    single, parallel = results["1"], results["2"]
+    assert single["documents_read"] == written and single["rejects"] > 0
+    for output in ("csv", "rejects"):
+        with open(single["outputs"][output]["path"], "rb") as left, \
+                open(parallel["outputs"][output]["path"], "rb") as right:
+            assert right.read() == left.read(), output
+    manifests = [json.load(open(summary["outputs"]["manifest"]["path"]))
+                 for summary in (single, parallel)]
+    assert manifests[1]["source"]["runs"]["documents_read"] > 0
+    assert manifests[1]["shapes"]["agno_v3"] > 0
+    assert_same_result(*manifests)
+
+
+def test_a_configuration_error_inside_a_worker_is_exit_2_and_writes_nothing(
+        mongo_server, mongo_database, tmp_path):
+    mongo_database.agno_sessions.insert_one({"session_id": "s", "created_at": 1733011200})
+    result = run_job(DEC + ["--WORKERS", "2", "--OUTPUT_DIR", str(tmp_path / "out")],
+                     env={"MONGO_URI": mongo_server, "DATABASE_NAME": mongo_database.name,
+                          "COLLECTION_NAME": "agno_sessions", "RUNS_COLLECTION": "no_such"})
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.summary["error"].startswith("configuration: RUNS_COLLECTION: no collection "
+                                              "'no_such'")
+    assert not list((tmp_path / "out").rglob("*.*"))
+
+
+def test_sigterm_ends_the_workers_and_removes_every_temporary_file(tmp_path):
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    folder = tmp_path / "out" / "training_data" / "2024-12-01_to_2024-12-31"
+    process = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "glue_job.py"), "--SIMULATED_SESSIONS", "3000000",
+         "--WORKERS", "2", "--OUTPUT_DIR", str(tmp_path / "out")] + DEC,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ, TMPDIR=str(temporary)))
+    try:
+        deadline = time.monotonic() + 60
+        while not list(temporary.rglob("slice-*")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert list(temporary.rglob("slice-*")), "the workers never started writing"
+        workers = _children(process.pid)
+        assert len(workers) >= 2
+        process.send_signal(signal.SIGTERM)
+        stdout, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 1
+    assert "SIGTERM" in json.loads(stdout.strip().splitlines()[-1])["error"]
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in workers if _alive(pid)]
+    assert not list(temporary.iterdir())
+    assert not folder.exists() or not list(folder.iterdir())
+
+
+def _children(pid: int):
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/{}/stat".format(entry)) as handle:
+                    if int(handle.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open("/proc/{}/stat".format(pid)) as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_file_with_two_workers_reports_what_lies_outside_the_range(tmp_path):
+    lines = [json_util.dumps({"session_id": "s%d" % i, "created_at": 1733011200 + i * 86400 * 3,
+                              "runs": []}) for i in range(40)]
+    path = tmp_path / "sessions.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    result = run_job(DEC + ["--REPOSITORY_TYPE", "file", "--INPUT_PATH", str(path),
+                            "--WORKERS", "2", "--OUTPUT_DIR", str(tmp_path / "o"),
+                            "--ALLOW_EMPTY", "true"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.summary["rows_written"] == 11  # days 0, 3, ..., 30 of December
+    assert result.summary["outside_range"] == {"documents": 29, "without_date": 0,
+                                               "earliest": "2025-01-03",
+                                               "latest": "2025-03-28"}
