@@ -34,5 +34,9 @@ with redirect_stdout(io.StringIO()) as captured:
 seconds = time.perf_counter() - started
 summary = json.loads(captured.getvalue().strip().splitlines()[-1])
 peak_mb = _peak_rss_mb()
+# The largest worker process of a WORKERS run (0 without workers). An upper bound: a child
+# starts from a fork of this process before it execs a fresh interpreter.
+children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
 print(json.dumps({"status": status, "seconds": seconds, "peak_rss_mb": peak_mb,
+                  "children_peak_rss_mb": children_mb,
                   "rows": summary.get("rows_written")}), file=sys.stderr)

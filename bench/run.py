@@ -11,6 +11,7 @@ Figures (docs/benchmarks.md):
   file_*                     the file source: whole job vs one bare json_util decode pass
   runs_file_*                the file source joined with a large runs dump (RUNS_INPUT_PATH)
   rss_mb_10k, rss_mb_100k    peak RSS of the whole job at 10,000 and 100,000 sessions
+  workers_*                  the whole job with WORKERS=1 and 2 (simulated, file): speed-up, RSS
 
 The simulated sessions mix every shape; their Agno 3 sessions (about 30 %) come with run
 documents, which the BSON figures decode and join exactly as the MongoDB source does.
@@ -263,6 +264,45 @@ def job_memory(count: int, *arguments: str) -> dict:
     return json.loads(process.stderr.strip().splitlines()[-1])
 
 
+def write_embedded_file(count: int) -> str:
+    """A mongoexport-like JSON lines file of `count` Agno 1 and 2 sessions (runs embedded)."""
+    from bson import json_util
+
+    path = os.path.join(tempfile.mkdtemp(prefix="bench-file-"), "sessions.jsonl")
+    print("file: writing {:,} sessions...".format(count), file=sys.stderr)
+    embedded = SimulatedSessionRepository(
+        count, 6, shapes=(("agno_v2", 45), ("agno_v1", 45), ("agno_v1_legacy", 10)))
+    with open(path, "w") as handle:
+        for document in embedded.documents(RANGE):
+            handle.write(json_util.dumps(document) + "\n")
+    return path
+
+
+def workers(count: int) -> dict:
+    """The whole job with WORKERS=1 and WORKERS=2 on the simulated and the file source:
+    seconds, speed-up, the parent's peak RSS and the largest worker's."""
+    figures = {}
+    label = "{}k".format(count // 1000)
+    path = write_embedded_file(count)
+    for source, arguments in (("simulated", ("--SIMULATED_SESSIONS", str(count))),
+                              ("file", ("--REPOSITORY_TYPE", "file", "--INPUT_PATH", path))):
+        runs = {n: job_memory(0, *arguments, "--WORKERS", str(n)) for n in (1, 2)}
+        figures.update({
+            "workers_{}_seconds_1_{}".format(source, label): round(runs[1]["seconds"], 1),
+            "workers_{}_seconds_2_{}".format(source, label): round(runs[2]["seconds"], 1),
+            "workers_{}_speedup_2_{}".format(source, label): round(
+                runs[1]["seconds"] / runs[2]["seconds"], 2),
+            "workers_{}_sessions_per_s_2_{}".format(source, label): round(
+                count / runs[2]["seconds"]),
+            "workers_{}_parent_rss_mb_2_{}".format(source, label): round(
+                runs[2]["peak_rss_mb"], 1),
+            "workers_{}_worker_rss_mb_2_{}".format(source, label): round(
+                runs[2]["children_peak_rss_mb"], 1),
+        })
+    os.remove(path)
+    return figures
+
+
 def file_source(sizes) -> dict:
     """The file source (mongoexport JSON lines of Agno 1 and 2 sessions, runs embedded):
     the whole job against one bare json_util decode pass of the same file, and its peak
@@ -272,14 +312,7 @@ def file_source(sizes) -> dict:
     figures = {}
     options = json_util.JSONOptions(json_mode=json_util.JSONMode.RELAXED, tz_aware=False)
     for count in sizes:
-        folder = tempfile.mkdtemp(prefix="bench-file-")
-        path = os.path.join(folder, "sessions.jsonl")
-        print("file: writing {:,} sessions...".format(count), file=sys.stderr)
-        embedded = SimulatedSessionRepository(
-            count, 6, shapes=(("agno_v2", 45), ("agno_v1", 45), ("agno_v1_legacy", 10)))
-        with open(path, "w") as handle:
-            for document in embedded.documents(RANGE):
-                handle.write(json_util.dumps(document) + "\n")
+        path = write_embedded_file(count)
 
         def decode_once(path=path):
             with open(path, "rb") as handle:
@@ -344,12 +377,13 @@ def main() -> int:
     parser.add_argument("--million", action="store_true",
                         help="also run the whole job on 1,000,000 sessions (simulated, file)")
     parser.add_argument("--json", action="store_true", help="end with one JSON object")
-    parser.add_argument("--parts", default="ceiling,server,memory,file,runs_file",
-                        help="comma-separated subset of ceiling,server,memory,file,runs_file")
+    parser.add_argument("--parts", default="ceiling,server,memory,file,runs_file,workers",
+                        help="comma-separated subset of ceiling,server,memory,file,runs_file,"
+                             "workers")
     arguments = parser.parse_args()
-    ceiling_n, server_n, memory_sizes, repeats, runs_mb, file_sizes = (
-        (2_000, 1_000, (1_000, 3_000), 1, 3, (1_000,)) if arguments.small
-        else (100_000, 5_000, (10_000, 100_000), 2, 1000, (20_000, 100_000)))
+    ceiling_n, server_n, memory_sizes, repeats, runs_mb, file_sizes, workers_n = (
+        (2_000, 1_000, (1_000, 3_000), 1, 3, (1_000,), 2_000) if arguments.small
+        else (100_000, 5_000, (10_000, 100_000), 2, 1000, (20_000, 100_000), 100_000))
 
     figures = {"machine": "{} cores, {}, Python {}".format(
         os.cpu_count(), platform.machine(), platform.python_version())}
@@ -371,6 +405,8 @@ def main() -> int:
         figures.update(file_source(file_sizes))
     if "runs_file" in parts:
         figures.update(runs_file(runs_mb))
+    if "workers" in parts:
+        figures.update(workers(workers_n))
     if arguments.million and "file" in parts:
         figures.update(file_source((1_000_000,)))
     if arguments.million and "memory" in parts:

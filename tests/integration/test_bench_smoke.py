@@ -13,7 +13,8 @@ from tests.support.cli import ROOT
 pytestmark = pytest.mark.integration
 
 FIGURES = ("decode_sessions_per_s", "pipeline_sessions_per_s", "pipeline_vs_decode_ratio",
-           "job_vs_scan_ratio", "rss_mb_1k", "rss_mb_3k")
+           "job_vs_scan_ratio", "rss_mb_1k", "rss_mb_3k", "workers_simulated_speedup_2_2k",
+           "workers_file_speedup_2_2k", "workers_file_worker_rss_mb_2_2k")
 
 
 def test_bench_small_prints_every_named_figure():
