@@ -40,6 +40,14 @@ class _DerivedSettings:
     def csv_name(self) -> str:
         return "conversations_{}.csv".format(self.range_label)
 
+    @property
+    def csv_part_stem(self) -> str:
+        """What the names of a Spark run's CSV parts start with (`csv_part_name`)."""
+        return "conversations_{}.part-".format(self.range_label)
+
+    def csv_part_name(self, index: int) -> str:
+        return "{}{:05d}.csv".format(self.csv_part_stem, index)
+
     def echo(self) -> Dict[str, object]:
         """Every parameter's effective value, as JSON values, secrets shown as ***."""
         echoed: Dict[str, object] = {}

@@ -146,6 +146,16 @@ class ObjectStore(abc.ABC):
         """Uploads a local file, verifies it arrived intact, returns its URI.
         Raises PublishError naming the bucket and key."""
 
+    @abc.abstractmethod
+    def keys(self, prefix: str) -> List[str]:
+        """Every key that starts with `prefix`, in order."""
+
+    @abc.abstractmethod
+    def copy(self, source_key: str, key: str, content_type: str,
+             metadata: Mapping[str, str], size: int, sha256: str) -> str:
+        """Copies an object within the store (server side), verifies the copy's size and
+        SHA-256, returns its URI. Raises PublishError."""
+
 
 class SourceError(Exception):
     """The session source failed (unreachable, failing mid-read). Exit status 1."""

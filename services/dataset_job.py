@@ -251,6 +251,10 @@ def publish(config: JobConfig, written: Written, outputs: Dict[str, OutputFile],
     store.delete(locations["manifest"].key)
     if "rejects" not in outputs:
         store.delete(locations["rejects"].key)
+    # A Spark run of the same range left parts beside: with them, a reader of the folder
+    # would count every row twice.
+    for key in store.keys("{}/{}".format(config.output_key_prefix, config.csv_part_stem)):
+        store.delete(key)
     stats = written.stats
     metadata = {"rows": str(stats.rows_written), "start-date": str(config.start_date),
                 "end-date": str(config.end_date), "job-run-id": config.job_run_id}

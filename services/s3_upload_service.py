@@ -2,7 +2,7 @@
 
 import base64
 import logging
-from typing import Dict, Mapping, Optional
+from typing import Dict, List, Mapping, Optional
 
 from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import S3Transfer, TransferConfig
@@ -75,12 +75,7 @@ class S3ObjectStore(ObjectStore):
 
     def upload(self, path: str, key: str, content_type: str, metadata: Mapping[str, str],
                sha256: str) -> str:
-        extra: Dict[str, object] = {"ContentType": content_type,
-                                    "Metadata": dict(metadata, sha256=sha256)}
-        if self.sse != "none":
-            extra["ServerSideEncryption"] = self.sse
-            if self.sse == "aws:kms" and self.kms_key_id:
-                extra["SSEKMSKeyId"] = self.kms_key_id
+        extra = self._put_arguments(content_type, metadata, sha256)
         if self.checksum_on_upload:
             extra["ChecksumAlgorithm"] = "SHA256"
         try:
@@ -97,8 +92,46 @@ class S3ObjectStore(ObjectStore):
         logger.info("uploaded uri=%s bytes=%s", self.uri(key), head.get("ContentLength"))
         return self.uri(key)
 
+    def keys(self, prefix: str) -> List[str]:
+        found: List[str] = []
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(
+                    Bucket=self.bucket, Prefix=prefix):
+                found.extend(item["Key"] for item in page.get("Contents", ()))
+        except (BotoCoreError, ClientError) as exc:
+            raise PublishError("cannot list {}: {}".format(self.uri(prefix), _reason(exc))) \
+                from None
+        return sorted(found)
+
+    def copy(self, source_key: str, key: str, content_type: str, metadata: Mapping[str, str],
+             size: int, sha256: str) -> str:
+        """A managed copy: one CopyObject, or a multipart copy beyond 5 GB."""
+        try:
+            self.client.copy({"Bucket": self.bucket, "Key": source_key}, self.bucket, key,
+                             ExtraArgs=dict(self._put_arguments(content_type, metadata, sha256),
+                                            MetadataDirective="REPLACE"),
+                             Config=self.transfer_config)
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except (BotoCoreError, ClientError) as exc:
+            raise PublishError("copy of {} to {} failed: {}".format(
+                self.uri(source_key), self.uri(key), _reason(exc))) from None
+        self._check(head, key, size, sha256)
+        return self.uri(key)
+
+    def _put_arguments(self, content_type: str, metadata: Mapping[str, str],
+                       sha256: str) -> Dict[str, object]:
+        extra: Dict[str, object] = {"ContentType": content_type,
+                                    "Metadata": dict(metadata, sha256=sha256)}
+        if self.sse != "none":
+            extra["ServerSideEncryption"] = self.sse
+            if self.sse == "aws:kms" and self.kms_key_id:
+                extra["SSEKMSKeyId"] = self.kms_key_id
+        return extra
+
     def _verify(self, head: dict, path: str, key: str, sha256: str) -> None:
-        size = file_size(path)
+        self._check(head, key, file_size(path), sha256)
+
+    def _check(self, head: dict, key: str, size: Optional[int], sha256: str) -> None:
         problems = []
         if head.get("ContentLength") != size:
             problems.append("size {} != local {}".format(head.get("ContentLength"), size))

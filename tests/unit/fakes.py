@@ -43,6 +43,14 @@ class FakeStore(ObjectStore):
         self.calls.append(("delete", key))
         self.objects.pop(key, None)
 
+    def keys(self, prefix):
+        return sorted(key for key in self.objects if key.startswith(prefix))
+
+    def copy(self, source_key, key, content_type, metadata, size, sha256):
+        self.calls.append(("copy", key))
+        self.objects[key] = self.objects[source_key]
+        return self.uri(key)
+
     def upload(self, path, key, content_type, metadata, sha256):
         self.calls.append(("upload", key))
         if self._fail_on and key.endswith(self._fail_on):

@@ -1,0 +1,127 @@
+"""The command line of both engines: parameters in, one JSON summary line out, and the
+exit status (0 success, 1 runtime failure, 2 configuration error). glue_job.py (Python
+shell, local) and spark_job.py (Glue for Spark) differ only in the engine they pass."""
+
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from typing import Callable, Dict, List, Mapping, Optional, Tuple
+
+from config.constants import EXIT_CONFIG_ERROR, EXIT_OK, EXIT_RUNTIME_FAILURE
+from config.errors import ConfigError
+from config.settings import JobConfig, help_text, load_config
+from factories.bootstrap import bootstrap
+from interfaces.abstractions import JobStopped, OutputError, PublishError, SourceError
+from services.dataset_job import JobFailure, JobResult, run_job
+from utils.logging_setup import configure_logging, redaction
+from utils.secrets import one_line, passwords_in
+
+logger = logging.getLogger("glue_job")
+
+# An engine runs one configured job: the summary's fields and a line for the log.
+Engine = Callable[[JobConfig], Tuple[Dict[str, object], str]]
+
+
+def python_shell(config: JobConfig) -> Tuple[Dict[str, object], str]:
+    """One process (WORKERS > 1: with worker processes): read, write locally, publish."""
+    dependencies = bootstrap(config)
+    try:
+        result = run_job(config, dependencies.repository, dependencies.store,
+                         prepare_slices=dependencies.prepare_slices)
+    finally:
+        if dependencies.repository is not None:
+            dependencies.repository.close()
+    outputs = {name: {"path": output.path, "s3_uri": output.s3_uri}
+               for name, output in result.outputs.items()}
+    return summary_of(config, result, outputs), "csv={}".format(result.outputs["csv"].path)
+
+
+def summary_of(config: JobConfig, result: JobResult,
+               outputs: Dict[str, object]) -> Dict[str, object]:
+    stats = result.stats
+    summary = {
+        "job_name": config.job_name, "job_run_id": config.job_run_id,
+        "source": config.repository_type,
+        "start_date": str(config.start_date), "end_date": str(config.end_date),
+        "documents_read": stats.documents_read, "rows_written": stats.rows_written,
+        "rejects": stats.rejected, "warnings": dict(sorted(stats.warnings.items())),
+        "published": bool(config.s3_bucket),
+        "outside_range": result.manifest["source"].get("outside_range"),
+        "note": result.note,
+        "outputs": outputs,
+    }
+    return {key: value for key, value in summary.items() if value is not None}
+
+
+def main(argv: Optional[List[str]] = None, environ: Optional[Mapping[str, str]] = None,
+         engine: Engine = python_shell) -> int:
+    previous_handler = _stop_on_sigterm()
+    try:
+        return _run(argv, environ, engine)
+    finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)
+
+
+def _stop_on_sigterm():
+    """Turns SIGTERM into JobStopped in the main thread; returns the handler it replaced."""
+    def stop(signum, frame):
+        raise JobStopped("stopped by SIGTERM")
+    try:
+        return signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread (an embedding application): leave it alone
+        return None
+
+
+def _run(argv: Optional[List[str]], environ: Optional[Mapping[str, str]],
+         engine: Engine) -> int:
+    started = time.monotonic()
+    argv = list(sys.argv if argv is None else argv)
+    if "--help" in argv[1:] or "-h" in argv[1:]:
+        sys.stdout.write(help_text())
+        return EXIT_OK
+    environ = os.environ if environ is None else environ
+    configure_logging("INFO")
+    # Known before parsing, so even an error about the URI itself cannot print its password.
+    redaction.add(*passwords_in(" ".join(argv[1:] + [environ.get("MONGO_URI", "")])))
+    try:
+        config = load_config(argv, environ)
+    except ConfigError as error:
+        return _finish(EXIT_CONFIG_ERROR, {"error": "configuration: " + str(error)})
+    configure_logging(config.log_level)
+    logger.debug("configuration %s", json.dumps(config.echo(), default=str, sort_keys=True))
+
+    try:
+        summary, where = engine(config)
+    except ConfigError as error:
+        return _finish(EXIT_CONFIG_ERROR, {"error": "configuration: " + str(error)})
+    except (SourceError, PublishError, OutputError, JobFailure, OSError) as error:
+        return _finish(EXIT_RUNTIME_FAILURE, {"error": _one_line(error)})
+    except JobStopped:
+        return _finish(EXIT_RUNTIME_FAILURE, {
+            "error": "stopped by SIGTERM (a Glue stop or timeout) before the run completed; "
+                     "its temporary files were removed and nothing new was published"})
+    except Exception as error:  # a bug: one line in the summary, the traceback in the log
+        logger.error("unexpected failure", exc_info=True)
+        return _finish(EXIT_RUNTIME_FAILURE, {
+            "error": "unexpected {}: {}".format(type(error).__name__, _one_line(error))})
+    logger.info("job_done documents=%d rows=%d rejects=%d seconds=%.1f %s published=%s",
+                summary["documents_read"], summary["rows_written"], summary["rejects"],
+                time.monotonic() - started, where, summary["published"])
+    return _finish(EXIT_OK, summary)
+
+
+def _one_line(error: BaseException) -> str:
+    return one_line(str(error), redaction.secrets) or type(error).__name__
+
+
+def _finish(status: int, fields: Dict[str, object]) -> int:
+    summary = dict({"success": status == EXIT_OK, "exit_status": status}, **fields)
+    if status != EXIT_OK:
+        logger.error("job_failed exit_status=%d error=%s", status, fields.get("error"))
+    sys.stdout.write(json.dumps(summary, sort_keys=False, default=str) + "\n")
+    sys.stdout.flush()
+    return status
