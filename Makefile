@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-SOURCES := glue_job.py config interfaces repositories services calculators factories utils
+SOURCES := glue_job.py spark_job.py config interfaces repositories services calculators factories utils
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint unit integration py39 ferretdb agno-env bench bench-small package deploy-dry-run docs golden clean
@@ -63,11 +63,11 @@ bench: $(STAMP) ferretdb
 bench-small: $(STAMP) ferretdb
 	$(PY) bench/run.py --small
 
-## package: dist/<name>-<version>-py3-none-any.whl and dist/glue_job.py for Glue
+## package: dist/<name>-<version>-py3-none-any.whl, dist/glue_job.py and dist/spark_job.py
 package: $(STAMP)
 	rm -rf dist build *.egg-info
 	$(PY) -m build --wheel --outdir dist . >/dev/null
-	cp glue_job.py dist/glue_job.py
+	cp glue_job.py spark_job.py dist/
 	rm -rf build *.egg-info
 	@ls dist
 

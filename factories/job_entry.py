@@ -2,6 +2,7 @@
 exit status (0 success, 1 runtime failure, 2 configuration error). glue_job.py (Python
 shell, local) and spark_job.py (Glue for Spark) differ only in the engine they pass."""
 
+import functools
 import json
 import logging
 import os
@@ -13,7 +14,8 @@ from typing import Callable, Dict, List, Mapping, Optional, Tuple
 from config.constants import EXIT_CONFIG_ERROR, EXIT_OK, EXIT_RUNTIME_FAILURE
 from config.errors import ConfigError
 from config.settings import JobConfig, help_text, load_config
-from factories.bootstrap import bootstrap
+from factories.bootstrap import bootstrap, build_object_store
+from factories.slice_sources import SliceSource
 from interfaces.abstractions import JobStopped, OutputError, PublishError, SourceError
 from services.dataset_job import JobFailure, JobResult, run_job
 from utils.logging_setup import configure_logging, redaction
@@ -37,6 +39,31 @@ def python_shell(config: JobConfig) -> Tuple[Dict[str, object], str]:
     outputs = {name: {"path": output.path, "s3_uri": output.s3_uri}
                for name, output in result.outputs.items()}
     return summary_of(config, result, outputs), "csv={}".format(result.outputs["csv"].path)
+
+
+def spark(config: JobConfig, session=None, stage=None) -> Tuple[Dict[str, object], str]:
+    """AWS Glue for Spark: the slices run as Spark tasks (services/distributed_job.py),
+    their CSV parts published to S3. `session` and `stage` are for tests."""
+    if config.repository_type == "file":
+        raise ConfigError("REPOSITORY_TYPE", "mongo or simulated on Spark (INPUT_PATH is a "
+                          "file of the driver, which the executors cannot read)", "file")
+    if not config.s3_bucket:
+        raise ConfigError("S3_BUCKET", "a bucket: on Spark every task writes its part to S3",
+                          "none set")
+    from pyspark.sql import SparkSession
+
+    from services.distributed_job import run_distributed, stage_slice
+
+    session = session or SparkSession.builder.appName(config.job_name).getOrCreate()
+    distributed = run_distributed(config, session.sparkContext, build_object_store(config),
+                                  SliceSource(config),
+                                  functools.partial(build_object_store, config),
+                                  stage=stage or stage_slice)
+    result = distributed.result
+    outputs: Dict[str, object] = {"parts": [part.s3_uri for part in distributed.parts]}
+    outputs.update({name: {"path": output.path, "s3_uri": output.s3_uri}
+                    for name, output in result.outputs.items()})
+    return summary_of(config, result, outputs), "parts={}".format(len(distributed.parts))
 
 
 def summary_of(config: JobConfig, result: JobResult,

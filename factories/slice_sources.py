@@ -41,10 +41,12 @@ class SliceSource:
             return ScannedFileSlices(config.input_path, config.date_field, self.file_parts,
                                      runs, constants.LOCAL_RUNS_JOIN_BATCH)
         if config.repository_type == "mongo":
-            redaction.add(*passwords_in(self.mongo_uri))
+            # A Spark task resolves the URI itself: no secret travels with the task.
+            uri = self.mongo_uri or mongo_uri_of(config)
+            redaction.add(*passwords_in(uri))
             # One count per slice would add a query each for little: progress is per slice.
             return build_mongo_repository(dataclasses.replace(config, progress_total=False),
-                                          self.mongo_uri)
+                                          uri)
         return build_repository(config)
 
     def described(self) -> Dict[str, object]:

@@ -5,6 +5,10 @@ with --schedule a SCHEDULED trigger. Run `make package` first.
         --bucket my-glue-assets --schedule "cron(0 3 * * ? *)" \\
         --arg MONGO_SECRET_ID=prod/agno/mongo --arg S3_BUCKET=my-training-data
 
+`--engine pythonshell` (the default) deploys glue_job.py as a Python shell job (Python
+3.9); `--engine spark` deploys spark_job.py as a Glue 5.1 Spark job (`glueetl`, Python
+3.11) with `--worker-type` and `--workers`.
+
 boto3 takes credentials, region and endpoint (AWS_ENDPOINT_URL) from the environment.
 """
 
@@ -25,6 +29,10 @@ from utils.secrets import mask_uri, passwords_in  # noqa: E402
 DEFAULT_JOB_NAME = "extract-conversations-job"
 # What Glue's analytics library set lacks, pinned for Python 3.9.
 ADDITIONAL_MODULES = "pymongo==4.18.3,certifi==2026.5.20"
+# The same for Glue 5.1 (Python 3.11): current releases.
+SPARK_ADDITIONAL_MODULES = "pymongo==4.20.1,certifi==2026.10.19.post1"
+SPARK_GLUE_VERSION = "5.1"
+SCRIPTS = {"pythonshell": "glue_job.py", "spark": "spark_job.py"}
 _CRON = re.compile(r"^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$")
 
 
@@ -39,8 +47,15 @@ def parse_arguments(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--bucket", required=True, help="bucket for the script and the wheel")
     parser.add_argument("--prefix", help="key prefix for them (default glue/<job-name>/)")
     parser.add_argument("--schedule", help='Glue cron expression in UTC, e.g. "cron(0 3 * * ? *)"')
+    parser.add_argument("--engine", choices=sorted(SCRIPTS), default="pythonshell",
+                        help="pythonshell: one process (WORKERS=auto uses its vCPUs); spark: "
+                             "Glue for Spark, for ranges beyond one machine")
     parser.add_argument("--max-capacity", type=float, default=0.0625, choices=(0.0625, 1.0),
-                        help="DPUs: 0.0625 (1 GB) or 1 (16 GB)")
+                        help="pythonshell DPUs: 0.0625 (1 GB) or 1 (16 GB, 4 vCPUs)")
+    parser.add_argument("--worker-type", default="G.1X", choices=("G.1X", "G.2X", "G.4X", "G.8X"),
+                        help="spark: worker type (G.1X: 4 vCPUs, 16 GB)")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="spark: number of workers, the driver included (at least 2)")
     parser.add_argument("--timeout", type=int, default=15, help="minutes")
     parser.add_argument("--max-retries", type=int, default=3)
     parser.add_argument("--connection", help="Glue connection for VPC access")
@@ -52,6 +67,8 @@ def parse_arguments(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     if arguments.schedule and not _CRON.match(arguments.schedule):
         parser.error("--schedule must look like cron(Minutes Hours Day-of-month Month "
                      "Day-of-week Year), in UTC")
+    if arguments.workers < 2:
+        parser.error("--workers must be at least 2 (a driver and one executor)")
     arguments.prefix = (arguments.prefix or "glue/{}/".format(arguments.job_name)).strip("/")
     return arguments
 
@@ -72,36 +89,45 @@ def job_parameters(pairs: List[str]) -> Dict[str, str]:
     return parameters
 
 
-def artifacts(dist: str) -> Dict[str, str]:
+def artifacts(dist: str, engine: str = "pythonshell") -> Dict[str, str]:
     wheels = sorted(glob.glob(os.path.join(dist, "*-py3-none-any.whl")))
-    script = os.path.join(dist, "glue_job.py")
+    script = os.path.join(dist, SCRIPTS[engine])
     if len(wheels) != 1 or not os.path.isfile(script):
-        raise DeployError("{} must hold glue_job.py and exactly one wheel: run `make package`"
-                          .format(dist))
+        raise DeployError("{} must hold {} and exactly one wheel: run `make package`"
+                          .format(dist, SCRIPTS[engine]))
     return {"wheel": wheels[0], "script": script}
 
 
 def job_definition(arguments: argparse.Namespace, script_uri: str, wheel_uri: str) -> dict:
     """The whole job, as create_job takes it (update_job resets what it is not given)."""
+    spark = getattr(arguments, "engine", "pythonshell") == "spark"
     default_arguments = {
         "--extra-py-files": wheel_uri,
-        "--additional-python-modules": ADDITIONAL_MODULES,
-        "library-set": "analytics",
+        "--additional-python-modules": SPARK_ADDITIONAL_MODULES if spark else ADDITIONAL_MODULES,
         "--job-language": "python",
     }
+    if not spark:
+        default_arguments["library-set"] = "analytics"
     default_arguments.update(job_parameters(arguments.arg))
     definition = {
         "Name": arguments.job_name,
         "Description": "Agno sessions in MongoDB -> per-session feature CSV on S3",
         "Role": arguments.role_arn,
-        "Command": {"Name": "pythonshell", "ScriptLocation": script_uri, "PythonVersion": "3.9"},
         "DefaultArguments": default_arguments,
         "ExecutionProperty": {"MaxConcurrentRuns": 1},
-        "MaxCapacity": arguments.max_capacity,
         "Timeout": arguments.timeout,
         "MaxRetries": arguments.max_retries,
-        "GlueVersion": "3.0",
     }
+    if spark:
+        definition.update({
+            "Command": {"Name": "glueetl", "ScriptLocation": script_uri, "PythonVersion": "3"},
+            "GlueVersion": SPARK_GLUE_VERSION, "WorkerType": arguments.worker_type,
+            "NumberOfWorkers": arguments.workers})
+    else:
+        definition.update({
+            "Command": {"Name": "pythonshell", "ScriptLocation": script_uri,
+                        "PythonVersion": "3.9"},
+            "MaxCapacity": arguments.max_capacity, "GlueVersion": "3.0"})
     if arguments.connection:
         definition["Connections"] = {"Connections": [arguments.connection]}
     return definition
@@ -115,9 +141,9 @@ def trigger_definition(arguments: argparse.Namespace) -> dict:
 
 
 def deploy(arguments: argparse.Namespace, s3=None, glue=None) -> dict:
-    files = artifacts(arguments.dist)
+    files = artifacts(arguments.dist, arguments.engine)
     wheel_key = "{}/{}".format(arguments.prefix, os.path.basename(files["wheel"]))
-    script_key = "{}/glue_job.py".format(arguments.prefix)
+    script_key = "{}/{}".format(arguments.prefix, SCRIPTS[arguments.engine])
     script_uri = "s3://{}/{}".format(arguments.bucket, script_key)
     wheel_uri = "s3://{}/{}".format(arguments.bucket, wheel_key)
     job = job_definition(arguments, script_uri, wheel_uri)

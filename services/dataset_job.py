@@ -85,7 +85,7 @@ def run_job(config: JobConfig, repository: Optional[SessionRepository],
     started_at = now()
     started = time.monotonic()
     folder = os.path.join(config.output_dir, *config.output_key_prefix.split("/"))
-    outputs = {name: _output(config, folder, file_name, content_type)
+    outputs = {name: output_file(config, folder, file_name, content_type)
                for name, file_name, content_type in (
                    ("csv", config.csv_name, CSV_CONTENT_TYPE),
                    ("rejects", REJECTS_NAME, JSONL_CONTENT_TYPE),
@@ -307,7 +307,7 @@ def warn_when_runs_look_missing(stats: ExtractionStats, source: Dict[str, object
         "or RUNS_INPUT_PATH (file)", stats.sessions_without_runs, stats.rows_written)
 
 
-def _output(config: JobConfig, folder: str, name: str, content_type: str) -> OutputFile:
+def output_file(config: JobConfig, folder: str, name: str, content_type: str) -> OutputFile:
     return OutputFile(path=os.path.join(folder, name),
                       key="{}/{}".format(config.output_key_prefix, name), content_type=content_type)
 

@@ -41,7 +41,7 @@ class Written:
 
     stats: ExtractionStats
     statistics: ColumnStatistics
-    csv: CsvWriter
+    csv: Optional[CsvWriter]  # None on Spark, whose CSV is in parts
     rejects: RejectLog
     source: Dict[str, object]
 

@@ -23,6 +23,13 @@ class RejectLog:
         self._file.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
         self.count += 1
 
+    def append_text(self, text: str, count: int) -> None:
+        """Appends `count` reject lines already written as text (a Spark slice's)."""
+        if self._file is None:
+            self._file = AtomicFile(self.path)
+        self._file.write(text)
+        self.count += count
+
     def append_rejects_of(self, path: str, count: int) -> None:
         """Appends the lines of another rejects file (a slice's), streamed."""
         if self._file is None:

@@ -35,7 +35,8 @@ def dist(tmp_path_factory):
     out = tmp_path_factory.mktemp("dist")
     subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(out), ROOT],
                    check=True, capture_output=True)
-    shutil.copy(os.path.join(ROOT, "glue_job.py"), out / "glue_job.py")
+    for script in ("glue_job.py", "spark_job.py"):
+        shutil.copy(os.path.join(ROOT, script), out / script)
     for leftover in ("build", "conversation_features_job.egg-info"):
         shutil.rmtree(os.path.join(ROOT, leftover), ignore_errors=True)
     return out
@@ -120,6 +121,33 @@ def test_deploy_creates_job_and_schedule(aws, dist):
     trigger = glue.get_trigger(Name="extract-conversations-job-schedule")["Trigger"]
     assert trigger["Type"] == "SCHEDULED" and trigger["Schedule"] == "cron(0 3 * * ? *)"
     assert trigger["Actions"] == [{"JobName": "extract-conversations-job"}]
+
+
+def test_deploy_with_the_spark_engine_creates_a_glue_5_1_spark_job(aws, dist):
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="glue-assets")
+    arguments = deploy_arguments(dist, "--engine", "spark", "--job-name", "features-spark",
+                                 "--schedule", "cron(0 4 * * ? *)",
+                                 "--arg", "MONGO_SECRET_ID=prod/agno/mongo")
+    deploy_glue.deploy(arguments)
+    job = boto3.client("glue").get_job(JobName="features-spark")["Job"]
+    assert job["Command"] == {
+        "Name": "glueetl", "PythonVersion": "3",
+        "ScriptLocation": "s3://glue-assets/glue/features-spark/spark_job.py"}
+    assert (job["GlueVersion"], job["WorkerType"], job["NumberOfWorkers"]) == ("5.1", "G.1X", 2)
+    assert "MaxCapacity" not in job or not job["MaxCapacity"]
+    arguments = job["DefaultArguments"]
+    assert arguments["--extra-py-files"].endswith("-py3-none-any.whl")
+    assert arguments["--additional-python-modules"] == deploy_glue.SPARK_ADDITIONAL_MODULES
+    assert "library-set" not in arguments  # a Python shell setting
+    assert arguments["--MONGO_SECRET_ID"] == "prod/agno/mongo"
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket="glue-assets")["Contents"]}
+    assert "glue/features-spark/spark_job.py" in keys
+    trigger = boto3.client("glue").get_trigger(Name="features-spark-schedule")["Trigger"]
+    assert trigger["Actions"] == [{"JobName": "features-spark"}]
+    # The pinned pymongo is the one the tests ran with on Python 3.11.
+    import pymongo
+    assert "pymongo=={},".format(pymongo.__version__) in deploy_glue.SPARK_ADDITIONAL_MODULES
 
 
 def test_an_existing_job_gets_the_full_definition_on_update(dist):

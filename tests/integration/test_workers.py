@@ -11,11 +11,9 @@ import time
 import pytest
 from bson import json_util
 
-from interfaces.abstractions import JoinedSession
-from repositories.simulated import SimulatedSessionRepository
 from tests.support import golden
+from tests.support.agno_database import write_agno_database
 from tests.support.cli import ROOT, run_job
-from tests.support.fuzz import fuzz_documents, storable_in_ferretdb
 
 pytestmark = pytest.mark.integration
 
@@ -59,30 +57,6 @@ def test_every_golden_corpus_with_three_workers_gives_the_golden_outputs(tmp_pat
                     assert_same_result(json.load(left), json.load(right))
                 else:
                     assert right.read() == left.read(), (corpus, name)
-
-
-def write_agno_database(database, count: int) -> int:
-    """Simulated sessions of every shape, Agno 3 runs in their own collection, and damaged
-    documents that become rejects; returns how many session documents were written."""
-    sessions, runs = [], []
-    for item in SimulatedSessionRepository(count, 11).documents(_december()):
-        if isinstance(item, JoinedSession):
-            sessions.append(item.document)
-            runs.extend(item.run_documents)
-        else:
-            sessions.append(item)
-    damaged = [storable_in_ferretdb(d) for d in fuzz_documents(150, seed=3, max_nesting=20)]
-    sessions += [d for d in damaged if isinstance(d, dict)]
-    database.agno_sessions.insert_many(sessions)
-    database.agno_runs.insert_many(runs)
-    return len(sessions)
-
-
-def _december():
-    import datetime as dt
-
-    from interfaces.abstractions import DateRange
-    return DateRange(dt.date(2024, 12, 1), dt.date(2024, 12, 31))
 
 
 def test_mongodb_with_two_workers_gives_the_single_process_result(mongo_server, mongo_database,

@@ -1,0 +1,264 @@
+"""The job on AWS Glue for Spark: the range's time slices run as Spark tasks.
+
+Each task runs `run_slice` (services/reading.py) on its slice, on an executor, and uploads
+the slice's CSV (and rejects) under this run's staging prefix,
+`<prefix>/_staging/<run>/part-NNNNN.csv`. A retried or speculative attempt of a slice
+rewrites the same keys with the same bytes, so Spark's retries are harmless. Once every
+slice is done, the driver decides as the one-process job does (MAX_REJECT_RATIO, an empty
+result), then publishes: the earlier manifest is withdrawn, each part is copied (server
+side, verified) to `conversations_<range>.part-NNNNN.csv`, parts of an earlier run beyond
+this run's count and a one-process CSV of the range are removed, the rejects are
+concatenated, and the manifest, listing the parts in order with size and SHA-256, comes
+last. The staging prefix is removed however the run ends; Athena, Hive and Spark skip
+folders whose names start with an underscore.
+"""
+
+import datetime as dt
+import functools
+import hashlib
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional
+
+from config.settings import JobConfig
+from interfaces.abstractions import DateRange, ObjectStore, SourceError, TimeSlice
+from services.column_statistics import ColumnStatistics
+from services.conversation_extraction_service import ExtractionStats
+from services.dataset_job import (
+    CSV_CONTENT_TYPE,
+    JSONL_CONTENT_TYPE,
+    MANIFEST_NAME,
+    REJECTS_NAME,
+    JobResult,
+    OutputFile,
+    build_manifest,
+    check_not_emptying,
+    check_outputs_stay_under,
+    check_reject_ratio,
+    nothing_selected_note,
+    output_file,
+    warn_when_runs_look_missing,
+    write_manifest,
+)
+from services.reading import Written, merged_description, run_slice, slices_of
+from services.reject_log import RejectLog
+from utils.files import file_size, remove_if_present, sha256_of
+from utils.logging_setup import configure_logging
+
+logger = logging.getLogger(__name__)
+
+STAGING_FOLDER = "_staging"
+
+
+@dataclass
+class StagedSlice:
+    """A slice's result as the driver receives it: where its files wait, and its counts."""
+
+    index: int
+    csv_key: str
+    size: int
+    sha256: str
+    rejects_key: Optional[str]
+    stats: ExtractionStats
+    statistics: ColumnStatistics
+    source: Dict[str, object]
+
+
+@dataclass
+class PublishedPart:
+    key: str
+    rows: int
+    size: int
+    sha256: str
+    s3_uri: str
+
+    def describe(self) -> Dict[str, object]:
+        return {"key": self.key, "rows": self.rows, "size": self.size, "sha256": self.sha256,
+                "s3_uri": self.s3_uri}
+
+
+@dataclass
+class DistributedResult:
+    result: JobResult
+    parts: List[PublishedPart]
+
+
+_logging_ready = False
+
+
+def stage_slice(slice_source, store_factory: Callable[[], ObjectStore], staging_prefix: str,
+                window: TimeSlice) -> StagedSlice:
+    """One Spark task: the slice read on the executor, its files uploaded to staging."""
+    global _logging_ready
+    if not _logging_ready:  # once per executor Python process
+        configure_logging(slice_source.config.log_level)
+        _logging_ready = True
+    store = store_factory()
+    folder = tempfile.mkdtemp(prefix="slice-")
+    try:
+        output = run_slice(slice_source, window, folder)
+        name = "{}/part-{:05d}".format(staging_prefix, window.index)
+        sha256 = sha256_of(output.csv_path)
+        store.upload(output.csv_path, name + ".csv", CSV_CONTENT_TYPE,
+                     {"slice": str(window.index)}, sha256)
+        rejects_key = None
+        if output.rejects_path is not None:
+            rejects_key = name + ".rejects.jsonl"
+            store.upload(output.rejects_path, rejects_key, JSONL_CONTENT_TYPE,
+                         {"slice": str(window.index)}, sha256_of(output.rejects_path))
+        return StagedSlice(window.index, name + ".csv", file_size(output.csv_path) or 0,
+                           sha256, rejects_key, output.stats, output.statistics,
+                           output.source)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def staging_prefix_of(config: JobConfig) -> str:
+    """This run's staging folder: its run id made key-safe, with a digest so that two ids
+    that differ only in unsafe characters never share it."""
+    safe = re.sub(r"[^A-Za-z0-9_.\-]", "_", config.job_run_id)[:80]
+    digest = hashlib.sha256(config.job_run_id.encode()).hexdigest()[:8]
+    return "{}/{}/{}-{}".format(config.output_key_prefix, STAGING_FOLDER, safe, digest)
+
+
+def run_distributed(config: JobConfig, context, store: ObjectStore, slice_source,
+                    store_factory: Callable[[], ObjectStore], stage=stage_slice,
+                    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
+                    ) -> DistributedResult:
+    """Runs the slices on the Spark `context`, then decides and publishes on the driver.
+    `stage` is the task (stage_slice; a test may wrap it)."""
+    started_at, started = now(), time.monotonic()
+    folder = os.path.join(config.output_dir, *config.output_key_prefix.split("/"))
+    outputs = {"rejects": output_file(config, folder, REJECTS_NAME, JSONL_CONTENT_TYPE),
+               "manifest": output_file(config, folder, MANIFEST_NAME, "application/json")}
+    check_outputs_stay_under(config.output_dir, outputs.values())
+    store.check()
+    slices = slices_of(config, context.defaultParallelism)
+    staging = staging_prefix_of(config)
+    logger.info("spark_job_start job=%s run_id=%s source=%s range=%s..%s slices=%d "
+                "parallelism=%d staging=%s", config.job_name, config.job_run_id,
+                config.repository_type, config.start_date, config.end_date, len(slices),
+                context.defaultParallelism, store.uri(staging))
+    preflight(slice_source)
+    rejects = RejectLog(outputs["rejects"].path)
+    try:
+        try:
+            staged = sorted(
+                context.parallelize(slices, len(slices))
+                .map(functools.partial(stage, slice_source, store_factory, staging)).collect(),
+                key=lambda part: part.index)
+        except Exception as error:  # Py4JJavaError: what failed is in its Python traceback
+            raise SourceError("a Spark task failed on every attempt: {}".format(
+                task_failure(str(error)))) from None
+        written = _merged(staged, store, rejects, started)
+        stats, source = written.stats, written.source
+        logger.info("extracted documents=%d rows=%d rejects=%d seconds=%.2f slices=%d",
+                    stats.documents_read, stats.rows_written, stats.rejected, stats.seconds,
+                    len(staged))
+        warn_when_runs_look_missing(stats, source)
+        note = nothing_selected_note(config, stats, source)
+        check_reject_ratio(config, written, outputs["rejects"])
+        check_not_emptying(config, stats, outputs["manifest"], store, note)
+        result = JobResult(stats=stats, note=note)
+        parts = _publish(config, store, staged, rejects, outputs, result)
+        manifest = build_manifest(config, source, stats, written.statistics, result.outputs,
+                                  started_at, now(), time.monotonic() - started)
+        manifest["engine"] = {"name": "spark", "slices": len(slices),
+                              "parallelism": context.defaultParallelism}
+        manifest["parts"] = [part.describe() for part in parts]
+        result.manifest = manifest
+        result.outputs["manifest"] = write_manifest(config, manifest, outputs["manifest"],
+                                                    store)
+        return DistributedResult(result, parts)
+    except BaseException:
+        rejects.discard()
+        raise
+    finally:
+        for key in store.keys(staging + "/"):
+            store.delete(key)
+
+
+def preflight(slice_source) -> None:
+    """What would make every task fail, raised on the driver with its own exit status: the
+    source's configuration (RUNS_COLLECTION), its address, credentials and reachability.
+    An empty window reads nothing but resolves and queries everything a slice does."""
+    config = slice_source.config
+    nothing = TimeSlice(0, 0, 0, DateRange(config.start_date, config.end_date))
+    repository = slice_source.repository()
+    try:
+        for _ in repository.documents(nothing):
+            pass
+    finally:
+        repository.close()
+
+
+_PYTHON_ERROR = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Failure|Stopped)): (.+)$",
+                           re.MULTILINE)
+
+
+def task_failure(message: str) -> str:
+    """The Python exception a task raised, out of Spark's Java error text (the last
+    `Name: message` line of the Python traceback), else the text's first line."""
+    python_part = message.split("Traceback (most recent call last)", 1)[-1]
+    found = _PYTHON_ERROR.findall(python_part)
+    if found:
+        name, text = found[-1]
+        return "{}: {}".format(name.rsplit(".", 1)[-1], text.strip())
+    return message.strip().splitlines()[0] if message.strip() else "unknown error"
+
+
+def _merged(staged: List[StagedSlice], store: ObjectStore, rejects: RejectLog,
+            started: float) -> Written:
+    """The slices' counts added up and their rejects concatenated in slice order."""
+    stats, statistics = ExtractionStats(), ColumnStatistics()
+    for part in staged:
+        stats.add(part.stats)
+        statistics.add(part.statistics)
+        if part.rejects_key is not None:
+            rejects.append_text(store.fetch(part.rejects_key).decode("utf-8"),
+                                part.stats.rejected)
+    rejects.close()
+    stats.seconds = time.monotonic() - started
+    return Written(stats, statistics, None, rejects,
+                   merged_description([part.source for part in staged], {}))
+
+
+def _publish(config: JobConfig, store: ObjectStore, staged: List[StagedSlice],
+             rejects: RejectLog, outputs: Dict[str, OutputFile],
+             result: JobResult) -> List[PublishedPart]:
+    """The point of no return, in the order readers rely on (see the module's docstring)."""
+    remove_if_present(outputs["manifest"].path)
+    store.delete(outputs["manifest"].key)
+    metadata = {"start-date": str(config.start_date), "end-date": str(config.end_date),
+                "job-run-id": config.job_run_id}
+    parts = []
+    for part in staged:
+        key = "{}/{}".format(config.output_key_prefix, config.csv_part_name(part.index))
+        uri = store.copy(part.csv_key, key, CSV_CONTENT_TYPE,
+                         dict(metadata, rows=str(part.stats.rows_written)), part.size,
+                         part.sha256)
+        parts.append(PublishedPart(key, part.stats.rows_written, part.size, part.sha256, uri))
+    published = {part.key for part in parts}
+    stale = [key for key in store.keys("{}/{}".format(config.output_key_prefix,
+                                                      config.csv_part_stem))
+             if key not in published]
+    for key in stale + ["{}/{}".format(config.output_key_prefix, config.csv_name)]:
+        store.delete(key)
+    rejects_path = rejects.commit()
+    if rejects_path is None:
+        remove_if_present(outputs["rejects"].path)
+        store.delete(outputs["rejects"].key)
+    else:
+        rejects_file = outputs["rejects"]
+        rejects_file.size = file_size(rejects_path) or 0
+        rejects_file.sha256 = sha256_of(rejects_path)
+        rejects_file.s3_uri = store.upload(rejects_path, rejects_file.key, JSONL_CONTENT_TYPE,
+                                           dict(metadata, rows=str(result.stats.rejected)),
+                                           rejects_file.sha256)
+        result.outputs["rejects"] = rejects_file
+    return parts

@@ -1,0 +1,188 @@
+"""The Spark engine (spark_job.py) in local mode against FerretDB and moto's S3 server: its
+parts, concatenated in order, are the one-process CSV; a retried task and a failed run are
+harmless. One Spark session serves the module (its JVM starts once, in about 3 s)."""
+
+import functools
+import io
+import json
+import os
+import sys
+from contextlib import redirect_stdout
+
+import boto3
+import pytest
+
+from factories import job_entry
+from services.distributed_job import STAGING_FOLDER, stage_slice
+from tests.conftest import AWS_TEST_ENV
+from tests.support.agno_database import write_agno_database
+from tests.support.cli import ROOT
+
+pytestmark = pytest.mark.integration
+
+pyspark = pytest.importorskip("pyspark", reason="pyspark comes with requirements-dev.txt")
+
+DEC = ["--START_DATE", "2024-12-01", "--END_DATE", "2024-12-31"]
+PREFIX = "training_data/2024-12-01_to_2024-12-31"
+CSV_NAME = "conversations_2024-12-01_to_2024-12-31.csv"
+
+
+@pytest.fixture(scope="module")
+def spark(moto_server):
+    """local[2,4]: two task threads, and up to four attempts of a task, as a cluster retries.
+    The executors' Python processes take their environment from the JVM, started here: the
+    project on PYTHONPATH, and moto's endpoint for boto3."""
+    from pyspark.sql import SparkSession
+
+    saved = dict(os.environ)
+    os.environ.update(AWS_TEST_ENV, AWS_ENDPOINT_URL=moto_server.endpoint,
+                      PYSPARK_PYTHON=sys.executable,
+                      PYTHONPATH=os.pathsep.join(p for p in (ROOT, saved.get("PYTHONPATH")) if p))
+    session = (SparkSession.builder.master("local[2,4]").appName("spark-job-tests")
+               .config("spark.ui.enabled", "false").getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    try:
+        yield session
+    finally:
+        session.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@pytest.fixture
+def agno_database(mongo_database, aws):
+    written = write_agno_database(mongo_database, 300, damaged=60)
+    return mongo_database, written
+
+
+def run(engine, arguments, environ):
+    with redirect_stdout(io.StringIO()) as captured:
+        status = job_entry.main(["spark_job.py"] + arguments, environ, engine=engine)
+    return status, json.loads(captured.getvalue().strip().splitlines()[-1])
+
+
+def source_environment(mongo_server, database, bucket):
+    return {"MONGO_URI": mongo_server, "DATABASE_NAME": database.name,
+            "COLLECTION_NAME": "agno_sessions", "S3_BUCKET": bucket, "LOG_LEVEL": "WARNING",
+            "MAX_REJECT_RATIO": "1"}
+
+
+def objects(bucket):
+    s3 = boto3.client("s3")
+    listed = s3.list_objects_v2(Bucket=bucket).get("Contents", [])
+    return {item["Key"]: s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+            for item in listed}
+
+
+def one_process_result(mongo_server, database, tmp_path):
+    boto3.client("s3").create_bucket(Bucket="single")
+    status, summary = run(job_entry.python_shell, DEC + ["--OUTPUT_DIR", str(tmp_path / "one")],
+                          source_environment(mongo_server, database, "single"))
+    assert status == 0, summary
+    return objects("single")
+
+
+def rows_of_parts(stored, header):
+    parts = sorted(key for key in stored if ".part-" in key)
+    body = b""
+    for key in parts:
+        content = stored[key]
+        assert content.startswith(header)  # every part has the header
+        body += content[len(header):]
+    return parts, body
+
+
+def test_parts_concatenated_in_order_are_the_one_process_csv(spark, mongo_server,
+                                                            agno_database, tmp_path):
+    database, written = agno_database
+    single = one_process_result(mongo_server, database, tmp_path)
+    csv = single["{}/{}".format(PREFIX, CSV_NAME)]
+    header = csv.split(b"\n", 1)[0] + b"\n"
+    boto3.client("s3").create_bucket(Bucket="spark")
+    status, summary = run(functools.partial(job_entry.spark, session=spark),
+                          DEC + ["--OUTPUT_DIR", str(tmp_path / "spark")],
+                          source_environment(mongo_server, database, "spark"))
+    assert status == 0, summary
+    assert summary["documents_read"] == written and summary["rejects"] > 0
+    stored = objects("spark")
+    parts, body = rows_of_parts(stored, header)
+    assert len(parts) == 8  # 2 task slots x 4 slices each
+    assert parts == ["{}/conversations_2024-12-01_to_2024-12-31.part-{:05d}.csv".format(
+        PREFIX, index) for index in range(8)]
+    assert summary["outputs"]["parts"] == ["s3://spark/" + key for key in parts]
+    assert body == csv[len(header):]
+    assert stored[PREFIX + "/rejects.jsonl"] == single[PREFIX + "/rejects.jsonl"]
+    assert not [key for key in stored if STAGING_FOLDER in key]
+    manifest = json.loads(stored[PREFIX + "/manifest.json"])
+    single_manifest = json.loads(single[PREFIX + "/manifest.json"])
+    import hashlib
+    assert [(p["key"], p["size"], p["sha256"]) for p in manifest["parts"]] == [
+        (key, len(stored[key]), hashlib.sha256(stored[key]).hexdigest()) for key in parts]
+    assert sum(p["rows"] for p in manifest["parts"]) == single_manifest["rows_written"]
+    for name in ("documents_read", "rows_written", "rejects", "reject_reasons", "warnings",
+                 "shapes", "source"):
+        assert manifest[name] == single_manifest[name], name
+    assert manifest["engine"] == {"name": "spark", "slices": 8, "parallelism": 2}
+
+    # A one-process run of the range afterwards removes the parts, and the reverse.
+    run(job_entry.python_shell, DEC + ["--OUTPUT_DIR", str(tmp_path / "again")],
+        source_environment(mongo_server, database, "spark"))
+    assert not [key for key in objects("spark") if ".part-" in key]
+    run(functools.partial(job_entry.spark, session=spark),
+        DEC + ["--OUTPUT_DIR", str(tmp_path / "spark")],
+        source_environment(mongo_server, database, "spark"))
+    assert "{}/{}".format(PREFIX, CSV_NAME) not in objects("spark")
+
+
+def flaky_stage(slice_source, store_factory, staging_prefix, window):
+    """Slice 1's first attempt writes a wrong part to staging, then fails."""
+    from pyspark import TaskContext
+
+    if window.index == 1 and TaskContext.get().attemptNumber() == 0:
+        store = store_factory()
+        path = os.path.join(os.environ.get("TMPDIR", "/tmp"), "wrong-part.csv")
+        with open(path, "w") as handle:
+            handle.write("not,the,right,rows\n")
+        store.upload(path, "{}/part-{:05d}.csv".format(staging_prefix, 1), "text/csv", {},
+                     "0" * 64)
+        raise RuntimeError("executor lost while writing slice 1")
+    return stage_slice(slice_source, store_factory, staging_prefix, window)
+
+
+def broken_stage(slice_source, store_factory, staging_prefix, window):
+    if window.index == 5:
+        raise RuntimeError("slice 5 fails on every attempt")
+    return stage_slice(slice_source, store_factory, staging_prefix, window)
+
+
+def test_a_retried_task_leaves_a_correct_result_and_a_failed_run_changes_nothing(
+        spark, mongo_server, agno_database, tmp_path):
+    database, _ = agno_database
+    single = one_process_result(mongo_server, database, tmp_path)
+    csv = single["{}/{}".format(PREFIX, CSV_NAME)]
+    header = csv.split(b"\n", 1)[0] + b"\n"
+    boto3.client("s3").create_bucket(Bucket="spark")
+    environment = source_environment(mongo_server, database, "spark")
+    arguments = DEC + ["--OUTPUT_DIR", str(tmp_path / "spark")]
+    status, summary = run(functools.partial(job_entry.spark, session=spark, stage=flaky_stage),
+                          arguments, environment)
+    assert status == 0, summary
+    published = objects("spark")
+    assert rows_of_parts(published, header)[1] == csv[len(header):]
+
+    status, summary = run(functools.partial(job_entry.spark, session=spark, stage=broken_stage),
+                          arguments, environment)
+    assert status == 1
+    assert summary["error"] == ("a Spark task failed on every attempt: RuntimeError: slice 5 "
+                                "fails on every attempt")
+    assert objects("spark") == published  # no staging left, the earlier result intact
+
+
+def test_spark_refuses_a_file_source_and_a_run_without_a_bucket(tmp_path):
+    path = tmp_path / "sessions.jsonl"
+    path.write_text("{}\n")
+    status, summary = run(job_entry.spark, DEC + ["--REPOSITORY_TYPE", "file", "--INPUT_PATH",
+                                                  str(path), "--S3_BUCKET", "bucket-x"], {})
+    assert status == 2 and summary["error"].startswith("configuration: REPOSITORY_TYPE: file;")
+    status, summary = run(job_entry.spark, DEC + ["--REPOSITORY_TYPE", "simulated"], {})
+    assert status == 2 and summary["error"].startswith("configuration: S3_BUCKET: none set;")
