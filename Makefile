@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SOURCES := glue_job.py spark_job.py config interfaces repositories services calculators factories utils
 STAMP := $(VENV)/.installed
+# The Spark engine's tests need Java 17 (scripts/find_java17.sh finds or installs it).
+WITH_JAVA17 = JAVA_HOME="$$(scripts/find_java17.sh)"
 
 .PHONY: run test lint unit integration py39 ferretdb agno-env bench bench-small package deploy-dry-run docs golden clean
 
@@ -20,8 +22,8 @@ run: $(STAMP)
 
 ## test: lint, Python 3.9 checks, then every test (servers are built and started by the tests)
 test: lint ferretdb agno-env $(STAMP)
-	@echo "running the unit and integration tests (about 3.5 minutes on 2 cores)"
-	$(PY) -m pytest -q
+	@echo "running the unit and integration tests (about 6 minutes on 2 cores)"
+	$(WITH_JAVA17) $(PY) -m pytest -q
 	$(MAKE) py39
 
 lint: $(STAMP)
@@ -34,7 +36,7 @@ unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
 
 integration: ferretdb agno-env $(STAMP)
-	$(PY) -m pytest -q tests/integration
+	$(WITH_JAVA17) $(PY) -m pytest -q tests/integration
 
 ## py39: the unit tests on Python 3.9 with Glue's numpy 1.22, where python3.9 exists
 py39:
@@ -58,10 +60,10 @@ agno-env: .venv-agno/.installed
 	touch $@
 
 bench: $(STAMP) ferretdb
-	$(PY) bench/run.py --million --json
+	$(WITH_JAVA17) $(PY) bench/run.py --million --json
 
 bench-small: $(STAMP) ferretdb
-	$(PY) bench/run.py --small
+	$(WITH_JAVA17) $(PY) bench/run.py --small
 
 ## package: dist/<name>-<version>-py3-none-any.whl, dist/glue_job.py and dist/spark_job.py
 package: $(STAMP)

@@ -12,6 +12,7 @@ Figures (docs/benchmarks.md):
   runs_file_*                the file source joined with a large runs dump (RUNS_INPUT_PATH)
   rss_mb_10k, rss_mb_100k    peak RSS of the whole job at 10,000 and 100,000 sessions
   workers_*                  the whole job with WORKERS=1 and 2 (simulated, file): speed-up, RSS
+  spark_*                    FerretDB: one process, WORKERS=2 and Spark local[2], and a bare scan
 
 The simulated sessions mix every shape; their Agno 3 sessions (about 30 %) come with run
 documents, which the BSON figures decode and join exactly as the MongoDB source does.
@@ -253,6 +254,82 @@ def server(count: int, repeats: int) -> dict:
         instance.stop()
 
 
+def spark_against_server(count: int) -> dict:
+    """The same MongoDB range (FerretDB, indexed as docs/mongodb.md advises) through one
+    process, WORKERS=2, and the Spark engine in local[2] mode (S3 is moto's server), with a
+    bare projected scan of the range: on one 2-core machine the server is the limit."""
+    from pymongo import MongoClient
+
+    from factories import job_entry
+    from repositories.date_filter import mongo_date_filter
+    from repositories.unread_fields import sessions_projection
+    from tests.support.servers import FerretDB, MotoServer
+
+    folder = tempfile.mkdtemp(prefix="bench-spark-")
+    instance = FerretDB(os.path.join(folder, "data")).start()
+    moto = MotoServer().start()
+    saved = dict(os.environ)
+    session = None
+    try:
+        os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+                           "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": moto.endpoint,
+                           "PYSPARK_PYTHON": sys.executable, "PYTHONPATH": ROOT})
+        import boto3
+        boto3.client("s3").create_bucket(Bucket="bench")
+        client = MongoClient(instance.uri)
+        print("spark: loading {:,} sessions into FerretDB...".format(count), file=sys.stderr)
+        sessions, runs = encoded_documents(count, 2)
+        for start in range(0, len(sessions), 1000):
+            client.bench.sessions.insert_many(sessions[start:start + 1000])
+        for start in range(0, len(runs), 1000):
+            client.bench.sessions_runs.insert_many(runs[start:start + 1000])
+        client.bench.sessions.create_index([("created_at", 1), ("_id", 1)])
+        client.bench.sessions_runs.create_index([("session_id", 1), ("run_index", 1)])
+        environ = {"MONGO_URI": instance.uri, "DATABASE_NAME": "bench",
+                   "COLLECTION_NAME": "sessions", "START_DATE": "2024-12-01",
+                   "END_DATE": "2024-12-31", "OUTPUT_DIR": folder, "MAX_REJECT_RATIO": "1",
+                   "S3_BUCKET": "bench", "LOG_LEVEL": "WARNING", "ALLOW_EMPTY": "true"}
+        config = load_config(["bench"], environ)
+        projection = sessions_projection()
+
+        def scan():
+            for _ in client.bench.sessions.find(
+                    mongo_date_filter("created_at", RANGE), projection=projection,
+                    sort=[("created_at", 1), ("_id", 1)], batch_size=1000):
+                pass
+
+        started = time.perf_counter()
+        from pyspark.sql import SparkSession
+        session = (SparkSession.builder.master("local[2]").appName("bench")
+                   .config("spark.ui.enabled", "false").getOrCreate())
+        session.sparkContext.setLogLevel("ERROR")
+        spark_start = time.perf_counter() - started
+        figures = {
+            "spark_server_sessions": count,
+            "spark_scan_seconds": round(timed(scan, 1), 2),
+            "spark_one_process_seconds": round(timed(
+                lambda: job_entry.python_shell(config), 1), 2),
+            "spark_workers_2_seconds": round(timed(lambda: job_entry.python_shell(
+                dataclasses.replace(config, workers=2)), 1), 2),
+            "spark_local_2_seconds": round(timed(
+                lambda: job_entry.spark(config, session=session), 1), 2),
+            "spark_session_start_seconds": round(spark_start, 1),
+        }
+        figures["spark_local_2_vs_one_process"] = round(
+            figures["spark_one_process_seconds"] / figures["spark_local_2_seconds"], 2)
+        figures["spark_local_2_vs_scan"] = round(
+            figures["spark_local_2_seconds"] / figures["spark_scan_seconds"], 2)
+        client.close()
+        return figures
+    finally:
+        if session is not None:
+            session.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+        moto.stop()
+        instance.stop()
+
+
 def job_memory(count: int, *arguments: str) -> dict:
     """Peak RSS and seconds of the whole job in a fresh process (simulated by default)."""
     folder = tempfile.mkdtemp(prefix="bench-rss-")
@@ -377,9 +454,9 @@ def main() -> int:
     parser.add_argument("--million", action="store_true",
                         help="also run the whole job on 1,000,000 sessions (simulated, file)")
     parser.add_argument("--json", action="store_true", help="end with one JSON object")
-    parser.add_argument("--parts", default="ceiling,server,memory,file,runs_file,workers",
+    parser.add_argument("--parts", default="ceiling,server,memory,file,runs_file,workers,spark",
                         help="comma-separated subset of ceiling,server,memory,file,runs_file,"
-                             "workers")
+                             "workers,spark")
     arguments = parser.parse_args()
     ceiling_n, server_n, memory_sizes, repeats, runs_mb, file_sizes, workers_n = (
         (2_000, 1_000, (1_000, 3_000), 1, 3, (1_000,), 2_000) if arguments.small
@@ -407,6 +484,8 @@ def main() -> int:
         figures.update(runs_file(runs_mb))
     if "workers" in parts:
         figures.update(workers(workers_n))
+    if "spark" in parts:
+        figures.update(spark_against_server(server_n))
     if arguments.million and "file" in parts:
         figures.update(file_source((1_000_000,)))
     if arguments.million and "memory" in parts:

@@ -20,8 +20,6 @@ from tests.support.cli import ROOT
 
 pytestmark = pytest.mark.integration
 
-pyspark = pytest.importorskip("pyspark", reason="pyspark comes with requirements-dev.txt")
-
 DEC = ["--START_DATE", "2024-12-01", "--END_DATE", "2024-12-31"]
 PREFIX = "training_data/2024-12-01_to_2024-12-31"
 CSV_NAME = "conversations_2024-12-01_to_2024-12-31.csv"

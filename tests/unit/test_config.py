@@ -213,6 +213,7 @@ def test_a_misspelt_parameter_is_an_error_that_names_the_right_one(argv, meant):
 
 
 def test_glues_own_arguments_pass_and_other_unknown_ones_are_a_warning(caplog):
+    caplog.set_level("WARNING", logger="config.settings")  # whatever an earlier test left
     glue = ["--JOB_ID", "j_1", "--JOB_RUN_ID", "jr_1", "--TempDir", "s3://t/", "--enable-metrics",
             "true", "--scriptLocation", "s3://s/glue_job.py", "--job-bookmark-option",
             "job-bookmark-disable", "--job-language", "python", "--WORKFLOW_RUN_ID", "w"]

@@ -156,6 +156,7 @@ def agno3_sessions_without_their_runs(count):
 
 
 def test_half_the_sessions_without_runs_and_no_join_is_a_named_warning(tmp_path, caplog):
+    caplog.set_level("WARNING", logger="services.dataset_job")
     docs = agno3_sessions_without_their_runs(3) + documents(3)
     result = run_job(config_for(tmp_path), FakeRepository(docs))
     assert result.stats.warnings["sessions_without_runs"] == 3
