@@ -28,15 +28,20 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-started = time.perf_counter()
-with redirect_stdout(io.StringIO()) as captured:
-    status = glue_job.main(["glue_job.py", *sys.argv[1:]], dict(os.environ, LOG_LEVEL="WARNING"))
-seconds = time.perf_counter() - started
-summary = json.loads(captured.getvalue().strip().splitlines()[-1])
-peak_mb = _peak_rss_mb()
-# The largest worker process of a WORKERS run (0 without workers). An upper bound: a child
-# starts from a fork of this process before it execs a fresh interpreter.
-children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
-print(json.dumps({"status": status, "seconds": seconds, "peak_rss_mb": peak_mb,
-                  "children_peak_rss_mb": children_mb,
-                  "rows": summary.get("rows_written")}), file=sys.stderr)
+def main() -> None:
+    started = time.perf_counter()
+    with redirect_stdout(io.StringIO()) as captured:
+        status = glue_job.main(["glue_job.py", *sys.argv[1:]],
+                               dict(os.environ, LOG_LEVEL="WARNING"))
+    seconds = time.perf_counter() - started
+    summary = json.loads(captured.getvalue().strip().splitlines()[-1])
+    peak_mb = _peak_rss_mb()
+    # The largest worker process of a WORKERS run (0 without workers).
+    children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    print(json.dumps({"status": status, "seconds": seconds, "peak_rss_mb": peak_mb,
+                      "children_peak_rss_mb": children_mb,
+                      "rows": summary.get("rows_written")}), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,6 +1,11 @@
-"""Worker processes for a parallel run: the standard library's process pool, started with
-`spawn` so that no worker inherits a parent's MongoDB client or its threads, and stopped
-for good when the run fails or is stopped."""
+"""Worker processes for a parallel run: the standard library's process pool, stopped for
+good when the run fails or is stopped.
+
+Workers are forked where the platform can (Linux, Glue): a spawned worker imports the main
+module again, and a launcher that runs the job script from unguarded top-level code would
+run the whole job once more in every worker. Forking is safe here because the parent holds
+no MongoDB client and no thread when the pool starts (the workers build their own clients,
+and a forking pool starts all its processes before its own threads)."""
 
 import contextlib
 import multiprocessing
@@ -12,8 +17,9 @@ from utils.logging_setup import configure_logging, redaction
 
 
 def _start_worker(log_level: str, secrets: Sequence[str]) -> None:
-    # The parent alone answers Ctrl-C and SIGTERM; it ends the workers itself.
+    # The parent alone answers Ctrl-C; SIGTERM (the parent's terminate) ends a worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     configure_logging(log_level)
     redaction.add(*secrets)
 
@@ -22,8 +28,9 @@ def _start_worker(log_level: str, secrets: Sequence[str]) -> None:
 def worker_pool(workers: int, log_level: str) -> Iterator[ProcessPoolExecutor]:
     """A pool of `workers` processes that log like the parent and redact the same secrets.
     On any failure (SIGTERM included) the workers are terminated, not waited for."""
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     pool = ProcessPoolExecutor(max_workers=workers,
-                               mp_context=multiprocessing.get_context("spawn"),
+                               mp_context=multiprocessing.get_context(method),
                                initializer=_start_worker,
                                initargs=(log_level, tuple(redaction.secrets)))
     try:
