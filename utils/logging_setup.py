@@ -21,5 +21,5 @@ def configure_logging(level: str = "INFO") -> None:
     handler.addFilter(redaction)
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("botocore", "boto3", "s3transfer", "urllib3", "pymongo"):
+    for noisy in ("botocore", "boto3", "s3transfer", "urllib3", "pymongo", "py4j"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -176,6 +176,21 @@ def test_a_retried_task_leaves_a_correct_result_and_a_failed_run_changes_nothing
     assert objects("spark") == published  # no staging left, the earlier result intact
 
 
+def test_a_missing_runs_collection_is_found_by_the_driver_before_any_task(
+        spark, mongo_server, mongo_database, aws, tmp_path):
+    mongo_database.agno_sessions.insert_one({"session_id": "s", "created_at": 1733011200})
+    boto3.client("s3").create_bucket(Bucket="spark")
+    environment = dict(source_environment(mongo_server, mongo_database, "spark"),
+                       RUNS_COLLECTION="no_such")
+    jobs_before = len(spark.sparkContext.statusTracker().getJobIdsForGroup())
+    status, summary = run(functools.partial(job_entry.spark, session=spark),
+                          DEC + ["--OUTPUT_DIR", str(tmp_path)], environment)
+    assert status == 2
+    assert summary["error"].startswith("configuration: RUNS_COLLECTION: no collection 'no_such'")
+    assert len(spark.sparkContext.statusTracker().getJobIdsForGroup()) == jobs_before
+    assert objects("spark") == {}
+
+
 def test_spark_refuses_a_file_source_and_a_run_without_a_bucket(tmp_path):
     path = tmp_path / "sessions.jsonl"
     path.write_text("{}\n")
