@@ -8,13 +8,14 @@ the range's. The same `run_slice` serves the worker processes of WORKERS and the
 the Spark job (spark_job.py).
 """
 
+import contextlib
 import logging
 import os
 import shutil
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Iterator, List, Optional, Sequence
 
 from config.constants import SLICES_PER_WORKER
 from config.settings import JobConfig
@@ -50,10 +51,10 @@ def read_window(config: JobConfig, repository: SessionRepository, window: TimeWi
                 csv_path: str, rejects_path: str, folder: str) -> Written:
     """Streams every document of `window` into a CSV and a rejects file, both still under
     temporary names when this returns (complete and on disk)."""
-    writer = rejects = None
-    try:
-        writer = CsvWriter(csv_path)
-        rejects = RejectLog(rejects_path)
+    opened: List = []
+    with _discarded_on_failure(opened, folder):
+        writer = _opened(opened, CsvWriter(csv_path))
+        rejects = _opened(opened, RejectLog(rejects_path))
         statistics = ColumnStatistics()
         stats = extract_features(
             repository.documents(window), writer, rejects, config.thresholds,
@@ -61,15 +62,27 @@ def read_window(config: JobConfig, repository: SessionRepository, window: TimeWi
             statistics=statistics, expected_documents=repository.expected_documents)
         writer.close()
         rejects.close()
+    return Written(stats, statistics, writer, rejects, repository.describe())
+
+
+@contextlib.contextmanager
+def _discarded_on_failure(opened: List, folder: str) -> Iterator[None]:
+    """On any failure the temporary files opened so far are removed; a write error
+    (disk full, folder removed) becomes one OutputError line naming the folder."""
+    try:
+        yield
     except BaseException as error:
-        for output in (writer, rejects):
-            if output is not None:
-                output.discard()
+        for output in opened:
+            output.discard()
         if isinstance(error, OSError):
             raise OutputError("cannot write the outputs under {}: {}".format(
                 folder, error.strerror or error)) from None
         raise
-    return Written(stats, statistics, writer, rejects, repository.describe())
+
+
+def _opened(opened: List, output):
+    opened.append(output)
+    return output
 
 
 @dataclass
@@ -112,47 +125,47 @@ def read_in_slices(config: JobConfig, prepare_slices, csv_path: str, rejects_pat
     (factories/slice_sources.py)."""
     started = time.monotonic()
     work_folder = tempfile.mkdtemp(prefix="slices-")
-    writer = rejects = None
+    opened: List = []
     try:
-        writer = CsvWriter(csv_path)
-        rejects = RejectLog(rejects_path)
-        with worker_pool(config.workers, config.log_level) as pool:
-            slice_source = prepare_slices(pool, work_folder)
-            slices = slices_of(config, config.workers)
-            logger.info("slices count=%d workers=%d first=%s", len(slices), config.workers,
-                        _span(slices[0]))
-            pending = [pool.submit(run_slice, slice_source, window, work_folder)
-                       for window in slices]
-            stats, statistics, sources = ExtractionStats(), ColumnStatistics(), []
-            for position, future in enumerate(pending):
-                output = future.result()
-                writer.append_rows_of(output.csv_path, output.stats.rows_written)
-                if output.rejects_path is not None:
-                    rejects.append_rejects_of(output.rejects_path, output.stats.rejected)
-                for path in (output.csv_path, output.rejects_path):
-                    if path is not None:
-                        os.remove(path)
-                stats.add(output.stats)
-                statistics.add(output.statistics)
-                sources.append(output.source)
-                logger.info("slice_done slice=%d/%d span=%s documents=%d rows=%d rejects=%d "
-                            "documents_read=%d elapsed_s=%.1f", position + 1, len(slices),
-                            _span(slices[position]), output.stats.documents_read,
-                            output.stats.rows_written, output.stats.rejected,
-                            stats.documents_read, time.monotonic() - started)
-        writer.close()
-        rejects.close()
-    except BaseException as error:
-        for output_file in (writer, rejects):
-            if output_file is not None:
-                output_file.discard()
-        if isinstance(error, OSError):
-            raise OutputError("cannot write the outputs under {}: {}".format(
-                folder, error.strerror or error)) from None
-        raise
+        with _discarded_on_failure(opened, folder):
+            writer = _opened(opened, CsvWriter(csv_path))
+            rejects = _opened(opened, RejectLog(rejects_path))
+            written = _run_slices(config, prepare_slices, writer, rejects, work_folder,
+                                  started)
+            writer.close()
+            rejects.close()
     finally:
         shutil.rmtree(work_folder, ignore_errors=True)
-    stats.seconds = time.monotonic() - started
+    written.stats.seconds = time.monotonic() - started
+    return written
+
+
+def _run_slices(config: JobConfig, prepare_slices, writer: CsvWriter, rejects: RejectLog,
+                work_folder: str, started: float) -> Written:
+    with worker_pool(config.workers, config.log_level) as pool:
+        slice_source = prepare_slices(pool, work_folder)
+        slices = slices_of(config, config.workers)
+        logger.info("slices count=%d workers=%d first=%s", len(slices), config.workers,
+                    _span(slices[0]))
+        pending = [pool.submit(run_slice, slice_source, window, work_folder)
+                   for window in slices]
+        stats, statistics, sources = ExtractionStats(), ColumnStatistics(), []
+        for position, future in enumerate(pending):
+            output = future.result()
+            writer.append_rows_of(output.csv_path, output.stats.rows_written)
+            if output.rejects_path is not None:
+                rejects.append_rejects_of(output.rejects_path, output.stats.rejected)
+            for path in (output.csv_path, output.rejects_path):
+                if path is not None:
+                    os.remove(path)
+            stats.add(output.stats)
+            statistics.add(output.statistics)
+            sources.append(output.source)
+            logger.info("slice_done slice=%d/%d span=%s documents=%d rows=%d rejects=%d "
+                        "documents_read=%d elapsed_s=%.1f", position + 1, len(slices),
+                        _span(slices[position]), output.stats.documents_read,
+                        output.stats.rows_written, output.stats.rejected,
+                        stats.documents_read, time.monotonic() - started)
     return Written(stats, statistics, writer, rejects,
                    merged_description(sources, slice_source.described()))
 

@@ -11,14 +11,13 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 import pytest
 from bson import json_util
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support.cli import ROOT, run_job
+from tests.support.cli import ROOT, run_job, stop_with_sigterm, wait_until
 from tests.support.fuzz import fuzz_documents, storable_in_ferretdb
 
 pytestmark = pytest.mark.integration
@@ -222,18 +221,8 @@ def test_sigterm_stops_cleans_up_reports_and_keeps_the_earlier_result(tmp_path):
     process = subprocess.Popen(
         [sys.executable, os.path.join(ROOT, "glue_job.py"), "--SIMULATED_SESSIONS", "2000000"]
         + arguments, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while not list(folder.glob("*.part")) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert list(folder.glob("*.part")), "the run never started writing"
-        process.send_signal(signal.SIGTERM)
-        stdout, _ = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 1
-    summary = json.loads(stdout.strip().splitlines()[-1])
+    status, summary = stop_with_sigterm(process, lambda: list(folder.glob("*.part")))
+    assert status == 1
     assert summary["success"] is False and "SIGTERM" in summary["error"]
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
@@ -245,9 +234,7 @@ def test_temporary_files_left_by_a_killed_run_are_removed_by_the_next(tmp_path):
     process = subprocess.Popen(
         [sys.executable, os.path.join(ROOT, "glue_job.py"), "--SIMULATED_SESSIONS", "2000000"]
         + arguments, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while not list(folder.glob("*.part")) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: list(folder.glob("*.part")))
     process.kill()
     process.wait()
     left = list(folder.glob("*.part"))

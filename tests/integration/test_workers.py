@@ -3,17 +3,15 @@ result, for every source, and a failing or stopped parallel run leaves nothing b
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from bson import json_util
 
 from tests.support import golden
 from tests.support.agno_database import write_agno_database
-from tests.support.cli import ROOT, run_job
+from tests.support.cli import ROOT, run_job, stop_with_sigterm, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -104,24 +102,12 @@ def test_sigterm_ends_the_workers_and_removes_every_temporary_file(tmp_path):
          "--WORKERS", "2", "--OUTPUT_DIR", str(tmp_path / "out")] + DEC,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env=dict(os.environ, TMPDIR=str(temporary)))
-    try:
-        deadline = time.monotonic() + 60
-        while not list(temporary.rglob("slice-*")) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert list(temporary.rglob("slice-*")), "the workers never started writing"
-        workers = _children(process.pid)
-        assert len(workers) >= 2
-        process.send_signal(signal.SIGTERM)
-        stdout, _ = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 1
-    assert "SIGTERM" in json.loads(stdout.strip().splitlines()[-1])["error"]
-    deadline = time.monotonic() + 10
-    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not [pid for pid in workers if _alive(pid)]
+    workers = []
+    status, summary = stop_with_sigterm(process, lambda: list(temporary.rglob("slice-*")),
+                                        lambda: workers.extend(_children(process.pid)))
+    assert len(workers) >= 2
+    assert status == 1 and "SIGTERM" in summary["error"]
+    assert wait_until(lambda: not any(_alive(pid) for pid in workers), 10)
     assert not list(temporary.iterdir())
     assert not folder.exists() or not list(folder.iterdir())
 

@@ -28,3 +28,29 @@ def run_job(args=(), env=None, cwd=ROOT, script=None, timeout=300, python=sys.ex
                              cwd=cwd, env=environment, capture_output=True, text=True,
                              timeout=timeout)
     return Completed(process)
+
+
+def wait_until(condition, seconds: float = 60.0) -> bool:
+    """Polls `condition()` until it holds or `seconds` pass; returns its last value."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return bool(condition())
+
+
+def stop_with_sigterm(process, started, before_signal=lambda: None):
+    """Waits until `started()` holds for a running job (a subprocess.Popen with text
+    pipes), calls `before_signal`, sends SIGTERM; returns (exit status, summary)."""
+    import signal
+
+    try:
+        assert wait_until(started), "the run never started writing"
+        before_signal()
+        process.send_signal(signal.SIGTERM)
+        stdout, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return process.returncode, json.loads(stdout.strip().splitlines()[-1])
