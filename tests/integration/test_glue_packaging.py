@@ -75,6 +75,25 @@ def test_copied_script_runs_from_the_wheel_without_awsglue(dist, installed_pytho
     assert result.summary["job_run_id"] == "jr_abc" and result.summary["rows_written"] == 25
 
 
+def test_workers_auto_from_the_wheel_gives_the_one_process_csv(dist, installed_python,
+                                                                tmp_path):
+    """As a 1-DPU Python shell job runs it: the copied script, the wheel, Python 3.9 where
+    it exists, WORKERS=auto."""
+    elsewhere = tmp_path / "glue-tmp"
+    elsewhere.mkdir()
+    shutil.copy(dist / "glue_job.py", elsewhere / "glue_job.py")
+    csvs = []
+    for workers in ("1", "auto"):
+        arguments = GLUE_ARGS + ["--SIMULATED_SESSIONS", "3000", "--WORKERS", workers,
+                                 "--OUTPUT_DIR", str(tmp_path / workers)]
+        result = run_job(arguments, cwd=str(elsewhere), script=str(elsewhere / "glue_job.py"),
+                         python=installed_python, env={"PYTHONPATH": ""})
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert result.summary["rows_written"] == 3000
+        csvs.append(open(result.summary["outputs"]["csv"]["path"], "rb").read())
+    assert csvs[1] == csvs[0]
+
+
 def test_copied_script_uses_glues_resolver_when_present(dist, installed_python, tmp_path):
     elsewhere = tmp_path / "glue-tmp"
     elsewhere.mkdir()
