@@ -50,6 +50,9 @@ def spark(config: JobConfig, session=None, stage=None) -> Tuple[Dict[str, object
     if not config.s3_bucket:
         raise ConfigError("S3_BUCKET", "a bucket: on Spark every task writes its part to S3",
                           "none set")
+    if config.workers != 1:
+        logger.warning("workers_ignored WORKERS=%d: on Spark the slices follow the cluster's "
+                       "cores (4 per core)", config.workers)
     from pyspark.sql import SparkSession
 
     from services.distributed_job import run_distributed, stage_slice
