@@ -105,8 +105,12 @@ class S3ObjectStore(ObjectStore):
 
     def copy(self, source_key: str, key: str, content_type: str, metadata: Mapping[str, str],
              size: int, sha256: str) -> str:
-        """A managed copy: one CopyObject, or a multipart copy beyond 5 GB."""
+        """A managed copy: one CopyObject, or a multipart copy beyond 5 GB. The source is
+        checked first against the size and SHA-256 its writer reported (its upload stored
+        the SHA-256 of what it sent), so a source overwritten since is never published."""
         try:
+            self._check(self.client.head_object(Bucket=self.bucket, Key=source_key),
+                        source_key, size, sha256)
             self.client.copy({"Bucket": self.bucket, "Key": source_key}, self.bucket, key,
                              ExtraArgs=dict(self._put_arguments(content_type, metadata, sha256),
                                             MetadataDirective="REPLACE"),

@@ -183,3 +183,26 @@ def test_wrong_credentials_exit_1(restricted_s3, tmp_path):
     # does not authenticate HeadBucket, so here the refusal comes at the first write.
     assert "InvalidAccessKeyId" in result.summary["error"]
     assert "nope" not in result.stdout
+
+
+def test_a_copy_verifies_its_source_before_and_its_result_after(aws, tmp_path):
+    from interfaces.abstractions import PublishError
+
+    client = boto3.client("s3")
+    client.create_bucket(Bucket=BUCKET)
+    store = S3ObjectStore(client, BUCKET)
+    path = tmp_path / "part.csv"
+    path.write_text("a,b\n1,2\n")
+    store.upload(str(path), "staging/part.csv", "text/csv", {}, sha256_of(str(path)))
+    uri = store.copy("staging/part.csv", "final/part.csv", "text/csv", {"rows": "1"},
+                     path.stat().st_size, sha256_of(str(path)))
+    assert uri == "s3://{}/final/part.csv".format(BUCKET)
+    head = client.head_object(Bucket=BUCKET, Key="final/part.csv")
+    assert head["Metadata"] == {"rows": "1", "sha256": sha256_of(str(path))}
+    assert head["ServerSideEncryption"] == "AES256"
+    assert store.keys("final/") == ["final/part.csv"]
+    # The same size, other bytes: what a late speculative attempt could leave behind.
+    with pytest.raises(PublishError, match="staging/part.csv"):
+        store.copy("staging/part.csv", "final/other.csv", "text/csv", {},
+                   path.stat().st_size, "0" * 64)
+    assert store.keys("final/") == ["final/part.csv"]
