@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 import time
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional, Sequence
 
@@ -23,6 +24,7 @@ from interfaces.abstractions import (
     DateRange,
     OutputError,
     SessionRepository,
+    SourceError,
     TimeSlice,
     TimeWindow,
 )
@@ -151,7 +153,13 @@ def _run_slices(config: JobConfig, prepare_slices, writer: CsvWriter, rejects: R
                    for window in slices]
         stats, statistics, sources = ExtractionStats(), ColumnStatistics(), []
         for position, future in enumerate(pending):
-            output = future.result()
+            try:
+                output = future.result()
+            except BrokenProcessPool:
+                raise SourceError(
+                    "a worker process ended abruptly (killed, or out of memory) before slice "
+                    "{} of {} ({}) was complete; nothing was published".format(
+                        position + 1, len(slices), _span(slices[position]))) from None
             writer.append_rows_of(output.csv_path, output.stats.rows_written)
             if output.rejects_path is not None:
                 rejects.append_rejects_of(output.rejects_path, output.stats.rejected)

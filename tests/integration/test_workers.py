@@ -3,6 +3,7 @@ result, for every source, and a failing or stopped parallel run leaves nothing b
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -110,6 +111,30 @@ def test_sigterm_ends_the_workers_and_removes_every_temporary_file(tmp_path):
     assert wait_until(lambda: not any(_alive(pid) for pid in workers), 10)
     assert not list(temporary.iterdir())
     assert not folder.exists() or not list(folder.iterdir())
+
+
+def test_a_worker_killed_by_the_system_is_exit_1_naming_it(tmp_path):
+    """What the kernel's out-of-memory killer does to a worker."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "glue_job.py"), "--SIMULATED_SESSIONS", "3000000",
+         "--WORKERS", "2", "--OUTPUT_DIR", str(tmp_path / "out")] + DEC,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ, TMPDIR=str(temporary)))
+    try:
+        assert wait_until(lambda: list(temporary.rglob("slice-*")))
+        os.kill(_children(process.pid)[0], signal.SIGKILL)
+        stdout, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 1
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    assert summary["error"].startswith("a worker process ended abruptly (killed, or out of "
+                                       "memory) before slice 1 of 8")
+    assert not list(temporary.iterdir())
+    assert not list((tmp_path / "out").rglob("*.csv"))
 
 
 def _children(pid: int):
