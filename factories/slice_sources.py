@@ -41,7 +41,7 @@ class SliceSource:
             return ScannedFileSlices(config.input_path, config.date_field, self.file_parts,
                                      runs, constants.LOCAL_RUNS_JOIN_BATCH)
         if config.repository_type == "mongo":
-            # A Spark task resolves the URI itself: no secret travels with the task.
+            # A Spark task resolves MONGO_SECRET_ID itself: the secret never travels with it.
             uri = self.mongo_uri or mongo_uri_of(config)
             redaction.add(*passwords_in(uri))
             # One count per slice would add a query each for little: progress is per slice.
