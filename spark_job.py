@@ -9,4 +9,7 @@ import sys
 from factories.job_entry import main, spark
 
 if __name__ == "__main__":
-    sys.exit(main(engine=spark))
+    status = main(engine=spark)
+    # A successful Glue for Spark script just ends; an exit status other than 0 fails the run.
+    if status:
+        sys.exit(status)
