@@ -191,6 +191,25 @@ def test_a_missing_runs_collection_is_found_by_the_driver_before_any_task(
     assert objects("spark") == {}
 
 
+def test_the_script_runs_as_glue_runs_it(aws, tmp_path):
+    """`python spark_job.py --NAME value ...` in a process of its own, which starts its own
+    Spark (the master comes from the environment, as on Glue)."""
+    from tests.support.cli import run_job
+
+    boto3.client("s3").create_bucket(Bucket="spark-script")
+    result = run_job(DEC + ["--REPOSITORY_TYPE", "simulated", "--SIMULATED_SESSIONS", "300",
+                            "--S3_BUCKET", "spark-script", "--JOB_RUN_ID", "jr_spark",
+                            "--OUTPUT_DIR", str(tmp_path)],
+                     env=dict(aws, PYTHONPATH=ROOT, PYSPARK_PYTHON=sys.executable,
+                              PYSPARK_SUBMIT_ARGS="--master local[2] pyspark-shell"),
+                     script=os.path.join(ROOT, "spark_job.py"), timeout=240)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.summary["rows_written"] == 300 and len(result.summary["outputs"]["parts"]) == 8
+    manifest = json.loads(objects("spark-script")[PREFIX + "/manifest.json"])
+    assert manifest["job_run_id"] == "jr_spark" and sum(
+        part["rows"] for part in manifest["parts"]) == 300
+
+
 def test_spark_refuses_a_file_source_and_a_run_without_a_bucket(tmp_path):
     path = tmp_path / "sessions.jsonl"
     path.write_text("{}\n")
