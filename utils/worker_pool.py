@@ -8,18 +8,34 @@ no MongoDB client and no thread when the pool starts (the workers build their ow
 and a forking pool starts all its processes before its own threads)."""
 
 import contextlib
+import ctypes
 import multiprocessing
+import os
 import signal
 from concurrent.futures import ProcessPoolExecutor
 from typing import Iterator, Sequence
 
 from utils.logging_setup import configure_logging, redaction
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
-def _start_worker(log_level: str, secrets: Sequence[str]) -> None:
+
+def _end_with_parent(parent: int) -> None:
+    """A worker gets SIGTERM when its parent dies, even by SIGKILL (Linux), instead of
+    computing the rest of its slice for nobody."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the worker ends at its next task
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _start_worker(log_level: str, secrets: Sequence[str], parent: int) -> None:
     # The parent alone answers Ctrl-C; SIGTERM (the parent's terminate) ends a worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _end_with_parent(parent)
     configure_logging(log_level)
     redaction.add(*secrets)
 
@@ -32,7 +48,7 @@ def worker_pool(workers: int, log_level: str) -> Iterator[ProcessPoolExecutor]:
     pool = ProcessPoolExecutor(max_workers=workers,
                                mp_context=multiprocessing.get_context(method),
                                initializer=_start_worker,
-                               initargs=(log_level, tuple(redaction.secrets)))
+                               initargs=(log_level, tuple(redaction.secrets), os.getpid()))
     try:
         yield pool
     except BaseException:

@@ -137,6 +137,24 @@ def test_a_worker_killed_by_the_system_is_exit_1_naming_it(tmp_path):
     assert not list((tmp_path / "out").rglob("*.csv"))
 
 
+def test_workers_end_when_their_parent_is_killed(tmp_path):
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "glue_job.py"), "--SIMULATED_SESSIONS", "3000000",
+         "--WORKERS", "2", "--OUTPUT_DIR", str(tmp_path / "out")] + DEC,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=dict(os.environ, TMPDIR=str(temporary)))
+    try:
+        assert wait_until(lambda: list(temporary.rglob("slice-*")))
+        workers = _children(process.pid)
+        assert len(workers) == 2
+    finally:
+        process.kill()
+        process.wait()
+    assert wait_until(lambda: not any(_alive(pid) for pid in workers), 10)
+
+
 def _children(pid: int):
     found = []
     for entry in os.listdir("/proc"):
