@@ -1,8 +1,9 @@
 """Sessions from a JSON Lines file in MongoDB Extended JSON, as `mongoexport` writes it.
 
 Each line is decoded once (repositories/extended_json.py), without the fields no feature
-reads; the documents in the date range wait in a temporary SQLite spool as BSON with their
-(DATE_FIELD, _id) sort key, and come back in that order: the order MongoDB would return.
+reads; the documents in the date range wait in a temporary SQLite spool
+(repositories/spool.py) with their (DATE_FIELD, _id) sort key, and come back in that
+order: the order MongoDB would return.
 Memory stays flat: SQLite sorts within a small cache and spills to disk.
 
 A parallel run (WORKERS) scans the file as byte ranges, one spool each, and every time
@@ -92,8 +93,7 @@ class FileSessionRepository(SessionRepository):
             self._expected = part.unreadable + part.selected
             logger.info("file_scan path=%s selected=%d in_order=%s %s", self.path,
                         part.selected, str(part.in_order).lower(), part.outside.log_text())
-            yield from read_spooled(self.path, [part], self.excluded, None,
-                                    connections=[database.connection])
+            yield from read_spooled(self.path, [part], None, connections=[database.connection])
         except sqlite3.Error as exc:
             raise SourceError("cannot order INPUT_PATH {} under {}: {}".format(
                 self.path, database.folder, exc)) from None
@@ -111,7 +111,7 @@ def scan_file_part(path: str, byte_start: int, byte_end: Optional[int], date_ran
     part = ScannedPart(spool_path)
     connection.execute(
         "CREATE TABLE sessions (date_rank INTEGER, date_value, id_rank INTEGER, "
-        "id_value, line INTEGER, seconds REAL, format INTEGER, document BLOB)")
+        "id_value, line INTEGER, seconds REAL, document BLOB)")
     connection.execute("CREATE TABLE unreadable (line INTEGER, reason TEXT)")
     pending: List[tuple] = []
     previous_key = None
@@ -144,8 +144,8 @@ def scan_file_part(path: str, byte_start: int, byte_end: Optional[int], date_ran
                 if part.in_order and previous_key is not None and key < previous_key:
                     part.in_order = False
                 previous_key = key
-                pending.append(_sortable(key) + (line_number, epoch_seconds(value))
-                               + stored(document, raw))
+                pending.append(_sortable(key) + (line_number, epoch_seconds(value),
+                                                 stored(document)))
                 if len(pending) >= _INSERT_EVERY:
                     part.selected += len(pending)
                     connection.executemany(_INSERT, pending)
@@ -161,8 +161,8 @@ def scan_file_part(path: str, byte_start: int, byte_end: Optional[int], date_ran
     return part
 
 
-def read_spooled(path: str, parts: Sequence[ScannedPart], excluded,
-                 window: Optional[TimeWindow], with_unreadable: bool = True,
+def read_spooled(path: str, parts: Sequence[ScannedPart], window: Optional[TimeWindow],
+                 with_unreadable: bool = True,
                  connections: Optional[Sequence[sqlite3.Connection]] = None
                  ) -> Iterator[SourceItem]:
     """The unreadable lines (when asked) in line order, then the documents of `window`
@@ -179,9 +179,8 @@ def read_spooled(path: str, parts: Sequence[ScannedPart], excluded,
         streams = [_selected(part, connection, window)
                    for part, connection in zip(parts, connections)]
         merged = streams[0] if len(streams) == 1 else heapq.merge(*streams)
-        for _key, line_number, stored_format, content in merged:
-            yield restored(stored_format, content,
-                           lambda raw, n=line_number: decode_json_line(raw, n, excluded))
+        for _key, content in merged:
+            yield restored(content)
     except sqlite3.Error as exc:
         raise SourceError("cannot read back INPUT_PATH {} from its spool: {}".format(
             path, exc)) from None
@@ -193,17 +192,15 @@ def read_spooled(path: str, parts: Sequence[ScannedPart], excluded,
 
 def _selected(part: ScannedPart, connection: sqlite3.Connection,
               window: Optional[TimeWindow]) -> Iterator[Tuple]:
-    """One part's documents of `window` as (sort key, line, format, content), in order."""
+    """One part's documents of `window` as (sort key, stored document), in order."""
     order = "rowid" if part.in_order else "date_rank, date_value, id_rank, id_value, line"
-    query = "SELECT date_rank, date_value, id_rank, id_value, line, format, document " \
-            "FROM sessions"
+    query = "SELECT date_rank, date_value, id_rank, id_value, line, document FROM sessions"
     arguments: Tuple = ()
     if window is not None:
         query += " WHERE seconds >= ? AND seconds < ?"
         arguments = (window.start_seconds, window.end_exclusive_seconds)
     for row in connection.execute(query + " ORDER BY " + order, arguments):
-        line = part.first_line + row[4]
-        yield (row[0], row[1], row[2], row[3], line), line, row[5], row[6]
+        yield (row[0], row[1], row[2], row[3], part.first_line + row[4]), row[5]
 
 
 class ScannedFileSlices(FileSessionRepository):
@@ -220,8 +217,7 @@ class ScannedFileSlices(FileSessionRepository):
     def _sessions(self, date_range: TimeWindow) -> Iterator[SourceItem]:
         first = date_range.index == 0
         self._expected = sum(part.unreadable for part in self.parts) if first else None
-        return read_spooled(self.path, self.parts, self.excluded, date_range,
-                            with_unreadable=first)
+        return read_spooled(self.path, self.parts, date_range, with_unreadable=first)
 
 
 def part_bounds(path: str, count: int) -> List[Tuple[int, int]]:
@@ -269,7 +265,7 @@ def scan_part_into(path: str, byte_start: int, byte_end: int, date_range: TimeWi
         connection.close()
 
 
-_INSERT = "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT = "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?)"
 _BLANK_START = (b"", b" ", b"\t", b"\n", b"\r", b"\x0b", b"\x0c")  # bytes.strip()'s white space
 
 

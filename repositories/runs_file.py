@@ -2,7 +2,7 @@
 
 A runs dump is about ten times the sessions dump and in no useful order, so it is neither
 held in memory nor scanned once per batch. One pass decodes each line, without the fields
-no feature reads, and stores it as BSON in a temporary SQLite database indexed by
+no feature reads, and stores it in a temporary SQLite database indexed by
 session_id (repositories/spool.py); each batch of sessions then reads its runs back with
 one indexed query. Memory stays at one decoded line plus SQLite's page cache.
 """
@@ -41,7 +41,7 @@ class RunsFile(RunsSource):
                 "unreadable_lines": dict(sorted(self.unreadable.items()))}
 
     def runs_of(self, session_ids: Sequence[str]) -> Iterable[Mapping]:
-        return _runs_of(self._index(), session_ids, self.excluded)
+        return _runs_of(self._index(), session_ids)
 
     def hand_over_index(self) -> str:
         """Builds the index and hands its file over to the caller, who removes its folder
@@ -59,7 +59,7 @@ class RunsFile(RunsSource):
 
     def _build(self, connection: sqlite3.Connection) -> None:
         connection.execute("CREATE TABLE runs (session_id TEXT NOT NULL, line INTEGER NOT NULL, "
-                           "format INTEGER NOT NULL, document BLOB NOT NULL)")
+                           "document BLOB NOT NULL)")
         pending = []
         try:
             with open(self.path, "rb") as handle:
@@ -87,7 +87,7 @@ class RunsFile(RunsSource):
                 "{}={}".format(reason, count) for reason, count in sorted(self.unreadable.items())))
 
     def _insert(self, connection: sqlite3.Connection, pending: list) -> None:
-        connection.executemany("INSERT INTO runs VALUES (?, ?, ?, ?)", pending)
+        connection.executemany("INSERT INTO runs VALUES (?, ?, ?)", pending)
         self.indexed += len(pending)
         pending.clear()
 
@@ -100,7 +100,7 @@ class RunsFile(RunsSource):
         session_id = document.get("session_id")
         if type(session_id) is not str:
             return self._skip("no text session_id", line_number)
-        return (session_id, line_number) + stored(document, raw)
+        return session_id, line_number, stored(document)
 
     def _skip(self, reason: str, line_number: int) -> None:
         self.unreadable[reason] = self.unreadable.get(reason, 0) + 1
@@ -120,10 +120,9 @@ class RunsIndex(RunsSource):
     """A runs file another process indexed (RunsFile.index_path), opened read-only: the
     parallel slices of one run share one index."""
 
-    def __init__(self, index_path: str, description: Dict[str, object], project: bool = True):
+    def __init__(self, index_path: str, description: Dict[str, object]):
         self.index_path = index_path
         self.description = description
-        self.excluded = split_paths(runs_projection()) if project else {}
         self._connection: Optional[sqlite3.Connection] = None
 
     def describe(self) -> Dict[str, object]:
@@ -133,7 +132,7 @@ class RunsIndex(RunsSource):
         if self._connection is None:
             self._connection = open_spool(self.index_path, read_only=True)
         try:
-            return _runs_of(self._connection, session_ids, self.excluded)
+            return _runs_of(self._connection, session_ids)
         except sqlite3.Error as exc:
             raise SourceError("cannot read the runs index {}: {}".format(
                 self.index_path, exc)) from None
@@ -144,15 +143,12 @@ class RunsIndex(RunsSource):
             self._connection = None
 
 
-def _runs_of(connection: sqlite3.Connection, session_ids: Sequence[str],
-             excluded) -> List[Mapping]:
+def _runs_of(connection: sqlite3.Connection, session_ids: Sequence[str]) -> List[Mapping]:
     found: List[Mapping] = []
     for start in range(0, len(session_ids), _LOOKUP_CHUNK):
         chunk = session_ids[start:start + _LOOKUP_CHUNK]
         rows = connection.execute(
-            "SELECT format, document FROM runs WHERE session_id IN ({}) "
+            "SELECT document FROM runs WHERE session_id IN ({}) "
             "ORDER BY session_id, line".format(",".join("?" * len(chunk))), chunk)
-        found.extend(restored(stored_format, document,
-                              lambda raw: decode_json_line(raw, 0, excluded))
-                     for stored_format, document in rows)
+        found.extend(restored(document) for (document,) in rows)
     return found
