@@ -9,7 +9,7 @@ in parallel parts into spools and indexes a runs file, so that no worker repeats
 import dataclasses
 import logging
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence, Tuple
 
 from config import constants
 from config.settings import JobConfig
@@ -65,6 +65,9 @@ def prepare_slice_source(config: JobConfig,
         if config.repository_type != "file":
             return SliceSource(config)
         whole = DateRange(config.start_date, config.end_date)
+        # The runs file is indexed by one worker while the others scan the sessions.
+        runs_index = (pool.submit(index_runs_file, config.runs_input_path, work_folder)
+                      if config.runs_input_path else None)
         parts = scan_in_parts(config.input_path, whole, config.date_field, config.workers,
                               work_folder, pool.map)
         outside = parts[0].outside
@@ -74,10 +77,15 @@ def prepare_slice_source(config: JobConfig,
                     config.input_path, len(parts), sum(part.selected for part in parts),
                     sum(part.unreadable for part in parts), outside.log_text())
         source = SliceSource(config, file_parts=parts, outside_range=outside.describe())
-        if config.runs_input_path:
-            runs = RunsFile(config.runs_input_path, temporary_dir=work_folder)
-            source.runs_index = runs.hand_over_index()  # removed with work_folder
-            source.runs_description = runs.describe()
+        if runs_index is not None:
+            source.runs_index, source.runs_description = runs_index.result()
         return source
     return prepare
+
+
+def index_runs_file(path: str, work_folder: str) -> Tuple[str, Dict[str, object]]:
+    """In a worker: the runs file indexed under `work_folder` (removed with it), and its
+    description."""
+    runs = RunsFile(path, temporary_dir=work_folder)
+    return runs.hand_over_index(), runs.describe()
 

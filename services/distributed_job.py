@@ -31,6 +31,7 @@ from services.column_statistics import ColumnStatistics
 from services.conversation_extraction_service import ExtractionStats
 from services.dataset_job import (
     CSV_CONTENT_TYPE,
+    JSON_CONTENT_TYPE,
     JSONL_CONTENT_TYPE,
     MANIFEST_NAME,
     REJECTS_NAME,
@@ -135,7 +136,7 @@ def run_distributed(config: JobConfig, context, store: ObjectStore, slice_source
     started_at, started = now(), time.monotonic()
     folder = os.path.join(config.output_dir, *config.output_key_prefix.split("/"))
     outputs = {"rejects": output_file(config, folder, REJECTS_NAME, JSONL_CONTENT_TYPE),
-               "manifest": output_file(config, folder, MANIFEST_NAME, "application/json")}
+               "manifest": output_file(config, folder, MANIFEST_NAME, JSON_CONTENT_TYPE)}
     check_outputs_stay_under(config.output_dir, outputs.values())
     store.check()
     slices = slices_of(config, context.defaultParallelism)
