@@ -46,7 +46,7 @@ from services.dataset_job import (
     warn_when_runs_look_missing,
     write_manifest,
 )
-from services.reading import Written, merged_description, run_slice, slices_of
+from services.reading import SliceTotals, Written, run_slice, slices_of
 from services.reject_log import RejectLog
 from utils.files import file_size, remove_if_present, sha256_of
 from utils.logging_setup import configure_logging
@@ -216,17 +216,15 @@ def task_failure(message: str) -> str:
 def _merged(staged: List[StagedSlice], store: ObjectStore, rejects: RejectLog,
             started: float) -> Written:
     """The slices' counts added up and their rejects concatenated in slice order."""
-    stats, statistics = ExtractionStats(), ColumnStatistics()
+    totals = SliceTotals()
     for part in staged:
-        stats.add(part.stats)
-        statistics.add(part.statistics)
+        totals.add(part)
         if part.rejects_key is not None:
             rejects.append_text(store.fetch(part.rejects_key).decode("utf-8"),
                                 part.stats.rejected)
     rejects.close()
-    stats.seconds = time.monotonic() - started
-    return Written(stats, statistics, None, rejects,
-                   merged_description([part.source for part in staged], {}))
+    totals.stats.seconds = time.monotonic() - started
+    return totals.written(None, rejects, {})
 
 
 def _publish(config: JobConfig, store: ObjectStore, staged: List[StagedSlice],

@@ -151,7 +151,7 @@ def _run_slices(config: JobConfig, prepare_slices, writer: CsvWriter, rejects: R
                     _span(slices[0]))
         pending = [pool.submit(run_slice, slice_source, window, work_folder)
                    for window in slices]
-        stats, statistics, sources = ExtractionStats(), ColumnStatistics(), []
+        totals = SliceTotals()
         for position, future in enumerate(pending):
             try:
                 output = future.result()
@@ -166,16 +166,34 @@ def _run_slices(config: JobConfig, prepare_slices, writer: CsvWriter, rejects: R
             for path in (output.csv_path, output.rejects_path):
                 if path is not None:
                     os.remove(path)
-            stats.add(output.stats)
-            statistics.add(output.statistics)
-            sources.append(output.source)
+            totals.add(output)
             logger.info("slice_done slice=%d/%d span=%s documents=%d rows=%d rejects=%d "
                         "documents_read=%d elapsed_s=%.1f", position + 1, len(slices),
                         _span(slices[position]), output.stats.documents_read,
                         output.stats.rows_written, output.stats.rejected,
-                        stats.documents_read, time.monotonic() - started)
-    return Written(stats, statistics, writer, rejects,
-                   merged_description(sources, slice_source.described()))
+                        totals.stats.documents_read, time.monotonic() - started)
+    return totals.written(writer, rejects, slice_source.described())
+
+
+class SliceTotals:
+    """How the results of a range's slices, added in slice order, become the range's: for
+    the worker processes here and the Spark tasks (services/distributed_job.py) alike."""
+
+    def __init__(self):
+        self.stats = ExtractionStats()
+        self.statistics = ColumnStatistics()
+        self.sources: List[Dict[str, object]] = []
+
+    def add(self, output) -> None:
+        """A slice's result: anything with its `stats`, `statistics` and `source`."""
+        self.stats.add(output.stats)
+        self.statistics.add(output.statistics)
+        self.sources.append(output.source)
+
+    def written(self, writer: Optional[CsvWriter], rejects: RejectLog,
+                known: Dict[str, object]) -> Written:
+        return Written(self.stats, self.statistics, writer, rejects,
+                       merged_description(self.sources, known))
 
 
 def merged_description(sources: Sequence[Dict[str, object]],

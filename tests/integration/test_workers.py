@@ -94,15 +94,22 @@ def test_a_configuration_error_inside_a_worker_is_exit_2_and_writes_nothing(
     assert not list((tmp_path / "out").rglob("*.*"))
 
 
-def test_sigterm_ends_the_workers_and_removes_every_temporary_file(tmp_path):
+def start_a_long_parallel_run(tmp_path):
+    """glue_job.py with WORKERS=2 on 3,000,000 sessions (minutes of work), its temporary
+    files in a folder of its own: (the process, that folder)."""
     temporary = tmp_path / "tmp"
     temporary.mkdir()
-    folder = tmp_path / "out" / "training_data" / "2024-12-01_to_2024-12-31"
     process = subprocess.Popen(
         [sys.executable, os.path.join(ROOT, "glue_job.py"), "--SIMULATED_SESSIONS", "3000000",
          "--WORKERS", "2", "--OUTPUT_DIR", str(tmp_path / "out")] + DEC,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env=dict(os.environ, TMPDIR=str(temporary)))
+    return process, temporary
+
+
+def test_sigterm_ends_the_workers_and_removes_every_temporary_file(tmp_path):
+    folder = tmp_path / "out" / "training_data" / "2024-12-01_to_2024-12-31"
+    process, temporary = start_a_long_parallel_run(tmp_path)
     workers = []
     status, summary = stop_with_sigterm(process, lambda: list(temporary.rglob("slice-*")),
                                         lambda: workers.extend(_children(process.pid)))
@@ -115,13 +122,7 @@ def test_sigterm_ends_the_workers_and_removes_every_temporary_file(tmp_path):
 
 def test_a_worker_killed_by_the_system_is_exit_1_naming_it(tmp_path):
     """What the kernel's out-of-memory killer does to a worker."""
-    temporary = tmp_path / "tmp"
-    temporary.mkdir()
-    process = subprocess.Popen(
-        [sys.executable, os.path.join(ROOT, "glue_job.py"), "--SIMULATED_SESSIONS", "3000000",
-         "--WORKERS", "2", "--OUTPUT_DIR", str(tmp_path / "out")] + DEC,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=dict(os.environ, TMPDIR=str(temporary)))
+    process, temporary = start_a_long_parallel_run(tmp_path)
     try:
         assert wait_until(lambda: list(temporary.rglob("slice-*")))
         os.kill(_children(process.pid)[0], signal.SIGKILL)
@@ -138,20 +139,14 @@ def test_a_worker_killed_by_the_system_is_exit_1_naming_it(tmp_path):
 
 
 def test_workers_end_when_their_parent_is_killed(tmp_path):
-    temporary = tmp_path / "tmp"
-    temporary.mkdir()
-    process = subprocess.Popen(
-        [sys.executable, os.path.join(ROOT, "glue_job.py"), "--SIMULATED_SESSIONS", "3000000",
-         "--WORKERS", "2", "--OUTPUT_DIR", str(tmp_path / "out")] + DEC,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env=dict(os.environ, TMPDIR=str(temporary)))
+    process, temporary = start_a_long_parallel_run(tmp_path)
     try:
         assert wait_until(lambda: list(temporary.rglob("slice-*")))
         workers = _children(process.pid)
         assert len(workers) == 2
     finally:
         process.kill()
-        process.wait()
+        process.communicate()
     assert wait_until(lambda: not any(_alive(pid) for pid in workers), 10)
 
 
