@@ -92,7 +92,6 @@ class SliceOutput:
     """One slice's result: its files (complete, under their final names in the slice's
     folder) and what it counted."""
 
-    index: int
     csv_path: str
     rejects_path: Optional[str]
     stats: ExtractionStats
@@ -111,7 +110,7 @@ def run_slice(slice_source, window: TimeSlice, folder: str) -> SliceOutput:
     finally:
         repository.close()
     csv_path = written.csv.commit()
-    return SliceOutput(window.index, csv_path, written.rejects.commit(), written.stats,
+    return SliceOutput(csv_path, written.rejects.commit(), written.stats,
                        written.statistics, written.source)
 
 
