@@ -147,6 +147,8 @@ def run_distributed(config: JobConfig, context, store: ObjectStore, slice_source
                 context.defaultParallelism, store.uri(staging))
     preflight(slice_source)
     rejects = RejectLog(outputs["rejects"].path)
+    group = "conversation-features-" + staging.rsplit("/", 1)[-1]
+    context.setJobGroup(group, "slices of {}".format(config.range_label), True)
     try:
         try:
             staged = sorted(
@@ -154,6 +156,8 @@ def run_distributed(config: JobConfig, context, store: ObjectStore, slice_source
                 .map(functools.partial(stage, slice_source, store_factory, staging)).collect(),
                 key=lambda part: part.index)
         except Exception as error:  # Py4JJavaError: what failed is in its Python traceback
+            context.cancelJobGroup(group)
+            wait_for_tasks_to_end(context, group)
             raise SourceError("a Spark task failed on every attempt: {}".format(
                 task_failure(str(error)))) from None
         written = _merged(staged, store, rejects, started)
@@ -182,6 +186,36 @@ def run_distributed(config: JobConfig, context, store: ObjectStore, slice_source
     finally:
         for key in store.keys(staging + "/"):
             store.delete(key)
+
+
+def wait_for_tasks_to_end(context, group: str, seconds: float = 120.0) -> None:
+    """After a failed job, the other slices' tasks may still be running and would upload
+    to staging after the driver removed it. Waits until Spark reports none active, then
+    for as long as Spark gives a killed Python task to end (spark.python.task.killTimeout)."""
+    tracker = context.statusTracker()
+
+    def active_tasks() -> int:
+        count = 0
+        for job_id in tracker.getJobIdsForGroup(group):
+            job = tracker.getJobInfo(job_id)
+            for stage_id in job.stageIds if job is not None else ():
+                stage = tracker.getStageInfo(stage_id)
+                count += stage.numActiveTasks if stage is not None else 0
+        return count
+
+    deadline = time.monotonic() + seconds
+    while active_tasks() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(_seconds(context.getConf().get("spark.python.task.killTimeout", "2s")))
+
+
+def _seconds(duration: str) -> float:
+    """A Spark duration such as `2s` or `500ms` (seconds when it has no unit)."""
+    match = re.match(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min)?\s*$", duration)
+    if not match:
+        return 2.0
+    scale = {"ms": 0.001, "m": 60.0, "min": 60.0}.get(match.group(2) or "s", 1.0)
+    return float(match.group(1)) * scale
 
 
 def preflight(slice_source) -> None:

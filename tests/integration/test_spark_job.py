@@ -7,6 +7,7 @@ import io
 import json
 import os
 import sys
+import time
 from contextlib import redirect_stdout
 
 import boto3
@@ -148,8 +149,11 @@ def flaky_stage(slice_source, store_factory, staging_prefix, window):
 
 
 def broken_stage(slice_source, store_factory, staging_prefix, window):
+    """Slice 5 fails on every attempt; slice 7 is slow, so it is still running then."""
     if window.index == 5:
         raise RuntimeError("slice 5 fails on every attempt")
+    if window.index == 7:
+        time.sleep(1.5)
     return stage_slice(slice_source, store_factory, staging_prefix, window)
 
 
@@ -174,6 +178,8 @@ def test_a_retried_task_leaves_a_correct_result_and_a_failed_run_changes_nothing
     assert summary["error"] == ("a Spark task failed on every attempt: RuntimeError: slice 5 "
                                 "fails on every attempt")
     assert objects("spark") == published  # no staging left, the earlier result intact
+    time.sleep(6)  # what a task still running after the failure would write, it has by now
+    assert objects("spark") == published
 
 
 def test_a_missing_runs_collection_is_found_by_the_driver_before_any_task(
