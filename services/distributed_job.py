@@ -184,6 +184,9 @@ def run_distributed(config: JobConfig, context, store: ObjectStore, slice_source
         rejects.discard()
         raise
     finally:
+        if context.getConf().get("spark.speculation", "false").lower() == "true":
+            # A duplicate attempt that lost the race is killed, not waited for by collect().
+            wait_for_tasks_to_end(context, group)
         for key in store.keys(staging + "/"):
             store.delete(key)
 
