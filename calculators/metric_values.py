@@ -79,24 +79,23 @@ def canonical_json(value) -> str:
 # Values whose Python equality is exactly JSON equality: text, whole numbers (int and the
 # driver's Int64 both write as digits) and null. Not bool (True == 1 in Python, not in JSON), not
 # float (1.0 == 1, -0.0 == 0.0), not containers (key order).
-_PLAIN_TYPES = frozenset((str, int, type(None)) + WHOLE_NUMBER_TYPES)
+PLAIN_TYPES = frozenset((str, int, type(None)) + WHOLE_NUMBER_TYPES)
 
 
 def tool_call_key(name, arguments):
     """What makes two tool calls repeats: (tool_name, tool_args) compared as JSON with
     sorted keys, missing or null arguments counting as {}. None when not comparable.
 
-    Arguments of plain values (the usual case) get a tuple key without serialising;
+    Arguments of plain values (the usual case) get a key without serialising (a set of
+    their (name, value) pairs: two objects are equal exactly when those sets are);
     anything else goes through canonical JSON. Two calls whose JSON is equal hold values of
     the same kinds, so they always take the same path.
     """
     if arguments is None:
         arguments = {}
-    if type(arguments) is dict and type(name) in _PLAIN_TYPES:
-        if not arguments:
-            return ("flat", name, ())
-        if _PLAIN_TYPES.issuperset(map(type, arguments.values())):
-            return ("flat", name, tuple(sorted(arguments.items())))
+    if (type(arguments) is dict and type(name) in PLAIN_TYPES
+            and PLAIN_TYPES.issuperset(map(type, arguments.values()))):
+        return ("flat", name, frozenset(arguments.items()))
     try:
         return ("json", canonical_json([name, arguments]))
     except (TypeError, ValueError, RecursionError):

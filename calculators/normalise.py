@@ -8,8 +8,14 @@ which numpy cannot speed up), and its runs are appended to a `SessionBatch`.
 import math
 from typing import Mapping, Optional, Sequence, Tuple
 
-from calculators.batch import NormalisedRun, SessionBatch, SessionFacts
-from calculators.metric_values import as_text, first_metric_value, metric_value, tool_call_key
+from calculators.batch import SessionBatch, SessionFacts
+from calculators.metric_values import (
+    PLAIN_TYPES as _PLAIN_TYPES,
+    as_text,
+    first_metric_value,
+    metric_value,
+    tool_call_key,
+)
 from calculators.run_merge import MergeRejected, collection_runs, merge_runs
 from interfaces.abstractions import JoinedSession
 from utils.timestamps import epoch_seconds
@@ -151,9 +157,10 @@ def _model_of(data: dict) -> Tuple[object, object]:
 
 
 def normalise_run(run: dict, is_run_output: bool, tool_names: set,
-                  warnings: dict) -> NormalisedRun:
-    """One stored run as the run model: its metrics, failure, tool calls and timeout.
-    Adds the run's tool names to `tool_names` (for distinct_tools)."""
+                  warnings: dict) -> Tuple[float, ...]:
+    """One stored run as the run model: its metrics, failure, tool calls and timeout, in
+    the order of calculators.batch.NormalisedRun. Adds the run's tool names to
+    `tool_names` (for distinct_tools)."""
     metrics = run.get("metrics")
     if not isinstance(metrics, dict):
         metrics = {}
@@ -164,7 +171,7 @@ def normalise_run(run: dict, is_run_output: bool, tool_names: set,
         total = in_tokens + out_tokens
     failed, error_texts = _failure(run)
     tool_count, tool_errors, duplicates = _tool_calls(run.get("tools"), tool_names, error_texts)
-    return NormalisedRun(
+    return (
         in_tokens, out_tokens, total, time,
         first_metric_value(metrics.get("time_to_first_token"), warnings), cache,
         metric_value(metrics.get("reasoning_tokens"), warnings), cost,
@@ -223,7 +230,7 @@ def _tool_calls(tools, tool_names: set, error_texts: list) -> Tuple[int, int, in
     # text name is keyed only once a second call of that name turns up.
     unkeyed_first_call = {}
     for entry in tools:
-        if not isinstance(entry, dict):
+        if type(entry) is not dict and not isinstance(entry, dict):
             continue
         get = entry.get
         if get("tool_call_error") is True:
@@ -232,17 +239,23 @@ def _tool_calls(tools, tool_names: set, error_texts: list) -> Tuple[int, int, in
         name = get("tool_name")
         arguments = get("tool_args")
         if type(name) is str:
-            tool_names.add(name)
             if name not in unkeyed_first_call:
+                tool_names.add(name)
                 unkeyed_first_call[name] = arguments
                 continue
             first = unkeyed_first_call[name]
             if first is not _KEYED:
                 seen.add(tool_call_key(name, first))
                 unkeyed_first_call[name] = _KEYED
-        elif name is not None:
-            tool_names.add(as_text(name))
-        key = tool_call_key(name, arguments)
+            # the usual arguments inline: an object of plain values (tool_call_key's rule)
+            if type(arguments) is dict and _PLAIN_TYPES.issuperset(map(type, arguments.values())):
+                key = ("flat", name, frozenset(arguments.items()))
+            else:
+                key = tool_call_key(name, arguments)
+        else:
+            if name is not None:
+                tool_names.add(as_text(name))
+            key = tool_call_key(name, arguments)
         if key is None:
             continue  # not comparable as JSON: never a repeat
         if key in seen:
