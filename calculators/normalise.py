@@ -10,7 +10,7 @@ from typing import Mapping, Optional, Sequence, Tuple
 
 from calculators.batch import SessionBatch, SessionFacts
 from calculators.metric_values import (
-    PLAIN_TYPES as _PLAIN_TYPES,
+    PLAIN_TYPES,
     as_text,
     first_metric_value,
     metric_value,
@@ -248,7 +248,7 @@ def _tool_calls(tools, tool_names: set, error_texts: list) -> Tuple[int, int, in
                 seen.add(tool_call_key(name, first))
                 unkeyed_first_call[name] = _KEYED
             # the usual arguments inline: an object of plain values (tool_call_key's rule)
-            if type(arguments) is dict and _PLAIN_TYPES.issuperset(map(type, arguments.values())):
+            if type(arguments) is dict and PLAIN_TYPES.issuperset(map(type, arguments.values())):
                 key = ("flat", name, frozenset(arguments.items()))
             else:
                 key = tool_call_key(name, arguments)

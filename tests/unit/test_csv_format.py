@@ -14,9 +14,17 @@ from services.csv_writer import CsvWriter, format_numbers, quote_text, safe_colu
     (1 / 3, "0.3333333333"), (123456.789012345, "123456.789"), (1e-7, "1e-07"),
     (-1e20, "-1e+20"),
 ])
-def test_number_format(value, text):
+def test_number_format(value, text, tmp_path):
     assert format_numbers(np.array([value])) == [text]
-    assert format_numbers(np.array([value, 0.5]))[0] == text  # the mixed path too
+    # Through the writer: alone ("%d" or "%.10g"), beside a fraction ("%.10g" unless a
+    # whole number from 10^10 needs "%s"), and beside such a number (always "%s").
+    for column in ([value], [value, 0.5], [value, 0.5, 1e12]):
+        path = str(tmp_path / "numbers.csv")
+        writer = CsvWriter(path, ["n"])
+        writer.write_batch({"n": np.array(column)})
+        writer.commit()
+        with open(path) as handle:
+            assert handle.read().splitlines()[1] == text
 
 
 @pytest.mark.parametrize("value, text", [
