@@ -12,7 +12,7 @@ and relaxed dumps of the fuzz corpus.
 """
 
 import json
-from typing import Iterable, Optional, Sequence
+from typing import FrozenSet, Iterable, NamedTuple, Optional, Sequence, Tuple
 
 from bson import json_util
 from bson.decimal128 import Decimal128
@@ -59,47 +59,49 @@ def _convert(value):
     return value
 
 
-def exclude(document, tree: dict) -> None:
-    """Removes the paths of `tree` (made by `split_paths`) from `document` in place, walking
-    arrays as MongoDB's exclusion projection does (`runs.messages` removes `messages` from
-    every object of `runs`)."""
-    _exclude(document, tree)
+class ExcludedPaths(NamedTuple):
+    """The paths to leave out, as a tree: the keys removed at this level, and the keys to
+    walk into with what to remove below them. Made by `split_paths`."""
+
+    removed: FrozenSet[str]
+    below: Tuple[Tuple[str, "ExcludedPaths"], ...]
 
 
-def path_tree(paths: Iterable[Sequence[str]]) -> dict:
-    """{"runs": {"messages": None, ...}, "session_data": None}: None marks a removal."""
-    tree: dict = {}
+def exclude(document, excluded: ExcludedPaths) -> None:
+    """Removes the `excluded` paths from `document` in place, walking arrays as MongoDB's
+    exclusion projection does (`runs.messages` removes `messages` from every object of
+    `runs`)."""
+    if type(document) is dict:
+        # only the keys the document has: a set intersection, not one pop per path
+        for key in excluded.removed.intersection(document):
+            del document[key]
+        for key, below in excluded.below:
+            child = document.get(key)
+            if child is not None:
+                exclude(child, below)
+    elif type(document) is list:
+        for element in document:
+            exclude(element, excluded)
+
+
+def split_paths(paths: Iterable[str]) -> ExcludedPaths:
+    """The tree of dotted paths (`runs.messages`), for `exclude` and `loads`."""
+    return _tree(tuple(path.split(".")) for path in paths)
+
+
+def _tree(paths: Iterable[Sequence[str]]) -> ExcludedPaths:
+    removed = set()
+    below: dict = {}
     for path in paths:
-        node = tree
-        for part in path[:-1]:
-            node = node.setdefault(part, {})
-            if node is None:
-                break
+        if len(path) == 1:
+            removed.add(path[0])
         else:
-            node[path[-1]] = None
-    return tree
+            below.setdefault(path[0], []).append(path[1:])
+    return ExcludedPaths(frozenset(removed), tuple(
+        (key, _tree(rest)) for key, rest in below.items() if key not in removed))
 
 
-def _exclude(value, tree: dict) -> None:
-    if type(value) is dict:
-        for key, subtree in tree.items():
-            if subtree is None:
-                value.pop(key, None)
-            else:
-                child = value.get(key)
-                if child is not None:
-                    _exclude(child, subtree)
-    elif type(value) is list:
-        for element in value:
-            _exclude(element, tree)
-
-
-def split_paths(paths: Iterable[str]) -> dict:
-    """The tree of dotted paths, for `exclude` and `loads`."""
-    return path_tree(tuple(path.split(".")) for path in paths)
-
-
-def loads(text: str, excluded: Optional[dict] = None):
+def loads(text: str, excluded: Optional[ExcludedPaths] = None):
     """One line as json_util would decode it, minus the `excluded` paths (a `split_paths`
     tree). Raises what json_util raises for a line it cannot decode."""
     try:
@@ -107,14 +109,14 @@ def loads(text: str, excluded: Optional[dict] = None):
     except ValueError:
         pass  # json_util raises the same error, with its own message
     else:
-        if excluded and type(value) is dict:
+        if excluded is not None and type(value) is dict:
             exclude(value, excluded)
         try:
             return _converted(value, text)
         except _NeedsJsonUtil:
             pass
     value = json_util.loads(text, json_options=JSON_OPTIONS)
-    if excluded and type(value) is dict:
+    if excluded is not None and type(value) is dict:
         exclude(value, excluded)
     return value
 

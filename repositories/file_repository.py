@@ -27,7 +27,7 @@ from interfaces.abstractions import (
 )
 from repositories import extended_json
 from repositories.date_filter import OutsideRange, in_date_range, sort_key
-from repositories.extended_json import split_paths
+from repositories.extended_json import ExcludedPaths, split_paths
 from repositories.runs_join import NOT_JOINED, RunsJoin
 from repositories.spool import TemporaryDatabase, open_spool, restored, stored
 from repositories.unread_fields import sessions_projection
@@ -55,7 +55,7 @@ class FileSessionRepository(SessionRepository):
                  temporary_dir: Optional[str] = None):
         self.path = path
         self.date_field = date_field
-        self.excluded = split_paths(sessions_projection()) if project else {}
+        self.excluded = split_paths(sessions_projection()) if project else None
         self.temporary_dir = temporary_dir
         self._join = RunsJoin(runs, batch_size) if runs is not None else None
         self.skipped: Optional[OutsideRange] = None
@@ -253,7 +253,7 @@ def scan_in_parts(path: str, date_range: TimeWindow, date_field: str, count: int
 def scan_part_into(path: str, byte_start: int, byte_end: int, date_range: TimeWindow,
                    date_field: str, spool_path: str, project: bool = True) -> ScannedPart:
     """One part of `scan_in_parts`, run in a worker process."""
-    excluded = split_paths(sessions_projection()) if project else {}
+    excluded = split_paths(sessions_projection()) if project else None
     connection = open_spool(spool_path)
     try:
         return scan_file_part(path, byte_start, byte_end, date_range, date_field, excluded,
@@ -291,7 +291,7 @@ def _number(value):
     return value
 
 
-def decode_json_line(raw: bytes, line_number: int, excluded: Sequence[Sequence[str]] = (),
+def decode_json_line(raw: bytes, line_number: int, excluded: Optional[ExcludedPaths] = None,
                      first_of_file: Optional[bool] = None):
     """One mongoexport line as a document (without the `excluded` paths), or an
     UnreadableDocument saying why not."""

@@ -29,7 +29,7 @@ class RunsFile(RunsSource):
 
     def __init__(self, path: str, project: bool = True, temporary_dir: Optional[str] = None):
         self.path = path
-        self.excluded = split_paths(runs_projection()) if project else {}
+        self.excluded = split_paths(runs_projection()) if project else None
         self.temporary_dir = temporary_dir
         self.lines_read = 0
         self.indexed = 0
