@@ -89,7 +89,8 @@ class SessionRepository(abc.ABC):
     @abc.abstractmethod
     def documents(self, date_range: TimeWindow) -> Iterator[SourceItem]:
         """Streams the documents of the range, or of one slice of it; raises SourceError
-        when the source fails."""
+        when the source fails, and ReadAgain when what it streamed so far must be thrown
+        away and the range asked for again (services/reading.read_window does that)."""
 
     @abc.abstractmethod
     def describe(self) -> Dict[str, object]:
@@ -159,6 +160,13 @@ class ObjectStore(abc.ABC):
 
 class SourceError(Exception):
     """The session source failed (unreachable, failing mid-read). Exit status 1."""
+
+
+class ReadAgain(Exception):
+    """A source found, while streaming, that what it has handed over must be discarded and
+    the window read again from its start, which it will then read another way (a file
+    found out of (DATE_FIELD, _id) order is sorted through a spool the second time). The
+    reader discards its outputs and counts and asks again, once."""
 
 
 class OutputError(Exception):

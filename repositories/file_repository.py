@@ -1,10 +1,16 @@
 """Sessions from a JSON Lines file in MongoDB Extended JSON, as `mongoexport` writes it.
 
 Each line is decoded once (repositories/extended_json.py), without the fields no feature
-reads; the documents in the date range wait in a temporary SQLite spool
-(repositories/spool.py) with their (DATE_FIELD, _id) sort key, and come back in that
-order: the order MongoDB would return.
-Memory stays flat: SQLite sorts within a small cache and spills to disk.
+reads, and the documents in the date range come out in (DATE_FIELD, _id) order: the order
+MongoDB would return.
+
+A file already in that order (mongoexport with a sort, a collection written in time
+order) streams straight through in one pass, with no temporary storage. The first line out
+of order, or the first line that cannot be decoded (whose reject must come first), ends
+the stream with ReadAgain: the reader discards what it wrote and reads again, and this
+time every document waits in a temporary SQLite spool (repositories/spool.py) with its
+sort key, and comes back sorted. Memory stays flat either way: SQLite sorts within a small
+cache and spills to disk.
 
 A parallel run (WORKERS) scans the file as byte ranges, one spool each, and every time
 slice then reads its documents back from all the spools, merged in the same order.
@@ -18,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from interfaces.abstractions import (
+    ReadAgain,
     RunsSource,
     SessionRepository,
     SourceError,
@@ -60,6 +67,7 @@ class FileSessionRepository(SessionRepository):
         self._join = RunsJoin(runs, batch_size) if runs is not None else None
         self.skipped: Optional[OutsideRange] = None
         self._expected: Optional[int] = None
+        self._stream = True  # until the file shows it cannot be streamed in order
 
     def describe(self) -> Dict[str, object]:
         described = {"type": "file", "path": self.path, "date_field": self.date_field,
@@ -82,17 +90,44 @@ class FileSessionRepository(SessionRepository):
             self._join.source.close()
 
     def _sessions(self, date_range: TimeWindow) -> Iterator[SourceItem]:
+        self._expected = None
+        if self._stream:
+            return self._streamed(date_range)
+        return self._spooled(date_range)
+
+    def _streamed(self, date_range: TimeWindow) -> Iterator[SourceItem]:
+        """The documents of the range in file order, as long as that is (DATE_FIELD, _id)
+        order and every line decodes; else ReadAgain, and the next read spools."""
+        part = ScannedPart(spool_path="")
+        previous_key = None
+        for line_number, document, key in _scanned(self.path, 0, None, date_range,
+                                                   self.date_field, self.excluded, part):
+            if document is None or (previous_key is not None and key < previous_key):
+                self._stream = False
+                problem = "cannot be decoded" if document is None else "is out of order"
+                logger.info("file_not_streamed path=%s line=%d %s: sorting the file "
+                            "through a spool and reading it again", self.path, line_number,
+                            problem.replace(" ", "_"))
+                raise ReadAgain("INPUT_PATH line {} {}".format(line_number, problem))
+            previous_key = key
+            part.selected += 1
+            yield document
+        self.skipped = part.outside
+        logger.info("file_scan path=%s selected=%d in_order=true streamed=true %s", self.path,
+                    part.selected, part.outside.log_text())
+
+    def _spooled(self, date_range: TimeWindow) -> Iterator[SourceItem]:
         """Decodes every line once into a temporary spool, then yields the lines that
         cannot be decoded and the selected documents in (DATE_FIELD, _id) order."""
-        self._expected = None
         database = TemporaryDatabase("sessions-order-", self.temporary_dir)
         try:
             part = scan_file_part(self.path, 0, None, date_range, self.date_field,
                                   self.excluded, database.connection, database.path)
             self.skipped = part.outside
             self._expected = part.unreadable + part.selected
-            logger.info("file_scan path=%s selected=%d in_order=%s %s", self.path,
-                        part.selected, str(part.in_order).lower(), part.outside.log_text())
+            logger.info("file_scan path=%s selected=%d in_order=%s streamed=false %s",
+                        self.path, part.selected, str(part.in_order).lower(),
+                        part.outside.log_text())
             yield from read_spooled(self.path, [part], None, connections=[database.connection])
         except sqlite3.Error as exc:
             raise SourceError("cannot order INPUT_PATH {} under {}: {}".format(
@@ -101,20 +136,13 @@ class FileSessionRepository(SessionRepository):
             database.close()
 
 
-def scan_file_part(path: str, byte_start: int, byte_end: Optional[int], date_range: TimeWindow,
-                   date_field: str, excluded, connection: sqlite3.Connection,
-                   spool_path: str, by_time: bool = False) -> ScannedPart:
-    """Decodes the lines starting in [byte_start, byte_end) (to the end when None): those
-    that cannot be decoded go to the spool's `unreadable` table, the documents in the range
-    to its `sessions` table with their sort key; the others are counted as outside the
-    range. `by_time` indexes the documents' time, for reading them back by slice."""
-    part = ScannedPart(spool_path)
-    connection.execute(
-        "CREATE TABLE sessions (date_rank INTEGER, date_value, id_rank INTEGER, "
-        "id_value, line INTEGER, seconds REAL, document BLOB)")
-    connection.execute("CREATE TABLE unreadable (line INTEGER, reason TEXT)")
-    pending: List[tuple] = []
-    previous_key = None
+def _scanned(path: str, byte_start: int, byte_end: Optional[int], date_range: TimeWindow,
+             date_field: str, excluded, part: ScannedPart
+             ) -> Iterator[Tuple[int, Optional[dict], object]]:
+    """Decodes the lines starting in [byte_start, byte_end) (to the end when None):
+    (line, the document, its sort key) for a document in the range, (line, None, the
+    reason) for a line that cannot be decoded. Counts the lines in `part.lines` and the
+    documents outside the range in `part.outside`."""
     size = (os.path.getsize(path) if byte_end is None else byte_end) - byte_start
     scan = ProgressLog(logger, "file_scan", "bytes_read", lambda: size)
     try:
@@ -132,32 +160,52 @@ def scan_file_part(path: str, byte_start: int, byte_end: Optional[int], date_ran
                 document = decode_json_line(raw, line_number, excluded,
                                             first_of_file=byte_start == 0 and line_number == 1)
                 if isinstance(document, UnreadableDocument):
-                    part.unreadable += 1
-                    connection.execute("INSERT INTO unreadable VALUES (?, ?)",
-                                       (line_number, document.reason))
+                    yield line_number, None, document.reason
                     continue
                 value = document.get(date_field)
                 if not in_date_range(value, date_range):
                     part.outside.count(value)
                     continue
-                key = sort_key(value, document.get("_id"))
-                if part.in_order and previous_key is not None and key < previous_key:
-                    part.in_order = False
-                previous_key = key
-                pending.append(_sortable(key) + (line_number, epoch_seconds(value),
-                                                 stored(document)))
-                if len(pending) >= _INSERT_EVERY:
-                    part.selected += len(pending)
-                    connection.executemany(_INSERT, pending)
-                    pending.clear()
-        part.selected += len(pending)
-        connection.executemany(_INSERT, pending)
-        if by_time:
-            connection.execute("CREATE INDEX sessions_by_time ON sessions (seconds)")
-        connection.commit()
+                yield line_number, document, sort_key(value, document.get("_id"))
     except OSError as exc:
         raise SourceError("cannot read INPUT_PATH {}: {}".format(
             path, exc.strerror or exc)) from None
+
+
+def scan_file_part(path: str, byte_start: int, byte_end: Optional[int], date_range: TimeWindow,
+                   date_field: str, excluded, connection: sqlite3.Connection,
+                   spool_path: str, by_time: bool = False) -> ScannedPart:
+    """Scans the lines starting in [byte_start, byte_end) (to the end when None) into the
+    spool: those that cannot be decoded go to its `unreadable` table, the documents in the
+    range to its `sessions` table with their sort key; the others are counted as outside
+    the range. `by_time` indexes the documents' time, for reading them back by slice."""
+    part = ScannedPart(spool_path)
+    connection.execute(
+        "CREATE TABLE sessions (date_rank INTEGER, date_value, id_rank INTEGER, "
+        "id_value, line INTEGER, seconds REAL, document BLOB)")
+    connection.execute("CREATE TABLE unreadable (line INTEGER, reason TEXT)")
+    pending: List[tuple] = []
+    previous_key = None
+    for line_number, document, key in _scanned(path, byte_start, byte_end, date_range,
+                                               date_field, excluded, part):
+        if document is None:
+            part.unreadable += 1
+            connection.execute("INSERT INTO unreadable VALUES (?, ?)", (line_number, key))
+            continue
+        if part.in_order and previous_key is not None and key < previous_key:
+            part.in_order = False
+        previous_key = key
+        pending.append(_sortable(key) + (line_number, epoch_seconds(document.get(date_field)),
+                                         stored(document)))
+        if len(pending) >= _INSERT_EVERY:
+            part.selected += len(pending)
+            connection.executemany(_INSERT, pending)
+            pending.clear()
+    part.selected += len(pending)
+    connection.executemany(_INSERT, pending)
+    if by_time:
+        connection.execute("CREATE INDEX sessions_by_time ON sessions (seconds)")
+    connection.commit()
     return part
 
 

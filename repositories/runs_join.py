@@ -44,6 +44,9 @@ class RunsJoin:
         self.sessions_with_runs = 0
 
     def joined(self, items: Iterable[SourceItem]) -> Iterator[SourceItem]:
+        """`items` with their runs. The counts are this read's: a read begun again
+        (ReadAgain) counts from zero."""
+        self.documents_read = self.sessions_with_runs = 0
         batch: List[SourceItem] = []
         for item in items:
             batch.append(item)

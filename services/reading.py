@@ -23,6 +23,7 @@ from config.settings import JobConfig
 from interfaces.abstractions import (
     DateRange,
     OutputError,
+    ReadAgain,
     SessionRepository,
     SourceError,
     TimeSlice,
@@ -52,7 +53,18 @@ class Written:
 def read_window(config: JobConfig, repository: SessionRepository, window: TimeWindow,
                 csv_path: str, rejects_path: str, folder: str) -> Written:
     """Streams every document of `window` into a CSV and a rejects file, both still under
-    temporary names when this returns (complete and on disk)."""
+    temporary names when this returns (complete and on disk). When the source asks for it
+    (ReadAgain), everything written and counted so far is discarded and the window is
+    read again, once."""
+    try:
+        return _read_window_once(config, repository, window, csv_path, rejects_path, folder)
+    except ReadAgain as reason:
+        logger.info("read_again reason=%r: the outputs so far are discarded", str(reason))
+    return _read_window_once(config, repository, window, csv_path, rejects_path, folder)
+
+
+def _read_window_once(config: JobConfig, repository: SessionRepository, window: TimeWindow,
+                      csv_path: str, rejects_path: str, folder: str) -> Written:
     opened: List = []
     with _discarded_on_failure(opened, folder):
         writer = _opened(opened, CsvWriter(csv_path))

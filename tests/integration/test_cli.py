@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -133,3 +134,55 @@ def test_a_file_outside_the_default_range_is_reported_and_never_empties_a_result
     assert emptied.summary["error"].endswith("set ALLOW_EMPTY=true if an empty range is expected")
     assert "--START_DATE 2024-12-01" in emptied.summary["error"]
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_a_file_in_order_streams_and_gives_what_the_same_file_shuffled_gives(tmp_path):
+    import random
+
+    from interfaces.abstractions import JoinedSession
+    from repositories.date_filter import sort_key
+    from repositories.simulated import SimulatedSessionRepository
+    from tests.support.fuzz import DEC_RANGE
+
+    items = list(SimulatedSessionRepository(300, 4).documents(DEC_RANGE))
+    sessions = [i.document if isinstance(i, JoinedSession) else i for i in items]
+    sessions += [{"session_id": "string-runs", "runs": "x", "created_at": DEC_1 + 5000},
+                 {"session_id": "no-id-runs", "runs": [{"metrics": {"input_tokens": "7"}}],
+                  "created_at": DEC_1 + 5000}]
+    sessions.sort(key=lambda d: sort_key(d.get("created_at"), d.get("_id")))
+    runs = tmp_path / "runs.jsonl"
+    runs.write_text("".join(json_util.dumps(run) + "\n" for i in items
+                            if isinstance(i, JoinedSession) for run in i.run_documents))
+    shuffled = list(sessions)
+    random.Random(2).shuffle(shuffled)
+    # Out of order only at its end: a reject and many rows go out before the read again.
+    late = sessions[:-2] + [sessions[-1], sessions[-2]]
+    results = {}
+    for name, order in (("ordered", sessions), ("shuffled", shuffled), ("late", late)):
+        dump = tmp_path / (name + ".jsonl")
+        dump.write_text("".join(json_util.dumps(d) + "\n" for d in order))
+        results[name] = run_job([
+            "--REPOSITORY_TYPE", "file", "--INPUT_PATH", str(dump), "--RUNS_INPUT_PATH",
+            str(runs), "--START_DATE", "2024-12-01", "--END_DATE", "2024-12-31",
+            "--OUTPUT_DIR", str(tmp_path / name), "--LOG_LEVEL", "INFO"])
+        assert results[name].returncode == 0, results[name].stderr
+        # what the discarded first read wrote is gone: only the three outputs are left
+        assert sorted(p.name for p in (tmp_path / name).rglob("*") if p.is_file()) == sorted(
+            os.path.basename(o["path"]) for o in results[name].summary["outputs"].values())
+    ordered = results["ordered"]
+    assert "streamed=true" in ordered.stderr and "read_again" not in ordered.stderr
+    assert ordered.summary["rows_written"] == 301 and ordered.summary["rejects"] == 1
+    for again in (results["shuffled"], results["late"]):
+        assert "read_again" in again.stderr and "streamed=false" in again.stderr
+        for output in ("csv", "rejects"):
+            assert open(ordered.summary["outputs"][output]["path"], "rb").read() == \
+                open(again.summary["outputs"][output]["path"], "rb").read()
+    manifests = [json.load(open(r.summary["outputs"]["manifest"]["path"]))
+                 for r in results.values()]
+    for manifest in manifests:
+        for volatile in ("started_at", "finished_at", "duration_seconds", "job_run_id", "outputs",
+                         "configuration"):  # paths and times
+            manifest.pop(volatile)
+        manifest["source"].pop("path")
+    assert manifests[0] == manifests[1] == manifests[2]
+    assert manifests[0]["source"]["runs"]["sessions_with_runs"] > 50

@@ -1,14 +1,20 @@
 import datetime as dt
 import json
 
+import pytest
 from bson import ObjectId, json_util
 
-from interfaces.abstractions import DateRange, UnreadableDocument
+from interfaces.abstractions import DateRange, ReadAgain, UnreadableDocument
 from repositories.file_repository import FileSessionRepository
 from tests.support.documents import DEC_1, v1_session, v2_session
+from tests.support.reading import read_all
 
 RANGE = DateRange(dt.date(2024, 12, 1), dt.date(2024, 12, 31))
 END = DEC_1 + 31 * 86400  # 2025-01-01T00:00:00Z
+
+
+def read(repository):
+    return read_all(repository, RANGE)
 
 
 def write_lines(path, lines):
@@ -24,7 +30,7 @@ def test_relaxed_and_canonical_extended_json_decode_to_the_same_document(tmp_pat
     canonical = json_util.dumps(document, json_options=json_util.CANONICAL_JSON_OPTIONS)
     assert "$numberInt" in canonical and "$numberInt" not in relaxed
     path = write_lines(tmp_path / "dump.jsonl", [relaxed, canonical.replace('"s1"', '"s2"')])
-    documents = list(FileSessionRepository(path, "created_at").documents(RANGE))
+    documents = read(FileSessionRepository(path, "created_at"))
     assert [d["session_id"] for d in documents] == ["s1", "s2"]
     assert documents[0]["_id"] == ObjectId("6751e0000000000000000001")
     assert documents[1]["runs"][0]["created_at"] == dt.datetime(2024, 12, 1, 0, 0, 5)
@@ -35,7 +41,7 @@ def test_broken_lines_become_unreadable_items_with_their_line_number(tmp_path):
     path = write_lines(tmp_path / "d.jsonl", [
         json.dumps(v2_session("ok", DEC_1)), '{"session_id": "cut', "", "[1, 2]",
         '{"$oid": 5}'])
-    items = list(FileSessionRepository(path, "created_at").documents(RANGE))
+    items = read(FileSessionRepository(path, "created_at"))
     unreadable = [i for i in items if isinstance(i, UnreadableDocument)]
     assert [(u.position, u.reason.split(":")[0]) for u in unreadable] == [
         (2, "invalid Extended JSON"), (4, "not a JSON object"), (5, "invalid Extended JSON")]
@@ -59,7 +65,7 @@ def test_date_range_is_inclusive_whole_utc_days_for_seconds_millis_and_dates(tmp
             document["created_at"] = value
         lines.append(json.dumps(document))
     path = write_lines(tmp_path / "d.jsonl", lines)
-    found = [d["session_id"] for d in FileSessionRepository(path, "created_at").documents(RANGE)]
+    found = [d["session_id"] for d in read(FileSessionRepository(path, "created_at"))]
     # MongoDB's order: numbers by value (seconds before milliseconds), then dates
     assert found == ["start_s", "last_s", "last_fraction", "start_ms", "last_ms", "start_date",
                      "last_date"]
@@ -69,7 +75,7 @@ def test_ties_on_the_date_are_ordered_by_id(tmp_path):
     ids = [ObjectId("6751e00000000000000000%02x" % i) for i in (3, 1, 2)]
     lines = [json_util.dumps(v1_session("s%d" % n, DEC_1, _id=i)) for n, i in enumerate(ids)]
     path = write_lines(tmp_path / "d.jsonl", lines)
-    found = [d["_id"] for d in FileSessionRepository(path, "created_at").documents(RANGE)]
+    found = [d["_id"] for d in read(FileSessionRepository(path, "created_at"))]
     assert found == sorted(ids)
 
 
@@ -88,17 +94,16 @@ def test_documents_outside_the_range_are_counted_with_the_span_of_their_dates(tm
         v2_session("in", DEC_1 + 5), november, january_ms,
         dict(v2_session("no-date", DEC_1), created_at="yesterday"))])
     repository = FileSessionRepository(path, "created_at")
-    assert [d["session_id"] for d in repository.documents(RANGE)] == ["in"]
+    assert [d["session_id"] for d in read(repository)] == ["in"]
     assert repository.describe()["outside_range"] == {
         "documents": 3, "without_date": 1, "earliest": "2024-11-11", "latest": "2025-01-04"}
 
 
-def test_a_file_already_in_order_is_read_without_a_sort_and_gives_the_same_order(
-        tmp_path, caplog):
-    import logging
+def test_a_file_in_order_streams_in_one_pass_and_any_other_is_read_again_sorted(tmp_path):
     import random
 
-    caplog.set_level(logging.INFO)
+    spool_folder = tmp_path / "spools"
+    spool_folder.mkdir()
     documents = [v2_session("s%02d" % i, DEC_1 + i // 3, _id=ObjectId("6751e00000000000000000%02x"
                                                                        % i)) for i in range(40)]
     ordered = write_lines(tmp_path / "ordered.jsonl", [json_util.dumps(d) for d in documents])
@@ -106,19 +111,34 @@ def test_a_file_already_in_order_is_read_without_a_sort_and_gives_the_same_order
     random.Random(1).shuffle(shuffled_documents)
     shuffled = write_lines(tmp_path / "shuffled.jsonl",
                            [json_util.dumps(d) for d in shuffled_documents])
-    first = [d["session_id"] for d in FileSessionRepository(ordered, "created_at").documents(
-        RANGE)]
-    assert "in_order=true" in caplog.text
-    second = [d["session_id"] for d in FileSessionRepository(shuffled, "created_at").documents(
-        RANGE)]
-    assert "in_order=false" in caplog.text
-    assert first == second == [d["session_id"] for d in documents]
+    expected = [d["session_id"] for d in documents]
+
+    streamed = FileSessionRepository(ordered, "created_at", temporary_dir=str(spool_folder))
+    assert [d["session_id"] for d in streamed.documents(RANGE)] == expected  # no ReadAgain
+    assert list(spool_folder.iterdir()) == []  # and nothing spooled
+
+    sorted_again = FileSessionRepository(shuffled, "created_at", temporary_dir=str(spool_folder))
+    with pytest.raises(ReadAgain, match="out of order"):
+        list(sorted_again.documents(RANGE))
+    assert [d["session_id"] for d in sorted_again.documents(RANGE)] == expected
+    assert list(spool_folder.iterdir()) == []  # the spool is removed after the read
+
+
+def test_a_broken_line_in_a_file_in_order_sends_it_through_the_spool_rejects_first(tmp_path):
+    lines = [json.dumps(v2_session("s%d" % i, DEC_1 + i)) for i in range(5)]
+    path = write_lines(tmp_path / "d.jsonl", lines[:4] + ['{"cut'] + lines[4:])
+    repository = FileSessionRepository(path, "created_at")
+    with pytest.raises(ReadAgain, match="line 5 cannot be decoded"):
+        list(repository.documents(RANGE))
+    items = list(repository.documents(RANGE))
+    assert isinstance(items[0], UnreadableDocument) and items[0].position == 5
+    assert [item["session_id"] for item in items[1:]] == ["s0", "s1", "s2", "s3", "s4"]
 
 
 def test_the_file_source_leaves_out_what_no_feature_reads(tmp_path):
     document = v2_session("big", DEC_1)
     document["session_data"] = {"session_state": {"x": "y" * 1000}}
     path = write_lines(tmp_path / "d.jsonl", [json_util.dumps(document)])
-    [read] = list(FileSessionRepository(path, "created_at").documents(RANGE))
-    assert "session_data" not in read and "messages" not in read["runs"][0]
-    assert read["runs"][0]["metrics"] == document["runs"][0]["metrics"]
+    [projected] = read(FileSessionRepository(path, "created_at"))
+    assert "session_data" not in projected and "messages" not in projected["runs"][0]
+    assert projected["runs"][0]["metrics"] == document["runs"][0]["metrics"]

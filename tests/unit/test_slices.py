@@ -22,6 +22,7 @@ from services.column_statistics import ColumnStatistics
 from services.conversation_extraction_service import ExtractionStats
 from services.reading import merged_description
 from tests.support.documents import DEC_1, v1_session, v2_session
+from tests.support.reading import read_all
 
 DECEMBER = DateRange(dt.date(2024, 12, 1), dt.date(2024, 12, 31))
 
@@ -86,7 +87,7 @@ def test_part_bounds_start_at_line_starts_and_cover_the_file(tmp_path):
 def test_a_file_scanned_in_parts_and_read_by_slice_is_the_file_read_whole(tmp_path, parts):
     path = write_shuffled_dump(tmp_path / "d.jsonl")
     whole_repository = FileSessionRepository(path, "created_at")
-    whole = list(whole_repository.documents(DECEMBER))
+    whole = read_all(whole_repository, DECEMBER)
     scanned = scan_in_parts(path, DECEMBER, "created_at", parts, str(tmp_path), map)
     sliced = [item for window in DECEMBER.slices(5)
               for item in ScannedFileSlices(path, "created_at", scanned).documents(window)]
