@@ -2,6 +2,7 @@
 
 import abc
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Union
 
@@ -13,11 +14,12 @@ class DateRange:
     start: dt.date
     end: dt.date
 
-    @property
+    # Cached: a file source asks for both bounds for every line it reads.
+    @functools.cached_property
     def start_seconds(self) -> float:
         return _midnight_seconds(self.start)
 
-    @property
+    @functools.cached_property
     def end_exclusive_seconds(self) -> float:
         """Midnight after the last day: a time is in range when start <= t < this."""
         return _midnight_seconds(self.end + dt.timedelta(days=1))
