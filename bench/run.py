@@ -8,7 +8,8 @@ Figures (docs/benchmarks.md):
   pipeline_vs_decode_ratio   decode time / pipeline rate, i.e. pipeline time / decode time
   job_vs_scan_ratio          full job on FerretDB / bare projected cursor scan, same query
   agno3_job_vs_scan_ratio    the same for Agno 3: sessions query + one runs query per batch
-  file_*                     the file source: whole job vs one bare json_util decode pass
+  file_*                     the file source: whole job vs one bare json_util decode pass,
+                             for a file in order (streamed) and the same lines shuffled
   runs_file_*                the file source joined with a large runs dump (RUNS_INPUT_PATH)
   rss_mb_10k, rss_mb_100k    peak RSS of the whole job at 10,000 and 100,000 sessions
   workers_*                  the whole job with WORKERS=1 and 2 (simulated, file): speed-up, RSS
@@ -380,10 +381,32 @@ def workers(count: int) -> dict:
     return figures
 
 
-def file_source(sizes) -> dict:
+def shuffled_copy(path: str) -> str:
+    """The same lines in a random order (seeded), written beside `path`: a file the job
+    must sort. Line offsets are kept, not the lines, so memory stays small."""
+    import random
+
+    offsets = []
+    with open(path, "rb") as handle:
+        position = 0
+        for line in handle:
+            offsets.append(position)
+            position += len(line)
+    random.Random(3).shuffle(offsets)
+    shuffled = path + ".shuffled.jsonl"
+    with open(path, "rb") as source, open(shuffled, "wb") as target:
+        for offset in offsets:
+            source.seek(offset)
+            target.write(source.readline())
+    return shuffled
+
+
+def file_source(sizes, shuffled_up_to: int = 100_000) -> dict:
     """The file source (mongoexport JSON lines of Agno 1 and 2 sessions, runs embedded):
     the whole job against one bare json_util decode pass of the same file, and its peak
-    RSS at each size."""
+    RSS at each size. The file is written in (created_at, _id) order, which the job
+    streams; up to `shuffled_up_to` sessions the same lines shuffled are measured too,
+    which the job sorts through its spool."""
     from bson import json_util
 
     figures = {}
@@ -396,17 +419,23 @@ def file_source(sizes) -> dict:
                 for line in handle:
                     json_util.loads(line, json_options=options)
         decode_seconds = timed(decode_once, 1)
-        job = job_memory(0, "--REPOSITORY_TYPE", "file", "--INPUT_PATH", path)
         label = "{}k".format(count // 1000)
-        figures.update({
-            "file_mb_" + label: round(os.path.getsize(path) / 1e6),
-            "file_decode_seconds_" + label: round(decode_seconds, 1),
-            "file_job_seconds_" + label: round(job["seconds"], 1),
-            "file_job_sessions_per_s_" + label: round(count / job["seconds"]),
-            "file_job_vs_decode_ratio_" + label: round(job["seconds"] / decode_seconds, 3),
-            "file_rss_mb_" + label: round(job["peak_rss_mb"], 1),
-        })
-        os.remove(path)
+        variants = [("", path)]
+        if count <= shuffled_up_to:
+            variants.append(("shuffled_", shuffled_copy(path)))
+        figures.update({"file_mb_" + label: round(os.path.getsize(path) / 1e6),
+                        "file_decode_seconds_" + label: round(decode_seconds, 1)})
+        for prefix, variant in variants:
+            job = job_memory(0, "--REPOSITORY_TYPE", "file", "--INPUT_PATH", variant)
+            figures.update({
+                "file_{}job_seconds_{}".format(prefix, label): round(job["seconds"], 1),
+                "file_{}job_sessions_per_s_{}".format(prefix, label): round(
+                    count / job["seconds"]),
+                "file_{}job_vs_decode_ratio_{}".format(prefix, label): round(
+                    job["seconds"] / decode_seconds, 3),
+                "file_{}rss_mb_{}".format(prefix, label): round(job["peak_rss_mb"], 1),
+            })
+            os.remove(variant)
     return figures
 
 
