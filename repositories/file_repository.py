@@ -205,6 +205,12 @@ def scan_file_part(path: str, byte_start: int, byte_end: Optional[int], date_ran
     connection.executemany(_INSERT, pending)
     if by_time:
         connection.execute("CREATE INDEX sessions_by_time ON sessions (seconds)")
+    elif not part.in_order:
+        # Sorting the rows themselves would carry every document through SQLite's
+        # external sort, which keeps a reader per sorted run it spilled: its memory grew
+        # with the file (+11 MB at 300,000 documents). An index sorts only the keys, and
+        # the read then follows it to each row (docs/benchmarks.md, section 6).
+        connection.execute("CREATE INDEX sessions_in_order ON sessions ({})".format(_ORDER))
     connection.commit()
     return part
 
@@ -240,13 +246,16 @@ def read_spooled(path: str, parts: Sequence[ScannedPart], window: Optional[TimeW
 
 def _selected(part: ScannedPart, connection: sqlite3.Connection,
               window: Optional[TimeWindow]) -> Iterator[Tuple]:
-    """One part's documents of `window` as (sort key, stored document), in order."""
-    order = "rowid" if part.in_order else "date_rank, date_value, id_rank, id_value, line"
+    """One part's documents of `window` as (sort key, stored document), in order: the
+    whole part through its order index (scan_file_part), a slice sorted by SQLite."""
+    order = "rowid" if part.in_order else _ORDER
     query = "SELECT date_rank, date_value, id_rank, id_value, line, document FROM sessions"
     arguments: Tuple = ()
     if window is not None:
         query += " WHERE seconds >= ? AND seconds < ?"
         arguments = (window.start_seconds, window.end_exclusive_seconds)
+    elif not part.in_order:
+        query += " INDEXED BY sessions_in_order"
     for row in connection.execute(query + " ORDER BY " + order, arguments):
         yield (row[0], row[1], row[2], row[3], part.first_line + row[4]), row[5]
 
@@ -314,6 +323,7 @@ def scan_part_into(path: str, byte_start: int, byte_end: int, date_range: TimeWi
 
 
 _INSERT = "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?)"
+_ORDER = "date_rank, date_value, id_rank, id_value, line"  # (DATE_FIELD, _id), then the line
 _BLANK_START = (b"", b" ", b"\t", b"\n", b"\r", b"\x0b", b"\x0c")  # bytes.strip()'s white space
 
 
