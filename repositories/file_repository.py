@@ -9,8 +9,8 @@ order) streams straight through in one pass, with no temporary storage. The firs
 of order, or the first line that cannot be decoded (whose reject must come first), ends
 the stream with ReadAgain: the reader discards what it wrote and reads again, and this
 time every document waits in a temporary SQLite spool (repositories/spool.py) with its
-sort key, and comes back sorted. Memory stays flat either way: SQLite sorts within a small
-cache and spills to disk.
+sort key, and comes back sorted (through an index on the keys). Memory stays flat either
+way: SQLite works within a small cache and keeps the rest on disk.
 
 A parallel run (WORKERS) scans the file as byte ranges, one spool each, and every time
 slice then reads its documents back from all the spools, merged in the same order.
