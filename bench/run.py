@@ -6,6 +6,7 @@ Figures (docs/benchmarks.md):
   decode_sessions_per_s      bson.decode_all over the encoded sessions, collector paused
   pipeline_sessions_per_s    decode + normalise + features + CSV file, from the same bytes
   pipeline_vs_decode_ratio   decode time / pipeline rate, i.e. pipeline time / decode time
+  projected_*                the same over the projected documents MongoDB sends the job
   job_vs_scan_ratio          full job on FerretDB / bare projected cursor scan, same query
   agno3_job_vs_scan_ratio    the same for Agno 3: sessions query + one runs query per batch
   file_*                     the file source: whole job vs one bare json_util decode pass,
@@ -21,6 +22,7 @@ documents, which the BSON figures decode and join exactly as the MongoDB source 
 
 import argparse
 import contextlib
+import copy
 import dataclasses
 import datetime as dt
 import gc
@@ -50,16 +52,28 @@ RANGE = DateRange(dt.date(2024, 12, 1), dt.date(2024, 12, 31))
 CURSOR_BATCH = 1000
 
 
-def encoded_batches(count: int, seed: int = 1):
+def encoded_batches(count: int, seed: int = 1, projected: bool = False):
     """The simulated sessions as BSON in cursor-sized batches: (the sessions, the Agno 3 run
-    documents of those sessions), as the two queries of one batch return them."""
+    documents of those sessions), as the two queries of one batch return them; with
+    `projected`, without the fields the job's projections leave on the server."""
+    from repositories.extended_json import exclude, split_paths
+    from repositories.unread_fields import runs_projection, sessions_projection
+
+    def encoded(document, excluded):
+        if projected:
+            document = copy.deepcopy(document)
+            exclude(document, excluded)
+        return bson.encode(document)
+
+    session_paths = split_paths(sessions_projection())
+    run_paths = split_paths(runs_projection())
     batches, sessions, runs = [], [], []
     for item in SimulatedSessionRepository(count, seed, batch_size=CURSOR_BATCH).documents(RANGE):
         if isinstance(item, JoinedSession):
-            sessions.append(bson.encode(item.document))
-            runs.extend(bson.encode(run) for run in item.run_documents)
+            sessions.append(encoded(item.document, session_paths))
+            runs.extend(encoded(run, run_paths) for run in item.run_documents)
         else:
-            sessions.append(bson.encode(item))
+            sessions.append(encoded(item, session_paths))
         if len(sessions) == CURSOR_BATCH:
             batches.append((b"".join(sessions), b"".join(runs)))
             sessions, runs = [], []
@@ -154,6 +168,18 @@ def ceiling(count: int, repeats: int) -> dict:
     for size in (500, 10_000):
         seconds = timed(lambda size=size: pipeline(batches, folder, batch_size=size), 1)
         figures["pipeline_sessions_per_s_feature_batch_{}".format(size)] = round(count / seconds)
+    # What the MongoDB source decodes in production: the projections leave message
+    # histories on the server, so the decode is cheaper and the job's own share larger.
+    projected = encoded_batches(count, projected=True)
+    projected_bytes = sum(len(sessions) + len(runs) for sessions, runs in projected)
+    decode = timed(lambda: decode_all(projected, paused=True), repeats)
+    run = timed(lambda: pipeline(projected, folder), repeats)
+    figures.update({
+        "projected_mean_session_bytes": round(projected_bytes / count),
+        "projected_decode_sessions_per_s": round(count / decode),
+        "projected_pipeline_sessions_per_s": round(count / run),
+        "projected_pipeline_vs_decode_ratio": round(run / decode, 3),
+    })
     return figures
 
 
@@ -489,7 +515,7 @@ def main() -> int:
     arguments = parser.parse_args()
     ceiling_n, server_n, memory_sizes, repeats, runs_mb, file_sizes, workers_n = (
         (2_000, 1_000, (1_000, 3_000), 1, 3, (1_000,), 2_000) if arguments.small
-        else (100_000, 5_000, (10_000, 100_000), 2, 1000, (20_000, 100_000), 100_000))
+        else (100_000, 5_000, (10_000, 100_000), 2, 1000, (10_000, 20_000, 100_000), 100_000))
 
     figures = {"machine": "{} cores, {}, Python {}".format(
         os.cpu_count(), platform.machine(), platform.python_version())}
