@@ -12,6 +12,8 @@ Figures (docs/benchmarks.md):
   file_*                     the file source: whole job vs one bare json_util decode pass,
                              for a file in order (streamed) and the same lines shuffled
   runs_file_*                the file source joined with a large runs dump (RUNS_INPUT_PATH)
+  agno_*                     Agno 3 sessions written by Agno's own code, about 12 KB a run:
+                             the BSON ceiling (whole and projected) and the file job
   rss_mb_10k, rss_mb_100k    peak RSS of the whole job at 10,000 and 100,000 sessions
   workers_*                  the whole job with WORKERS=1 and 2 (simulated, file): speed-up, RSS
   spark_*                    FerretDB: one process, WORKERS=2 and Spark local[2], and a bare scan
@@ -465,6 +467,87 @@ def file_source(sizes, shuffled_up_to: int = 100_000) -> dict:
     return figures
 
 
+def agno_written(count: int, repeats: int) -> dict:
+    """Agno 3 sessions as Agno 3.1.10 stores them, about 12 KB a run with the system prompt,
+    messages and tool results (bench/agno_corpus.py, in .venv-agno): the BSON ceiling over
+    them, as the MongoDB source reads them (whole documents and projected), and the file
+    source's whole job on their mongoexport files against one bare json_util pass."""
+    from bson import json_util
+
+    from repositories.extended_json import exclude, split_paths
+    from repositories.unread_fields import runs_projection, sessions_projection
+
+    agno_python = os.path.join(ROOT, ".venv-agno", "bin", "python")
+    if not os.path.exists(agno_python):
+        raise SystemExit("the agno part needs .venv-agno: run `make agno-env` first")
+    folder = tempfile.mkdtemp(prefix="bench-agno-")
+    print("agno: writing {:,} sessions with Agno's own code...".format(count), file=sys.stderr)
+    subprocess.run([agno_python, os.path.join(ROOT, "bench", "agno_corpus.py"), str(count),
+                    folder], check=True)
+    sessions_path = os.path.join(folder, "sessions.jsonl")
+    runs_path = os.path.join(folder, "runs.jsonl")
+    options = json_util.JSONOptions(json_mode=json_util.JSONMode.RELAXED, tz_aware=False)
+
+    def read(path):
+        with open(path, "rb") as handle:
+            return [json_util.loads(line, json_options=options) for line in handle]
+
+    sessions, runs = read(sessions_path), read(runs_path)
+    runs_of = {}
+    for run in runs:
+        runs_of.setdefault(run["session_id"], []).append(run)
+
+    def batches(projected: bool):
+        session_paths = split_paths(sessions_projection())
+        run_paths = split_paths(runs_projection())
+
+        def encoded(document, excluded):
+            if projected:
+                document = copy.deepcopy(document)
+                exclude(document, excluded)
+            return bson.encode(document)
+        result = []
+        for start in range(0, len(sessions), CURSOR_BATCH):
+            batch = sessions[start:start + CURSOR_BATCH]
+            result.append((b"".join(encoded(session, session_paths) for session in batch),
+                           b"".join(encoded(run, run_paths) for session in batch
+                                    for run in runs_of.get(session["session_id"], ()))))
+        return result
+
+    figures = {"agno_sessions": count, "agno_runs": len(runs),
+               "agno_run_kb": round(os.path.getsize(runs_path) / len(runs) / 1e3, 1)}
+    work = tempfile.mkdtemp(prefix="bench-agno-csv-")
+    for prefix, projected in (("agno_", False), ("agno_projected_", True)):
+        corpus = batches(projected)
+        decode = timed(lambda corpus=corpus: decode_all(corpus, paused=True), repeats)
+        run = timed(lambda corpus=corpus: pipeline(corpus, work), repeats)
+        figures.update({
+            prefix + "decode_sessions_per_s": round(count / decode),
+            prefix + "pipeline_sessions_per_s": round(count / run),
+            prefix + "pipeline_vs_decode_ratio": round(run / decode, 3),
+        })
+
+    def decode_files():
+        for path in (sessions_path, runs_path):
+            with open(path, "rb") as handle:
+                for line in handle:
+                    json_util.loads(line, json_options=options)
+    decode_seconds = timed(decode_files, 1)
+    job = job_memory(0, "--REPOSITORY_TYPE", "file", "--INPUT_PATH", sessions_path,
+                     "--RUNS_INPUT_PATH", runs_path)
+    figures.update({
+        "agno_file_mb": round((os.path.getsize(sessions_path) + os.path.getsize(runs_path)) / 1e6),
+        "agno_file_decode_seconds": round(decode_seconds, 1),
+        "agno_file_job_seconds": round(job["seconds"], 1),
+        "agno_file_job_sessions_per_s": round(count / job["seconds"]),
+        "agno_file_job_vs_decode_ratio": round(job["seconds"] / decode_seconds, 3),
+        "agno_file_rss_mb": round(job["peak_rss_mb"], 1),
+    })
+    for path in (sessions_path, runs_path):
+        os.remove(path)
+    return figures
+
+
 def runs_file(megabytes: int) -> dict:
     """The file source joined with a runs dump of about `megabytes` MB (Agno 3 sessions
     only), against the same job without the runs file: time and peak RSS."""
@@ -509,13 +592,15 @@ def main() -> int:
     parser.add_argument("--million", action="store_true",
                         help="also run the whole job on 1,000,000 sessions (simulated, file)")
     parser.add_argument("--json", action="store_true", help="end with one JSON object")
-    parser.add_argument("--parts", default="ceiling,server,memory,file,runs_file,workers,spark",
+    parser.add_argument("--parts",
+                        default="ceiling,server,memory,file,runs_file,agno,workers,spark",
                         help="comma-separated subset of ceiling,server,memory,file,runs_file,"
-                             "workers,spark")
+                             "agno,workers,spark")
     arguments = parser.parse_args()
-    ceiling_n, server_n, memory_sizes, repeats, runs_mb, file_sizes, workers_n = (
-        (2_000, 1_000, (1_000, 3_000), 1, 3, (1_000,), 2_000) if arguments.small
-        else (100_000, 5_000, (10_000, 100_000), 2, 1000, (10_000, 20_000, 100_000), 100_000))
+    ceiling_n, server_n, memory_sizes, repeats, runs_mb, file_sizes, workers_n, agno_n = (
+        (2_000, 1_000, (1_000, 3_000), 1, 3, (1_000,), 2_000, 300) if arguments.small
+        else (100_000, 5_000, (10_000, 100_000), 2, 1000, (10_000, 20_000, 100_000), 100_000,
+              10_000))
 
     figures = {"machine": "{} cores, {}, Python {}".format(
         os.cpu_count(), platform.machine(), platform.python_version())}
@@ -537,6 +622,8 @@ def main() -> int:
         figures.update(file_source(file_sizes))
     if "runs_file" in parts:
         figures.update(runs_file(runs_mb))
+    if "agno" in parts:
+        figures.update(agno_written(agno_n, repeats))
     if "workers" in parts:
         figures.update(workers(workers_n))
     if "spark" in parts:

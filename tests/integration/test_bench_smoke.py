@@ -14,7 +14,10 @@ pytestmark = pytest.mark.integration
 
 FIGURES = ("decode_sessions_per_s", "pipeline_sessions_per_s", "pipeline_vs_decode_ratio",
            "job_vs_scan_ratio", "rss_mb_1k", "rss_mb_3k", "workers_simulated_speedup_2_2k",
-           "workers_file_speedup_2_2k", "workers_file_worker_rss_mb_2_2k")
+           "workers_file_speedup_2_2k", "workers_file_worker_rss_mb_2_2k",
+           "projected_pipeline_vs_decode_ratio", "file_job_vs_decode_ratio_1k",
+           "file_shuffled_job_vs_decode_ratio_1k", "agno_pipeline_vs_decode_ratio",
+           "agno_projected_pipeline_vs_decode_ratio", "agno_file_job_vs_decode_ratio")
 
 
 def test_bench_small_prints_every_named_figure():
