@@ -127,7 +127,12 @@ def _converted(value, text: str):
     `{"_id": {"$oid": ...}}` of a relaxed export."""
     if "\\u0024" in text:  # an escaped "$" would spell a wrapper the count below misses
         return _convert(value)
-    wrappers = text.count('"$')
+    # One "$" is found by memchr, and counted, several times faster than '"$' (a 12 KB
+    # line: 0.4 us, 3.4 us, 10.6 us); a line without a wrapper or with just its _id's pays
+    # only those.
+    if "$" not in text:
+        return value
+    wrappers = 1 if text.count("$") == 1 else text.count('"$')
     if wrappers == 0:
         return value
     if wrappers == 1 and type(value) is dict:

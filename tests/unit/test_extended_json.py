@@ -64,6 +64,10 @@ def test_same_documents_as_json_util(mode):
     '{"a": {"$binary": {"base64": "", "subType": "00"}}}', '{"a": {"$numberDecimal": "sNaN"}}',
     '{"a": {"$numberLong": "12"}}', '[1, {"$numberDouble": "NaN"}]', '{"cut', 'NaN',
     '{"a": {"$regex": "x", "$options": ""}}',
+    # a "$" in text beside the wrappers, or alone; an escaped one spelling a wrapper
+    '{"_id": {"$oid": "6751e0000000000000000001"}, "note": "costs $5"}',
+    '{"note": "costs $5"}', '{"note": "$", "a": {"$numberLong": "7"}}',
+    '{"_id": {"$oid": "6751e0000000000000000001"}, "a": {"\\u0024numberLong": "7"}}',
 ])
 def test_wrappers_and_errors_as_json_util(text):
     assert outcome(extended_json.loads, text) == outcome(
