@@ -59,10 +59,10 @@ agno-env: .venv-agno/.installed
 	.venv-agno/bin/python -m pip install --quiet -r requirements-agno.txt
 	touch $@
 
-bench: $(STAMP) ferretdb
+bench: $(STAMP) ferretdb agno-env
 	$(WITH_JAVA17) $(PY) bench/run.py --million --json
 
-bench-small: $(STAMP) ferretdb
+bench-small: $(STAMP) ferretdb agno-env
 	$(WITH_JAVA17) $(PY) bench/run.py --small
 
 ## package: dist/<name>-<version>-py3-none-any.whl, dist/glue_job.py and dist/spark_job.py
