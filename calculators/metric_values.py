@@ -79,7 +79,7 @@ def canonical_json(value) -> str:
 # Values whose Python equality is exactly JSON equality: text, whole numbers (int and the
 # driver's Int64 both write as digits) and null. Not bool (True == 1 in Python, not in JSON), not
 # float (1.0 == 1, -0.0 == 0.0), not containers (key order).
-PLAIN_TYPES = frozenset((str, int, type(None)) + WHOLE_NUMBER_TYPES)
+_PLAIN_TYPES = frozenset((str, int, type(None)) + WHOLE_NUMBER_TYPES)
 
 
 def tool_call_key(name, arguments):
@@ -93,8 +93,8 @@ def tool_call_key(name, arguments):
     """
     if arguments is None:
         arguments = {}
-    if (type(arguments) is dict and type(name) in PLAIN_TYPES
-            and PLAIN_TYPES.issuperset(map(type, arguments.values()))):
+    if (type(arguments) is dict and type(name) in _PLAIN_TYPES
+            and _PLAIN_TYPES.issuperset(map(type, arguments.values()))):
         return ("flat", name, frozenset(arguments.items()))
     try:
         return ("json", canonical_json([name, arguments]))

@@ -9,13 +9,7 @@ import math
 from typing import Mapping, Optional, Sequence, Tuple
 
 from calculators.batch import SessionBatch, SessionFacts
-from calculators.metric_values import (
-    PLAIN_TYPES,
-    as_text,
-    first_metric_value,
-    metric_value,
-    tool_call_key,
-)
+from calculators.metric_values import as_text, first_metric_value, metric_value, tool_call_key
 from calculators.run_merge import MergeRejected, collection_runs, merge_runs
 from interfaces.abstractions import JoinedSession
 from utils.timestamps import epoch_seconds
@@ -230,7 +224,7 @@ def _tool_calls(tools, tool_names: set, error_texts: list) -> Tuple[int, int, in
     # text name is keyed only once a second call of that name turns up.
     unkeyed_first_call = {}
     for entry in tools:
-        if type(entry) is not dict and not isinstance(entry, dict):
+        if not isinstance(entry, dict):
             continue
         get = entry.get
         if get("tool_call_error") is True:
@@ -247,11 +241,7 @@ def _tool_calls(tools, tool_names: set, error_texts: list) -> Tuple[int, int, in
             if first is not _KEYED:
                 seen.add(tool_call_key(name, first))
                 unkeyed_first_call[name] = _KEYED
-            # the usual arguments inline: an object of plain values (tool_call_key's rule)
-            if type(arguments) is dict and PLAIN_TYPES.issuperset(map(type, arguments.values())):
-                key = ("flat", name, frozenset(arguments.items()))
-            else:
-                key = tool_call_key(name, arguments)
+            key = tool_call_key(name, arguments)
         else:
             if name is not None:
                 tool_names.add(as_text(name))
