@@ -99,17 +99,13 @@ class FileSessionRepository(SessionRepository):
         """The documents of the range in file order, as long as that is (DATE_FIELD, _id)
         order and every line decodes; else ReadAgain, and the next read spools."""
         part = ScannedPart(spool_path="")
-        previous_key = None
-        for line_number, document, key in _scanned(self.path, 0, None, date_range,
-                                                   self.date_field, self.excluded, part):
-            if document is None or (previous_key is not None and key < previous_key):
+        for line_number, document, _ in _scanned(self.path, 0, None, date_range,
+                                                 self.date_field, self.excluded, part):
+            if document is None or not part.in_order:
                 self._stream = False
-                problem = "cannot be decoded" if document is None else "is out of order"
-                logger.info("file_not_streamed path=%s line=%d %s: sorting the file "
-                            "through a spool and reading it again", self.path, line_number,
-                            problem.replace(" ", "_"))
-                raise ReadAgain("INPUT_PATH line {} {}".format(line_number, problem))
-            previous_key = key
+                raise ReadAgain("INPUT_PATH {} line {} {}: sorting it through a spool".format(
+                    self.path, line_number,
+                    "cannot be decoded" if document is None else "is out of order"))
             part.selected += 1
             yield document
         self.skipped = part.outside
@@ -142,9 +138,11 @@ def _scanned(path: str, byte_start: int, byte_end: Optional[int], date_range: Ti
     """Decodes the lines starting in [byte_start, byte_end) (to the end when None):
     (line, the document, its sort key) for a document in the range, (line, None, the
     reason) for a line that cannot be decoded. Counts the lines in `part.lines` and the
-    documents outside the range in `part.outside`."""
+    documents outside the range in `part.outside`; `part.in_order` turns false at the
+    first document whose key is below the one before it."""
     size = (os.path.getsize(path) if byte_end is None else byte_end) - byte_start
     scan = ProgressLog(logger, "file_scan", "bytes_read", lambda: size)
+    previous_key = None
     try:
         with open(path, "rb") as handle:
             handle.seek(byte_start)
@@ -166,7 +164,11 @@ def _scanned(path: str, byte_start: int, byte_end: Optional[int], date_range: Ti
                 if not in_date_range(value, date_range):
                     part.outside.count(value)
                     continue
-                yield line_number, document, sort_key(value, document.get("_id"))
+                key = sort_key(value, document.get("_id"))
+                if part.in_order and previous_key is not None and key < previous_key:
+                    part.in_order = False
+                previous_key = key
+                yield line_number, document, key
     except OSError as exc:
         raise SourceError("cannot read INPUT_PATH {}: {}".format(
             path, exc.strerror or exc)) from None
@@ -185,16 +187,12 @@ def scan_file_part(path: str, byte_start: int, byte_end: Optional[int], date_ran
         "id_value, line INTEGER, seconds REAL, document BLOB)")
     connection.execute("CREATE TABLE unreadable (line INTEGER, reason TEXT)")
     pending: List[tuple] = []
-    previous_key = None
     for line_number, document, key in _scanned(path, byte_start, byte_end, date_range,
                                                date_field, excluded, part):
         if document is None:
             part.unreadable += 1
             connection.execute("INSERT INTO unreadable VALUES (?, ?)", (line_number, key))
             continue
-        if part.in_order and previous_key is not None and key < previous_key:
-            part.in_order = False
-        previous_key = key
         pending.append(_sortable(key) + (line_number, epoch_seconds(document.get(date_field)),
                                          stored(document)))
         if len(pending) >= _INSERT_EVERY:
