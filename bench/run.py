@@ -55,9 +55,16 @@ CURSOR_BATCH = 1000
 
 
 def encoded_batches(count: int, seed: int = 1, projected: bool = False):
-    """The simulated sessions as BSON in cursor-sized batches: (the sessions, the Agno 3 run
-    documents of those sessions), as the two queries of one batch return them; with
-    `projected`, without the fields the job's projections leave on the server."""
+    """The simulated sessions as cursor_batches."""
+    items = SimulatedSessionRepository(count, seed, batch_size=CURSOR_BATCH).documents(RANGE)
+    return cursor_batches(((item.document, item.run_documents) if isinstance(item, JoinedSession)
+                           else (item, ()) for item in items), projected)
+
+
+def cursor_batches(sessions_with_runs, projected: bool = False):
+    """(session, its run documents) pairs as BSON in cursor-sized batches: (the sessions,
+    the Agno 3 run documents of those sessions), as the two queries of one batch return
+    them; with `projected`, without the fields the job's projections leave on the server."""
     from repositories.extended_json import exclude, split_paths
     from repositories.unread_fields import runs_projection, sessions_projection
 
@@ -70,12 +77,9 @@ def encoded_batches(count: int, seed: int = 1, projected: bool = False):
     session_paths = split_paths(sessions_projection())
     run_paths = split_paths(runs_projection())
     batches, sessions, runs = [], [], []
-    for item in SimulatedSessionRepository(count, seed, batch_size=CURSOR_BATCH).documents(RANGE):
-        if isinstance(item, JoinedSession):
-            sessions.append(encoded(item.document, session_paths))
-            runs.extend(encoded(run, run_paths) for run in item.run_documents)
-        else:
-            sessions.append(encoded(item, session_paths))
+    for session, session_runs in sessions_with_runs:
+        sessions.append(encoded(session, session_paths))
+        runs.extend(encoded(run, run_paths) for run in session_runs)
         if len(sessions) == CURSOR_BATCH:
             batches.append((b"".join(sessions), b"".join(runs)))
             sessions, runs = [], []
@@ -474,9 +478,6 @@ def agno_written(count: int, repeats: int) -> dict:
     source's whole job on their mongoexport files against one bare json_util pass."""
     from bson import json_util
 
-    from repositories.extended_json import exclude, split_paths
-    from repositories.unread_fields import runs_projection, sessions_projection
-
     agno_python = os.path.join(ROOT, ".venv-agno", "bin", "python")
     if not os.path.exists(agno_python):
         raise SystemExit("the agno part needs .venv-agno: run `make agno-env` first")
@@ -497,28 +498,12 @@ def agno_written(count: int, repeats: int) -> dict:
     for run in runs:
         runs_of.setdefault(run["session_id"], []).append(run)
 
-    def batches(projected: bool):
-        session_paths = split_paths(sessions_projection())
-        run_paths = split_paths(runs_projection())
-
-        def encoded(document, excluded):
-            if projected:
-                document = copy.deepcopy(document)
-                exclude(document, excluded)
-            return bson.encode(document)
-        result = []
-        for start in range(0, len(sessions), CURSOR_BATCH):
-            batch = sessions[start:start + CURSOR_BATCH]
-            result.append((b"".join(encoded(session, session_paths) for session in batch),
-                           b"".join(encoded(run, run_paths) for session in batch
-                                    for run in runs_of.get(session["session_id"], ()))))
-        return result
-
     figures = {"agno_sessions": count, "agno_runs": len(runs),
                "agno_run_kb": round(os.path.getsize(runs_path) / len(runs) / 1e3, 1)}
     work = tempfile.mkdtemp(prefix="bench-agno-csv-")
     for prefix, projected in (("agno_", False), ("agno_projected_", True)):
-        corpus = batches(projected)
+        corpus = cursor_batches(((session, runs_of.get(session["session_id"], ()))
+                                 for session in sessions), projected)
         decode = timed(lambda corpus=corpus: decode_all(corpus, paused=True), repeats)
         run = timed(lambda corpus=corpus: pipeline(corpus, work), repeats)
         figures.update({
