@@ -6,10 +6,13 @@ with --schedule a SCHEDULED trigger. Run `make package` first.
         --arg MONGO_SECRET_ID=prod/agno/mongo --arg S3_BUCKET=my-training-data
 
 `--engine pythonshell` (the default) deploys glue_job.py as a Python shell job (Python
-3.9); `--engine spark` deploys spark_job.py as a Glue 5.1 Spark job (`glueetl`, Python
-3.11) with `--worker-type` and `--workers`.
+3.9); `--engine spark` deploys spark_job.py as a Glue for Spark job (`glueetl`; Glue 6.0,
+Spark 4.1.1 and Python 3.13 unless `--glue-version 5.1`) with `--worker-type` and
+`--workers`, under a name of its own. A deploy never turns an existing job of one engine
+into the other unless `--replace` says so.
 
-boto3 takes credentials, region and endpoint (AWS_ENDPOINT_URL) from the environment.
+boto3 takes credentials and region from the environment, and its endpoint from
+AWS_ENDPOINT_URL (boto3 1.28 and later).
 """
 
 import argparse
@@ -18,7 +21,7 @@ import json
 import os
 import re
 import sys
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, NamedTuple, Optional, Sequence, Set
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -26,14 +29,31 @@ sys.path.insert(0, ROOT)
 from config.parameters import BY_NAME as PARAMETERS  # noqa: E402
 from utils.secrets import mask_uri, passwords_in  # noqa: E402
 
-DEFAULT_JOB_NAME = "extract-conversations-job"
+DEFAULT_JOB_NAMES = {"pythonshell": "extract-conversations-job",
+                     "spark": "extract-conversations-spark-job"}
+DEFAULT_JOB_NAME = DEFAULT_JOB_NAMES["pythonshell"]
 # What Glue's analytics library set lacks, pinned for Python 3.9.
 ADDITIONAL_MODULES = "pymongo==4.18.3,certifi==2026.5.20"
-# The same for Glue 5.1 (Python 3.11): current releases.
+# The same for Glue for Spark (Python 3.11 and 3.13): current releases.
 SPARK_ADDITIONAL_MODULES = "pymongo==4.20.1,certifi==2026.10.19.post1"
-SPARK_GLUE_VERSION = "5.1"
+
+
+class GlueRuntime(NamedTuple):
+    """What a Glue for Spark version runs: the tests build the same (scripts/glue_runtime.sh)."""
+
+    python: str
+    spark: str
+
+
+SPARK_RUNTIMES = {"6.0": GlueRuntime(python="3.13", spark="4.1.1"),
+                  "5.1": GlueRuntime(python="3.11", spark="3.5.6")}
+SPARK_GLUE_VERSION = "6.0"
 SCRIPTS = {"pythonshell": "glue_job.py", "spark": "spark_job.py"}
-_CRON = re.compile(r"^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$")
+# Minutes: the README sizes a 1-DPU Python shell run of 20 million sessions at about 25
+# minutes; a Spark run is for what is larger (a backfill of months).
+DEFAULT_TIMEOUTS = {"pythonshell": 60, "spark": 180}
+# Where a Glue job may write: /tmp has about 14 GiB free; the working folder is unknown.
+GLUE_OUTPUT_DIR = "/tmp/conversation-features"
 
 
 class DeployError(Exception):
@@ -42,7 +62,8 @@ class DeployError(Exception):
 
 def parse_arguments(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--job-name", default=DEFAULT_JOB_NAME)
+    parser.add_argument("--job-name", help="default: {} (pythonshell), {} (spark)".format(
+        DEFAULT_JOB_NAMES["pythonshell"], DEFAULT_JOB_NAMES["spark"]))
     parser.add_argument("--role-arn", required=True, help="IAM role the job runs as")
     parser.add_argument("--bucket", required=True, help="bucket for the script and the wheel")
     parser.add_argument("--prefix", help="key prefix for them (default glue/<job-name>/)")
@@ -50,13 +71,22 @@ def parse_arguments(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--engine", choices=sorted(SCRIPTS), default="pythonshell",
                         help="pythonshell: one process (WORKERS=auto uses its vCPUs); spark: "
                              "Glue for Spark, for ranges beyond one machine")
+    parser.add_argument("--glue-version", choices=sorted(SPARK_RUNTIMES),
+                        default=SPARK_GLUE_VERSION,
+                        help="spark: 6.0 (Spark 4.1.1, Python 3.13) or 5.1 (Spark 3.5.6, "
+                             "Python 3.11)")
+    parser.add_argument("--replace", action="store_true",
+                        help="allow replacing an existing job of the same name that runs the "
+                             "other engine (its whole definition is overwritten)")
     parser.add_argument("--max-capacity", type=float, default=0.0625, choices=(0.0625, 1.0),
                         help="pythonshell DPUs: 0.0625 (1 GB) or 1 (16 GB, 4 vCPUs)")
     parser.add_argument("--worker-type", default="G.1X", choices=("G.1X", "G.2X", "G.4X", "G.8X"),
                         help="spark: worker type (G.1X: 4 vCPUs, 16 GB)")
     parser.add_argument("--workers", type=int, default=2,
                         help="spark: number of workers, the driver included (at least 2)")
-    parser.add_argument("--timeout", type=int, default=15, help="minutes")
+    parser.add_argument("--timeout", type=int, help="minutes (default: {} pythonshell, {} "
+                        "spark)".format(DEFAULT_TIMEOUTS["pythonshell"],
+                                        DEFAULT_TIMEOUTS["spark"]))
     parser.add_argument("--max-retries", type=int, default=3)
     parser.add_argument("--connection", help="Glue connection for VPC access")
     parser.add_argument("--arg", action="append", default=[], metavar="NAME=VALUE",
@@ -64,13 +94,67 @@ def parse_arguments(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--dist", default=os.path.join(ROOT, "dist"))
     parser.add_argument("--dry-run", action="store_true", help="print the definitions only")
     arguments = parser.parse_args(argv)
-    if arguments.schedule and not _CRON.match(arguments.schedule):
-        parser.error("--schedule must look like cron(Minutes Hours Day-of-month Month "
-                     "Day-of-week Year), in UTC")
+    if arguments.schedule:
+        problem = cron_problem(arguments.schedule)
+        if problem:
+            parser.error("--schedule {!r}: {}".format(arguments.schedule, problem))
     if arguments.workers < 2:
         parser.error("--workers must be at least 2 (a driver and one executor)")
+    if arguments.timeout is not None and arguments.timeout < 1:
+        parser.error("--timeout must be a whole number of minutes >= 1")
+    arguments.job_name = arguments.job_name or DEFAULT_JOB_NAMES[arguments.engine]
+    arguments.timeout = arguments.timeout or DEFAULT_TIMEOUTS[arguments.engine]
     arguments.prefix = (arguments.prefix or "glue/{}/".format(arguments.job_name)).strip("/")
     return arguments
+
+
+_CRON = re.compile(r"^cron\((\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\)$")
+MIN_SCHEDULE_MINUTES = 5
+
+
+def cron_problem(expression: str) -> Optional[str]:
+    """What Glue would refuse in a schedule, or None: six fields, one of day-of-month and
+    day-of-week `?` (Glue takes no schedule that gives both), and no two runs closer than
+    5 minutes."""
+    match = _CRON.match(expression)
+    if not match:
+        return "must look like cron(Minutes Hours Day-of-month Month Day-of-week Year), in UTC"
+    minutes, hours, day_of_month, _, day_of_week, _ = match.groups()
+    if (day_of_month == "?") == (day_of_week == "?"):
+        return ("exactly one of Day-of-month and Day-of-week must be `?` (e.g. "
+                "cron(0 3 * * ? *) daily, cron(0 3 ? * MON *) on Mondays)")
+    try:
+        fired = sorted(_cron_values(minutes, 0, 59))
+    except ValueError:
+        return "the Minutes field {!r} is not a cron field Glue reads".format(minutes)
+    gaps = [later - earlier for earlier, later in zip(fired, fired[1:])]
+    if not re.match(r"^\d+$", hours):
+        # Over more than one hour, the hour's last run is followed by the next hour's first.
+        gaps.append(fired[0] + 60 - fired[-1])
+    if gaps and min(gaps) < MIN_SCHEDULE_MINUTES:
+        return "runs {} minute(s) apart; Glue runs a schedule at most every {} minutes".format(
+            min(gaps), MIN_SCHEDULE_MINUTES)
+    return None
+
+
+def _cron_values(field: str, low: int, high: int) -> Set[int]:
+    """The values one numeric cron field selects: lists of `*`, `a`, `a-b`, each with an
+    optional `/step`."""
+    values: Set[int] = set()
+    for item in field.split(","):
+        base, _, step_text = item.partition("/")
+        step = int(step_text) if step_text else 1
+        if base == "*":
+            first, last = low, high
+        elif "-" in base:
+            first, last = (int(part) for part in base.split("-", 1))
+        else:
+            first = int(base)
+            last = high if step_text else first
+        if step < 1 or not low <= first <= last <= high:
+            raise ValueError(item)
+        values.update(range(first, last + 1, step))
+    return values
 
 
 def job_parameters(pairs: List[str]) -> Dict[str, str]:
@@ -100,14 +184,23 @@ def artifacts(dist: str, engine: str = "pythonshell") -> Dict[str, str]:
 
 def job_definition(arguments: argparse.Namespace, script_uri: str, wheel_uri: str) -> dict:
     """The whole job, as create_job takes it (update_job resets what it is not given)."""
-    spark = getattr(arguments, "engine", "pythonshell") == "spark"
-    default_arguments = {
-        "--extra-py-files": wheel_uri,
-        "--additional-python-modules": SPARK_ADDITIONAL_MODULES if spark else ADDITIONAL_MODULES,
-        "--job-language": "python",
-    }
-    if not spark:
-        default_arguments["library-set"] = "analytics"
+    spark = arguments.engine == "spark"
+    if spark:
+        # pyspark puts only .zip, .egg and .jar files of --py-files (where Glue passes
+        # --extra-py-files) on the executors' path, never a wheel; a wheel listed in
+        # --additional-python-modules is pip-installed on the driver and every executor.
+        default_arguments = {
+            "--additional-python-modules": "{},{}".format(wheel_uri, SPARK_ADDITIONAL_MODULES),
+            "--job-language": "python",
+        }
+    else:
+        default_arguments = {
+            "--extra-py-files": wheel_uri,
+            "--additional-python-modules": ADDITIONAL_MODULES,
+            "--job-language": "python",
+            "library-set": "analytics",
+        }
+    default_arguments["--OUTPUT_DIR"] = GLUE_OUTPUT_DIR
     default_arguments.update(job_parameters(arguments.arg))
     definition = {
         "Name": arguments.job_name,
@@ -121,7 +214,7 @@ def job_definition(arguments: argparse.Namespace, script_uri: str, wheel_uri: st
     if spark:
         definition.update({
             "Command": {"Name": "glueetl", "ScriptLocation": script_uri, "PythonVersion": "3"},
-            "GlueVersion": SPARK_GLUE_VERSION, "WorkerType": arguments.worker_type,
+            "GlueVersion": arguments.glue_version, "WorkerType": arguments.worker_type,
             "NumberOfWorkers": arguments.workers})
     else:
         definition.update({
@@ -155,14 +248,32 @@ def deploy(arguments: argparse.Namespace, s3=None, glue=None) -> dict:
     if s3 is None or glue is None:
         import boto3
         s3, glue = s3 or boto3.client("s3"), glue or boto3.client("glue")
+    existing = existing_engine(glue, job["Name"])
+    other_engine = existing and existing != job["Command"]["Name"]
+    if other_engine and not arguments.replace:
+        raise DeployError("job {} exists and runs {}, not {}: deploying would replace its "
+                          "whole definition; choose another --job-name, or pass --replace to "
+                          "replace it".format(job["Name"], existing, job["Command"]["Name"]))
     s3.upload_file(files["script"], arguments.bucket, script_key,
                    ExtraArgs={"ContentType": "text/x-python", "ServerSideEncryption": "AES256"})
     s3.upload_file(files["wheel"], arguments.bucket, wheel_key,
                    ExtraArgs={"ContentType": "application/zip", "ServerSideEncryption": "AES256"})
+    if other_engine:
+        # Replaced whole (delete, then create): nothing of the other engine's definition
+        # survives. The old job's run history goes with it.
+        glue.delete_job(JobName=job["Name"])
     upsert_job(glue, job)
     if trigger is not None:
         upsert_trigger(glue, trigger)
     return plan
+
+
+def existing_engine(glue, name: str) -> Optional[str]:
+    """The `Command.Name` (pythonshell, glueetl) of the job called `name`, if there is one."""
+    try:
+        return glue.get_job(JobName=name)["Job"].get("Command", {}).get("Name") or ""
+    except glue.exceptions.EntityNotFoundException:
+        return None
 
 
 def upsert_job(glue, job: dict) -> str:

@@ -5,11 +5,15 @@ instead of the FerretDB these fixtures build and start.
 """
 
 import os
+import shutil
+import subprocess
+import sys
 import uuid
 
 import pytest
 from hypothesis import settings
 
+from tests.support.cli import ROOT
 from tests.support.servers import FerretDB, MotoServer
 
 # CI explores the same examples on every run, so a red build is reproducible; locally
@@ -66,3 +70,16 @@ def aws(moto_server, monkeypatch):
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env
+
+
+@pytest.fixture(scope="session")
+def dist(tmp_path_factory):
+    """What `make package` ships: the wheel, glue_job.py and spark_job.py, in a folder."""
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(out), ROOT],
+                   check=True, capture_output=True)
+    for script in ("glue_job.py", "spark_job.py"):
+        shutil.copy(os.path.join(ROOT, script), out / script)
+    for leftover in ("build", "conversation_features_job.egg-info"):
+        shutil.rmtree(os.path.join(ROOT, leftover), ignore_errors=True)
+    return out

@@ -31,18 +31,6 @@ def _python39():
 
 
 @pytest.fixture(scope="module")
-def dist(tmp_path_factory):
-    out = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(out), ROOT],
-                   check=True, capture_output=True)
-    for script in ("glue_job.py", "spark_job.py"):
-        shutil.copy(os.path.join(ROOT, script), out / script)
-    for leftover in ("build", "conversation_features_job.egg-info"):
-        shutil.rmtree(os.path.join(ROOT, leftover), ignore_errors=True)
-    return out
-
-
-@pytest.fixture(scope="module")
 def installed_python(dist, tmp_path_factory):
     """A fresh virtualenv (Python 3.9 where it exists) with only the wheel installed."""
     home = tmp_path_factory.mktemp("venv")
@@ -133,7 +121,8 @@ def test_deploy_creates_job_and_schedule(aws, dist):
     assert job["DefaultArguments"]["--additional-python-modules"].startswith("pymongo==4.18.3")
     assert job["DefaultArguments"]["library-set"] == "analytics"
     assert job["DefaultArguments"]["--MONGO_SECRET_ID"] == "prod/agno/mongo"
-    assert (job["MaxCapacity"], job["Timeout"], job["MaxRetries"]) == (0.0625, 15, 3)
+    assert (job["MaxCapacity"], job["Timeout"], job["MaxRetries"]) == (0.0625, 60, 3)
+    assert job["DefaultArguments"]["--OUTPUT_DIR"] == "/tmp/conversation-features"
     assert job["Connections"] == {"Connections": ["vpc-conn"]}
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket="glue-assets")["Contents"]}
     assert keys == {"glue/extract-conversations-job/glue_job.py", wheel_uri.split("/", 3)[3]}
@@ -142,7 +131,7 @@ def test_deploy_creates_job_and_schedule(aws, dist):
     assert trigger["Actions"] == [{"JobName": "extract-conversations-job"}]
 
 
-def test_deploy_with_the_spark_engine_creates_a_glue_5_1_spark_job(aws, dist):
+def test_deploy_with_the_spark_engine_creates_a_glue_6_0_spark_job(aws, dist):
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="glue-assets")
     arguments = deploy_arguments(dist, "--engine", "spark", "--job-name", "features-spark",
@@ -153,20 +142,75 @@ def test_deploy_with_the_spark_engine_creates_a_glue_5_1_spark_job(aws, dist):
     assert job["Command"] == {
         "Name": "glueetl", "PythonVersion": "3",
         "ScriptLocation": "s3://glue-assets/glue/features-spark/spark_job.py"}
-    assert (job["GlueVersion"], job["WorkerType"], job["NumberOfWorkers"]) == ("5.1", "G.1X", 2)
+    assert (job["GlueVersion"], job["WorkerType"], job["NumberOfWorkers"]) == ("6.0", "G.1X", 2)
+    assert job["Timeout"] == 180
     assert "MaxCapacity" not in job or not job["MaxCapacity"]
     arguments = job["DefaultArguments"]
-    assert arguments["--extra-py-files"].endswith("-py3-none-any.whl")
-    assert arguments["--additional-python-modules"] == deploy_glue.SPARK_ADDITIONAL_MODULES
+    # The wheel is pip-installed on every node; pyspark would not put it on the executors'
+    # path from --extra-py-files.
+    wheel, modules = arguments["--additional-python-modules"].split(",", 1)
+    assert wheel.startswith("s3://glue-assets/glue/features-spark/")
+    assert wheel.endswith("-py3-none-any.whl")
+    assert modules == deploy_glue.SPARK_ADDITIONAL_MODULES
+    assert "--extra-py-files" not in arguments
     assert "library-set" not in arguments  # a Python shell setting
     assert arguments["--MONGO_SECRET_ID"] == "prod/agno/mongo"
+    assert arguments["--OUTPUT_DIR"] == "/tmp/conversation-features"
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket="glue-assets")["Contents"]}
-    assert "glue/features-spark/spark_job.py" in keys
+    assert "glue/features-spark/spark_job.py" in keys and wheel.split("/", 3)[3] in keys
     trigger = boto3.client("glue").get_trigger(Name="features-spark-schedule")["Trigger"]
     assert trigger["Actions"] == [{"JobName": "features-spark"}]
     # The pinned pymongo is the one the tests ran with on Python 3.11.
     import pymongo
     assert "pymongo=={},".format(pymongo.__version__) in deploy_glue.SPARK_ADDITIONAL_MODULES
+
+
+def test_spark_dry_run_shows_glue_6_and_a_name_of_its_own(dist, capsys):
+    assert deploy_glue.main(["--role-arn", "arn:aws:iam::1:role/r", "--bucket", "glue-assets",
+                             "--dist", str(dist), "--engine", "spark", "--dry-run"]) == 0
+    job = json.loads(capsys.readouterr().out)["job"]
+    assert job["GlueVersion"] == "6.0" and job["Command"]["Name"] == "glueetl"
+    assert job["Name"] == "extract-conversations-spark-job" != deploy_glue.DEFAULT_JOB_NAME
+    older = deploy_glue.parse_arguments(["--role-arn", "r", "--bucket", "b", "--engine",
+                                         "spark", "--glue-version", "5.1"])
+    assert deploy_glue.job_definition(older, "s3://b/s.py", "s3://b/w.whl")["GlueVersion"] == "5.1"
+
+
+def test_a_deploy_never_turns_a_python_shell_job_into_a_spark_job_unless_told(aws, dist):
+    boto3.client("s3").create_bucket(Bucket="glue-assets")
+    glue = boto3.client("glue")
+    deploy_glue.deploy(deploy_arguments(dist, "--job-name", "features"))
+    shell = glue.get_job(JobName="features")["Job"]
+    with pytest.raises(deploy_glue.DeployError, match="runs pythonshell, not glueetl.*--replace"):
+        deploy_glue.deploy(deploy_arguments(dist, "--job-name", "features", "--engine", "spark"))
+    assert glue.get_job(JobName="features")["Job"] == shell
+    deploy_glue.deploy(deploy_arguments(dist, "--job-name", "features", "--engine", "spark",
+                                        "--replace"))
+    assert glue.get_job(JobName="features")["Job"]["Command"]["Name"] == "glueetl"
+
+
+@pytest.mark.parametrize("schedule, problem", [
+    ("cron(0 3 * * ? *)", None),
+    ("cron(0 3 ? * MON-FRI *)", None),
+    ("cron(0/5 * * * ? *)", None),
+    ("cron(15 3 1 * ? *)", None),
+    ("cron(0 3 * * * *)", "exactly one of Day-of-month and Day-of-week"),
+    ("cron(0 3 ? * ? *)", "exactly one of Day-of-month and Day-of-week"),
+    ("cron(* * * * ? *)", "1 minute(s) apart"),
+    ("cron(0/2 * * * ? *)", "2 minute(s) apart"),
+    ("cron(0,3 4 * * ? *)", "3 minute(s) apart"),
+    ("cron(58 * * * ? *)", None),
+    ("cron(0,58 * * * ? *)", "2 minute(s) apart"),
+    ("cron(0,58 3 * * ? *)", None),
+    ("cron(0 3 * *)", "must look like cron("),
+    ("cron(x 3 * * ? *)", "not a cron field"),
+])
+def test_schedules_follow_glues_rules(schedule, problem):
+    found = deploy_glue.cron_problem(schedule)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None and problem in found
 
 
 def test_an_existing_job_gets_the_full_definition_on_update(dist):
