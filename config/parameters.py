@@ -258,6 +258,10 @@ PARAMETERS: Tuple[Parameter, ...] = (
     Parameter("S3_SSE", "`AES256`, `aws:kms`, or `none`", "`AES256`",
               choice(*constants.S3_SSE_MODES), _constant("AES256"),
               kind=str),
+    Parameter("S3_CHECKSUM", "how uploads are verified: `sha256` (an S3 SHA-256 checksum), "
+              "`md5` (`Content-MD5` and the ETag, for S3-compatible stores without additional "
+              "checksums), or `none` (size and the SHA-256 in the object's metadata only)",
+              "`sha256`", choice(*constants.S3_CHECKSUMS), _constant("sha256"), kind=str),
     Parameter("S3_KMS_KEY_ID", "KMS key for `aws:kms` (the bucket's default key when absent)",
               "–", text),
     Parameter("OUTPUT_DIR", "local folder the outputs are written to first", "`./output`",

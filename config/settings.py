@@ -1,8 +1,9 @@
 """The job's parameters: read once from job arguments, environment and defaults.
 
 Precedence (interface.md): a job argument `--NAME value` or `--NAME=value` first, then the
-environment variable NAME, then the default. Glue adds arguments of its own; anything we do
-not know is ignored. An empty value counts as not given.
+environment variable NAME, then the default. Glue adds arguments of its own, which pass;
+one that looks like a misspelt parameter is an error, any other unknown one a warning. An
+empty value counts as not given.
 """
 
 import datetime as dt
@@ -87,7 +88,7 @@ def split_job_arguments(argv: Sequence[str]) -> Tuple[Dict[str, str], List[str]]
             continue
         name, has_equals, value = token[2:].partition("=")
         if not has_equals:
-            if index < len(argv) and not argv[index].startswith("--"):
+            if index < len(argv) and _is_value_of(name, argv[index]):
                 value = argv[index]
                 index += 1
             else:
@@ -97,6 +98,18 @@ def split_job_arguments(argv: Sequence[str]) -> Tuple[Dict[str, str], List[str]]
         else:
             unknown.append(name)
     return found, unknown
+
+
+def _is_value_of(name: str, following: str) -> bool:
+    """Whether the token after `--name` is its value. A value may itself start with `--`
+    for Glue's own arguments (`--python-modules-installer-option --upgrade`), unless it
+    names another argument (Glue passes some flags with no value)."""
+    if not following.startswith("--"):
+        return True
+    if name not in GLUE_ARGUMENTS:
+        return False
+    following_name = following[2:].partition("=")[0]
+    return following_name not in BY_NAME and following_name not in GLUE_ARGUMENTS
 
 
 # Arguments AWS Glue passes to a job's script, Python shell and Spark, besides ours.

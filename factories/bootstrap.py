@@ -1,9 +1,10 @@
 """Wires the layers for one run: the repository and, when S3_BUCKET is set, the object store."""
 
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Mapping, Optional
 
 from config.settings import JobConfig
+from factories.aws_clients import aws_client
 from factories.repository_factory import build_repository
 from factories.slice_sources import prepare_slice_source
 from interfaces.abstractions import ObjectStore, SessionRepository
@@ -16,18 +17,14 @@ class Dependencies:
     prepare_slices: Optional[Callable] = None  # services/reading.py, for WORKERS > 1
 
 
-def build_object_store(config: JobConfig) -> Optional[ObjectStore]:
+def build_object_store(config: JobConfig,
+                       environ: Optional[Mapping[str, str]] = None) -> Optional[ObjectStore]:
     if not config.s3_bucket:
         return None
-    import boto3
-    from botocore.config import Config
-
     from services.s3_upload_service import S3ObjectStore
 
-    client = boto3.client("s3", config=Config(
-        retries={"mode": "standard", "max_attempts": 4},
-        connect_timeout=10, read_timeout=60))
-    return S3ObjectStore(client, config.s3_bucket, config.s3_sse, config.s3_kms_key_id)
+    return S3ObjectStore(aws_client("s3", environ), config.s3_bucket, config.s3_sse,
+                         config.s3_kms_key_id, checksum=config.s3_checksum)
 
 
 def bootstrap(config: JobConfig) -> Dependencies:

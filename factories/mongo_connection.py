@@ -27,10 +27,10 @@ def resolve_secret_uri(secret_id: str, client_factory: Optional[Callable[[], obj
     from botocore.exceptions import BotoCoreError, ClientError
 
     if client_factory is None:
-        import boto3
+        from factories.aws_clients import aws_client
 
         def client_factory():
-            return boto3.client("secretsmanager")
+            return aws_client("secretsmanager")
     try:
         secret = client_factory().get_secret_value(SecretId=secret_id).get("SecretString")
     except ClientError as exc:

@@ -1,6 +1,7 @@
 """Publishing finished files to S3 with boto3's managed transfer, verified after upload."""
 
 import base64
+import hashlib
 import logging
 from typing import Dict, List, Mapping, Optional
 
@@ -20,20 +21,27 @@ MULTIPART_CHUNK = 16 * 1024 * 1024
 
 class S3ObjectStore(ObjectStore):
     """One bucket. Server-side encryption per S3_SSE; each upload checked with head_object:
-    the size, our SHA-256 in the metadata, and S3's own SHA-256 where it computed one."""
+    the size, our SHA-256 in the metadata, and per S3_CHECKSUM the store's own SHA-256
+    (`sha256`) or the MD5 its ETag carries (`md5`, sent as Content-MD5 too)."""
 
     def __init__(self, client, bucket: str, sse: str = "AES256", kms_key_id: Optional[str] = None,
-                 transfer_config: Optional[TransferConfig] = None):
+                 transfer_config: Optional[TransferConfig] = None, checksum: str = "sha256"):
         self.client = client
         self.bucket = bucket
         self.sse = sse
         self.kms_key_id = kms_key_id
+        self.checksum = checksum
         self.transfer_config = transfer_config or TransferConfig(
             multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=MULTIPART_CHUNK,
             max_concurrency=4)
         # Checksums on upload arrived in 2022; Glue's bundled boto3 1.21 may predate them.
-        self.checksum_on_upload = "ChecksumAlgorithm" in S3Transfer.ALLOWED_UPLOAD_ARGS
-        self._checksum_on_head = _has_member(client, "HeadObject", "ChecksumMode")
+        self.checksum_on_upload = (checksum == "sha256"
+                                   and "ChecksumAlgorithm" in S3Transfer.ALLOWED_UPLOAD_ARGS)
+        self._checksum_on_head = (checksum == "sha256"
+                                  and _has_member(client, "HeadObject", "ChecksumMode"))
+        if checksum == "md5":
+            for operation in ("PutObject", "UploadPart"):
+                client.meta.events.register("before-call.s3." + operation, _add_content_md5)
 
     def uri(self, key: str) -> str:
         return "s3://{}/{}".format(self.bucket, key)
@@ -134,6 +142,11 @@ class S3ObjectStore(ObjectStore):
 
     def _verify(self, head: dict, path: str, key: str, sha256: str) -> None:
         self._check(head, key, file_size(path), sha256)
+        if self.checksum == "md5" and self.sse != "aws:kms":  # under KMS the ETag is no MD5
+            expected = etag_of(path, self.transfer_config)
+            if head.get("ETag", "").strip('"') != expected:
+                raise PublishError("verification of {} failed: ETag {} != the local file's "
+                                   "MD5 {}".format(self.uri(key), head.get("ETag"), expected))
 
     def _check(self, head: dict, key: str, size: Optional[int], sha256: str) -> None:
         problems = []
@@ -151,6 +164,51 @@ class S3ObjectStore(ObjectStore):
                 self.uri(key), "; ".join(problems)))
 
 
+def etag_of(path: str, transfer_config: TransferConfig) -> str:
+    """The ETag S3 gives the file uploaded with this transfer configuration: its MD5, or
+    for a multipart upload the MD5 of its parts' MD5s and the number of parts."""
+    size = file_size(path) or 0
+    chunk = transfer_config.multipart_chunksize
+    with open(path, "rb") as handle:
+        if size < transfer_config.multipart_threshold:
+            digest = _md5(b"")
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+            return digest.hexdigest()
+        parts = []
+        for block in iter(lambda: handle.read(chunk), b""):
+            parts.append(_md5(block).digest())
+    return "{}-{}".format(_md5(b"".join(parts)).hexdigest(), len(parts))
+
+
+def _add_content_md5(params, **kwargs) -> None:
+    """Sends Content-MD5 with a PutObject or UploadPart body, which the store checks: what
+    botocore did by default before 1.36 and S3-compatible stores rely on."""
+    headers = params.setdefault("headers", {})
+    body = params.get("body")
+    if "Content-MD5" in headers or body is None:
+        return
+    if isinstance(body, (bytes, bytearray)):
+        digest = _md5(bytes(body)).digest()
+    elif hasattr(body, "read") and hasattr(body, "seek") and hasattr(body, "tell"):
+        start = body.tell()
+        running = _md5(b"")
+        for block in iter(lambda: body.read(1 << 20), b""):
+            running.update(block)
+        body.seek(start)
+        digest = running.digest()
+    else:
+        return
+    headers["Content-MD5"] = base64.b64encode(digest).decode()
+
+
+def _md5(data: bytes):
+    try:
+        return hashlib.md5(data, usedforsecurity=False)
+    except TypeError:  # an interpreter without the flag
+        return hashlib.md5(data)
+
+
 def _has_member(client, operation: str, member: str) -> bool:
     try:
         shape = client.meta.service_model.operation_model(operation).input_shape
@@ -162,7 +220,12 @@ def _has_member(client, operation: str, member: str) -> bool:
 def _reason(exc: Exception) -> str:
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
-        return "{} ({})".format(error.get("Code", "ClientError"), error.get("Message", "")).strip()
+        reason = "{} ({})".format(error.get("Code", "ClientError"),
+                                  error.get("Message", "")).strip()
+        if error.get("Code") == "NotImplemented":
+            reason += (": the store lacks server-side encryption or additional checksums; for "
+                       "an S3-compatible store set S3_SSE=none and S3_CHECKSUM=md5")
+        return reason
     cause = getattr(exc, "__cause__", None) or getattr(exc, "__context__", None)
     if isinstance(exc, S3UploadFailedError) and isinstance(cause, ClientError):
         return _reason(cause)

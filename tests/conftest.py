@@ -14,7 +14,7 @@ import pytest
 from hypothesis import settings
 
 from tests.support.cli import ROOT
-from tests.support.servers import FerretDB, MotoServer
+from tests.support.servers import FerretDB, MotoServer, S3Proxy
 
 # CI explores the same examples on every run, so a red build is reproducible; locally
 # each run explores new ones.
@@ -56,6 +56,15 @@ def mongo_database(mongo_server):
 @pytest.fixture(scope="session")
 def moto_server():
     server = MotoServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3proxy_server(tmp_path_factory):
+    server = S3Proxy(str(tmp_path_factory.mktemp("s3proxy"))).start()
     try:
         yield server
     finally:

@@ -130,3 +130,55 @@ class AuthenticatingMotoServer:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+
+class S3Proxy:
+    """S3Proxy 2.6.0 (a Java S3 server; scripts/install_s3proxy.sh fetches it) with its
+    filesystem backend: a second S3 implementation, which like several on-premises stores
+    implements no additional checksums (CRC32, SHA-256)."""
+
+    ACCESS_KEY = "testing"
+    SECRET_KEY = "testing"
+
+    def __init__(self, data_dir: str):
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.process = None
+
+    @property
+    def endpoint(self) -> str:
+        return "http://127.0.0.1:{}".format(self.port)
+
+    def start(self) -> "S3Proxy":
+        jar = subprocess.run([os.path.join(ROOT, "scripts", "install_s3proxy.sh")], check=True,
+                             capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        java_home = subprocess.run([os.path.join(ROOT, "scripts", "find_java17.sh")],
+                                   capture_output=True, text=True).stdout.strip()
+        java = os.path.join(java_home, "bin", "java") if java_home else "java"
+        blobs = os.path.join(self.data_dir, "blobs")
+        os.makedirs(blobs, exist_ok=True)
+        properties = os.path.join(self.data_dir, "s3proxy.conf")
+        with open(properties, "w") as handle:
+            handle.write("\n".join((
+                "s3proxy.endpoint={}".format(self.endpoint),
+                "s3proxy.authorization=aws-v2-or-v4",
+                "s3proxy.identity={}".format(self.ACCESS_KEY),
+                "s3proxy.credential={}".format(self.SECRET_KEY),
+                "jclouds.provider=filesystem",
+                "jclouds.filesystem.basedir={}".format(blobs), "")))
+        log = open(os.path.join(self.data_dir, "s3proxy.log"), "ab")
+        self.process = subprocess.Popen([java, "-jar", jar, "--properties", properties],
+                                        stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        wait_for_port(self.port, timeout=60, process=self.process)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None

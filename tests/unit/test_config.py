@@ -219,6 +219,10 @@ def test_glues_own_arguments_pass_and_other_unknown_ones_are_a_warning(caplog):
             "job-bookmark-disable", "--job-language", "python", "--WORKFLOW_RUN_ID", "w"]
     assert load(glue + ["--SIMULATED_SESSIONS", "3"]).simulated_sessions == 3
     assert "unknown_argument" not in caplog.text
+    installer = ["--additional-python-modules", "s3://a/w.whl,pymongo==4.20.1",
+                 "--python-modules-installer-option", "--upgrade", "--DATABASE_NAME", "d"]
+    assert load(installer).database_name == "d"
+    assert "unknown_argument" not in caplog.text
     load(["--totally-unrelated", "x"])
     assert "unknown_argument name=--totally-unrelated" in caplog.text
 
