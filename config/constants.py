@@ -52,3 +52,9 @@ EXIT_CONFIG_ERROR = 2
 # SLICES_PER_WORKER slices a worker, so that a busy day does not leave the others idle.
 MAX_WORKERS = 64
 SLICES_PER_WORKER = 4
+
+# The free space a run needs before it reads: its expected documents times this (a CSV row
+# is 0.44 KB on average, docs/benchmarks.md), plus a fixed margin for the rejects and the
+# manifest. An estimate, checked against the folder's free space once the count is known.
+ESTIMATED_ROW_BYTES = 512
+FREE_SPACE_MARGIN_BYTES = 16 * 1024 * 1024

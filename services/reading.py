@@ -16,9 +16,13 @@ import tempfile
 import time
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Sequence
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence
 
-from config.constants import SLICES_PER_WORKER
+from config.constants import (
+    ESTIMATED_ROW_BYTES,
+    FREE_SPACE_MARGIN_BYTES,
+    SLICES_PER_WORKER,
+)
 from config.settings import JobConfig
 from interfaces.abstractions import (
     DateRange,
@@ -26,6 +30,7 @@ from interfaces.abstractions import (
     ReadAgain,
     SessionRepository,
     SourceError,
+    SourceItem,
     TimeSlice,
     TimeWindow,
 )
@@ -33,6 +38,7 @@ from services.column_statistics import ColumnStatistics
 from services.conversation_extraction_service import ExtractionStats, extract_features
 from services.csv_writer import CsvWriter
 from services.reject_log import RejectLog
+from utils.files import free_bytes, human_bytes
 from utils.worker_pool import worker_pool
 
 logger = logging.getLogger(__name__)
@@ -70,13 +76,42 @@ def _read_window_once(config: JobConfig, repository: SessionRepository, window: 
         writer = _opened(opened, CsvWriter(csv_path))
         rejects = _opened(opened, RejectLog(rejects_path))
         statistics = ColumnStatistics()
+        documents = space_checked(repository.documents(window), repository.expected_documents,
+                                  folder)
         stats = extract_features(
-            repository.documents(window), writer, rejects, config.thresholds,
+            documents, writer, rejects, config.thresholds,
             forced_shape=None if config.session_schema == "auto" else config.session_schema,
             statistics=statistics, expected_documents=repository.expected_documents)
         writer.close()
         rejects.close()
     return Written(stats, statistics, writer, rejects, repository.describe())
+
+
+def space_checked(documents: Iterable[SourceItem], expected_documents: Callable[[], Optional[int]],
+                  folder: str, free: Callable[[str], int] = free_bytes) -> Iterator[SourceItem]:
+    """`documents`, after a check that `folder` has room for their rows: once the source
+    has counted them (MongoDB and the simulated source count before their first document),
+    and before the first row is written. Too little space is an OutputError that names the
+    folder, the space needed and the space free, instead of a disk full halfway."""
+    iterator = iter(documents)
+    first = next(iterator, _END)
+    count = expected_documents()
+    if count:
+        needed = count * ESTIMATED_ROW_BYTES + FREE_SPACE_MARGIN_BYTES
+        available = free(folder)
+        if available < needed:
+            raise OutputError(
+                "not enough free space in {}: {:,} documents need about {} for their rows "
+                "({} B a row), {} is free; free some, or point OUTPUT_DIR (TMPDIR for "
+                "WORKERS slices) at a larger disk".format(
+                    folder, count, human_bytes(needed), ESTIMATED_ROW_BYTES,
+                    human_bytes(available)))
+    if first is not _END:
+        yield first
+        yield from iterator
+
+
+_END = object()
 
 
 @contextlib.contextmanager
@@ -160,10 +195,15 @@ def _run_slices(config: JobConfig, prepare_slices, writer: CsvWriter, rejects: R
         slices = slices_of(config, config.workers)
         logger.info("slices count=%d workers=%d first=%s", len(slices), config.workers,
                     _span(slices[0]))
-        pending = [pool.submit(run_slice, slice_source, window, work_folder)
-                   for window in slices]
+        # At most this many slices are submitted and not yet appended: a slice that
+        # finished ahead of an earlier one waits on disk, so the run needs the CSV's size
+        # plus these slices, not twice the CSV's size.
+        in_flight = config.workers + 1
+        submitted = [pool.submit(run_slice, slice_source, window, work_folder)
+                     for window in slices[:in_flight]]
         totals = SliceTotals()
-        for position, future in enumerate(pending):
+        for position in range(len(slices)):
+            future = submitted[position]
             try:
                 output = future.result()
             except BrokenProcessPool:
@@ -178,6 +218,9 @@ def _run_slices(config: JobConfig, prepare_slices, writer: CsvWriter, rejects: R
                 if path is not None:
                     os.remove(path)
             totals.add(output)
+            if len(submitted) < len(slices):
+                submitted.append(pool.submit(run_slice, slice_source, slices[len(submitted)],
+                                             work_folder))
             logger.info("slice_done slice=%d/%d span=%s documents=%d rows=%d rejects=%d "
                         "documents_read=%d elapsed_s=%.1f", position + 1, len(slices),
                         _span(slices[position]), output.stats.documents_read,

@@ -3,6 +3,7 @@
 import hashlib
 import os
 import re
+import shutil
 import uuid
 from typing import Optional
 
@@ -85,6 +86,25 @@ def file_size(path: str) -> Optional[int]:
         return os.path.getsize(path)
     except OSError:
         return None
+
+
+def free_bytes(folder: str) -> int:
+    """Free space for this user where `folder` is, or would be created."""
+    probe = os.path.abspath(folder)
+    while not os.path.exists(probe) and os.path.dirname(probe) != probe:
+        probe = os.path.dirname(probe)
+    return shutil.disk_usage(probe).free
+
+
+def human_bytes(count: float) -> str:
+    """1536 -> '1.5 KB': sizes in messages people read."""
+    if count < 1024:
+        return "{:d} B".format(int(count))
+    for unit in ("KB", "MB", "GB", "TB"):
+        count /= 1024
+        if count < 1024 or unit == "TB":
+            break
+    return "{:.1f} {}".format(count, unit)
 
 
 def remove_abandoned_temporary_files(folder: str) -> int:

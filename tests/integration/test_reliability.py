@@ -140,6 +140,20 @@ def test_a_full_disk_exits_1_and_leaves_no_partial_file(tmp_path):
     assert [p.name for p in out.rglob("*") if p.is_file()] == []
 
 
+def test_a_folder_without_room_for_the_rows_fails_before_reading(tmp_path):
+    """Ten billion simulated sessions need about 4.7 TB: more than this disk has free. The
+    run fails at once, naming the folder, the space needed and the space free."""
+    out = tmp_path / "out"
+    result = run_job(["--SIMULATED_SESSIONS", "10000000000", "--OUTPUT_DIR", str(out),
+                      "--START_DATE", "2024-12-01", "--END_DATE", "2024-12-31"], timeout=60)
+    assert result.returncode == 1
+    error = result.summary["error"]
+    assert error.startswith("not enough free space in {}: 10,000,000,000 documents need about "
+                            "4.7 TB".format(out / "training_data" / "2024-12-01_to_2024-12-31"))
+    assert " is free; " in error
+    assert [p.name for p in out.rglob("*") if p.is_file()] == []
+
+
 def test_two_runs_of_the_same_range_at_once_leave_complete_files(tmp_path):
     command = [sys.executable, os.path.join(ROOT, "glue_job.py"), "--SIMULATED_SESSIONS", "4000",
                "--OUTPUT_DIR", str(tmp_path / "shared"), "--START_DATE", "2024-12-01",

@@ -10,6 +10,7 @@ import sys
 import pytest
 from bson import json_util
 
+from services import reading
 from tests.support import golden
 from tests.support.agno_database import write_agno_database
 from tests.support.cli import ROOT, run_job, stop_with_sigterm, wait_until
@@ -17,6 +18,7 @@ from tests.support.cli import ROOT, run_job, stop_with_sigterm, wait_until
 pytestmark = pytest.mark.integration
 
 DEC = ["--START_DATE", "2024-12-01", "--END_DATE", "2024-12-31"]
+RUN_SLICE = reading.run_slice
 
 
 def comparable(manifest: dict) -> dict:
@@ -184,3 +186,42 @@ def test_a_file_with_two_workers_reports_what_lies_outside_the_range(tmp_path):
     assert result.summary["outside_range"] == {"documents": 29, "without_date": 0,
                                                "earliest": "2025-01-03",
                                                "latest": "2025-03-28"}
+
+
+def slow_first_slice(slice_source, window, folder):
+    """Slice 0 takes a while, so the slices after it finish first and wait on disk."""
+    import time
+
+    if window.index == 0:
+        time.sleep(1.5)
+    return RUN_SLICE(slice_source, window, folder)
+
+
+def test_slices_waiting_on_disk_are_bounded_by_workers_plus_one(tmp_path, monkeypatch):
+    """Disk: the CSV plus at most WORKERS + 1 slices, however late the first one is."""
+    import tempfile
+
+    from config.settings import load_config
+    from factories.bootstrap import bootstrap
+    from services.csv_writer import CsvWriter
+    from services.dataset_job import run_job as run_dataset_job
+
+    monkeypatch.setattr(reading, "run_slice", slow_first_slice)  # forked workers inherit it
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    waiting = []
+    append = CsvWriter.append_rows_of
+
+    def counting_append(self, path, rows):
+        waiting.append(len([name for name in os.listdir(os.path.dirname(path))
+                            if name.startswith("slice-") and ".csv" in name]))
+        return append(self, path, rows)
+
+    monkeypatch.setattr(CsvWriter, "append_rows_of", counting_append)
+    config = load_config(["glue_job.py", *DEC, "--SIMULATED_SESSIONS", "2000", "--WORKERS",
+                          "2", "--OUTPUT_DIR", str(tmp_path / "out")], {})
+    result = run_dataset_job(config, None, None,
+                             prepare_slices=bootstrap(config).prepare_slices)
+    assert result.stats.rows_written == 2000 and len(waiting) == 8
+    assert max(waiting) <= 3, waiting
+    assert waiting[0] == 3  # the later slices did finish first and wait
