@@ -32,13 +32,35 @@ def _python39():
 
 @pytest.fixture(scope="module")
 def installed_python(dist, tmp_path_factory):
-    """A fresh virtualenv (Python 3.9 where it exists) with only the wheel installed."""
+    """A fresh virtualenv as Glue's Python shell has it: Python 3.9 where it exists, the
+    analytics library set's boto3 1.21 and numpy 1.22, and the wheel."""
     home = tmp_path_factory.mktemp("venv")
     subprocess.run([_python39(), "-m", "venv", str(home)], check=True)
     python = str(home / "bin" / "python")
     [wheel] = [p for p in os.listdir(dist) if p.endswith(".whl")]
-    subprocess.run([python, "-m", "pip", "install", "--quiet", str(dist / wheel)], check=True)
+    subprocess.run([python, "-m", "pip", "install", "--quiet", str(dist / wheel),
+                    "boto3==1.21.*", "numpy==1.22.4"], check=True)
     return python
+
+
+def test_glues_boto3_reaches_the_endpoint_the_environment_names(dist, installed_python, aws,
+                                                                 tmp_path):
+    """boto3 1.21 ignores AWS_ENDPOINT_URL (it arrived in 1.28): the job reads it itself."""
+    version = subprocess.run([installed_python, "-c", "import boto3; print(boto3.__version__)"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    assert version.startswith("1.21.")
+    boto3.client("s3").create_bucket(Bucket="glue-shell-out")
+    elsewhere = tmp_path / "glue-tmp"
+    elsewhere.mkdir()
+    shutil.copy(dist / "glue_job.py", elsewhere / "glue_job.py")
+    result = run_job(GLUE_ARGS + ["--REPOSITORY_TYPE", "simulated", "--S3_BUCKET",
+                                  "glue-shell-out", "--OUTPUT_DIR", str(tmp_path / "out")],
+                     cwd=str(elsewhere), script=str(elsewhere / "glue_job.py"),
+                     python=installed_python, env=dict(aws, PYTHONPATH=""))
+    assert result.returncode == 0, result.stderr[-2000:]
+    keys = [item["Key"] for item in boto3.client("s3").list_objects_v2(
+        Bucket="glue-shell-out")["Contents"]]
+    assert "training_data/2024-12-01_to_2024-12-07/manifest.json" in keys
 
 
 def test_the_wheel_holds_every_package(dist):
