@@ -31,6 +31,7 @@ import gc
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -413,6 +414,56 @@ def workers(count: int) -> dict:
     return figures
 
 
+def folder_bytes(folder: str) -> int:
+    total = 0
+    for directory, _, names in os.walk(folder):
+        for name in names:
+            try:
+                total += os.path.getsize(os.path.join(directory, name))
+            except OSError:  # renamed or removed while walking
+                pass
+    return total
+
+
+def _poll_peak(folder: str, peak: list, done) -> None:
+    while not done.is_set():
+        peak[0] = max(peak[0], folder_bytes(folder))
+        time.sleep(0.01)
+
+
+def disk_peak(count: int, workers_counts=(1, 2, 4)) -> dict:
+    """Peak bytes on disk (OUTPUT_DIR and TMPDIR, polled every 10 ms) of the whole job on
+    `count` simulated sessions, against the size of the CSV it publishes."""
+    import threading
+
+    figures = {}
+    for workers_count in workers_counts:
+        root = tempfile.mkdtemp(prefix="bench-disk-")
+        os.makedirs(os.path.join(root, "tmp"))
+        peak = [0]
+        done = threading.Event()
+        poller = threading.Thread(target=_poll_peak, args=(root, peak, done))
+        poller.start()
+        try:
+            subprocess.run(
+                [sys.executable, os.path.join(ROOT, "glue_job.py"), "--SIMULATED_SESSIONS",
+                 str(count), "--START_DATE", "2024-12-01", "--END_DATE", "2024-12-31",
+                 "--OUTPUT_DIR", os.path.join(root, "out"), "--WORKERS", str(workers_count)],
+                env=dict(os.environ, TMPDIR=os.path.join(root, "tmp")), check=True,
+                capture_output=True)
+        finally:
+            done.set()
+            poller.join()
+        csv_bytes = sum(os.path.getsize(os.path.join(directory, name))
+                        for directory, _, names in os.walk(os.path.join(root, "out"))
+                        for name in names if name.endswith(".csv"))
+        label = "{}k_workers_{}".format(count // 1000, workers_count)
+        figures["disk_peak_mb_" + label] = round(peak[0] / 1e6, 1)
+        figures["disk_peak_vs_csv_" + label] = round(peak[0] / csv_bytes, 2)
+        shutil.rmtree(root, ignore_errors=True)
+    return figures
+
+
 def shuffled_copy(path: str) -> str:
     """The same lines in a random order (seeded), written beside `path`: a file the job
     must sort. Line offsets are kept, not the lines, so memory stays small."""
@@ -578,9 +629,9 @@ def main() -> int:
                         help="also run the whole job on 1,000,000 sessions (simulated, file)")
     parser.add_argument("--json", action="store_true", help="end with one JSON object")
     parser.add_argument("--parts",
-                        default="ceiling,server,memory,file,runs_file,agno,workers,spark",
+                        default="ceiling,server,memory,file,runs_file,agno,workers,disk,spark",
                         help="comma-separated subset of ceiling,server,memory,file,runs_file,"
-                             "agno,workers,spark")
+                             "agno,workers,disk,spark")
     arguments = parser.parse_args()
     ceiling_n, server_n, memory_sizes, repeats, runs_mb, file_sizes, workers_n, agno_n = (
         (2_000, 1_000, (1_000, 3_000), 1, 3, (1_000,), 2_000, 300) if arguments.small
@@ -611,6 +662,8 @@ def main() -> int:
         figures.update(agno_written(agno_n, repeats))
     if "workers" in parts:
         figures.update(workers(workers_n))
+    if "disk" in parts:
+        figures.update(disk_peak(workers_n))
     if "spark" in parts:
         figures.update(spark_against_server(server_n))
     if arguments.million and "file" in parts:
