@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The Spark engine's tests need Java 17 (scripts/find_java17.sh finds or installs it).
 WITH_JAVA17 = JAVA_HOME="$$(scripts/find_java17.sh)"
 
-.PHONY: run test lint unit integration py39 ferretdb agno-env bench bench-small package deploy-dry-run docs golden clean
+.PHONY: run test lint unit integration py39 ferretdb s3proxy glue-runtimes agno-env bench bench-small package deploy-dry-run docs golden clean
 
 $(STAMP): requirements-minimal.txt requirements-dev.txt
 	@echo "setting up .venv from requirements-dev.txt (about a minute, once)"
@@ -21,7 +21,7 @@ run: $(STAMP)
 	$(PY) glue_job.py
 
 ## test: lint, Python 3.9 checks, then every test (servers are built and started by the tests)
-test: lint ferretdb agno-env $(STAMP)
+test: lint ferretdb s3proxy glue-runtimes agno-env $(STAMP)
 	@echo "running the unit and integration tests (about 6 minutes on 2 cores)"
 	$(WITH_JAVA17) $(PY) -m pytest -q
 	$(MAKE) py39
@@ -35,7 +35,7 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
 
-integration: ferretdb agno-env $(STAMP)
+integration: ferretdb s3proxy glue-runtimes agno-env $(STAMP)
 	$(WITH_JAVA17) $(PY) -m pytest -q tests/integration
 
 ## py39: the unit tests on Python 3.9 with Glue's numpy 1.22, where python3.9 exists
@@ -50,6 +50,15 @@ py39:
 
 ferretdb:
 	scripts/install_ferretdb.sh >/dev/null
+
+## s3proxy: S3Proxy 2.6.0 (a second S3 server for the publish tests) into .tools/s3proxy
+s3proxy:
+	scripts/install_s3proxy.sh >/dev/null
+
+## glue-runtimes: Glue 6.0's and 5.1's Python and Spark, for the deployed Spark job's test
+glue-runtimes:
+	scripts/glue_runtime.sh 6.0 >/dev/null
+	scripts/glue_runtime.sh 5.1 >/dev/null
 
 ## agno-env: .venv-agno with agno 3.1.10, the writer of the Agno 3 integration test's data
 agno-env: .venv-agno/.installed

@@ -17,7 +17,8 @@ FIGURES = ("decode_sessions_per_s", "pipeline_sessions_per_s", "pipeline_vs_deco
            "workers_file_speedup_2_2k", "workers_file_worker_rss_mb_2_2k",
            "projected_pipeline_vs_decode_ratio", "file_job_vs_decode_ratio_1k",
            "file_shuffled_job_vs_decode_ratio_1k", "agno_pipeline_vs_decode_ratio",
-           "agno_projected_pipeline_vs_decode_ratio", "agno_file_job_vs_decode_ratio")
+           "agno_projected_pipeline_vs_decode_ratio", "agno_file_job_vs_decode_ratio",
+           "disk_peak_mb_2k_workers_2", "disk_peak_vs_csv_2k_workers_4")
 
 
 def test_bench_small_prints_every_named_figure():
