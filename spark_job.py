@@ -1,7 +1,7 @@
 """The same job on AWS Glue for Spark (Glue 5.1: Spark 3.5, Python 3.11), for ranges too large
 for one machine: the same parameters, summary line and exit statuses as glue_job.py, with
 the range's time slices run as Spark tasks that read MongoDB with pymongo and write their
-parts to S3 (services/distributed_job.py; README, "Which runtime").
+parts to S3 (services/engine_spark.py; README, "Which runtime").
 """
 
 import sys

@@ -197,6 +197,7 @@ def server(count: int, repeats: int) -> dict:
     from factories.repository_factory import build_mongo_repository
     from repositories.mongo_repository import RUNS_SORT, MongoSessionRepository
     from services.dataset_job import run_job
+    from services.engine_one_pass import OnePass
     from tests.support.servers import FerretDB
 
     folder = tempfile.mkdtemp(prefix="bench-ferretdb-")
@@ -261,9 +262,9 @@ def server(count: int, repeats: int) -> dict:
         embedded_only = dataclasses.replace(config, runs_collection="none")
         no_join = build_mongo_repository(embedded_only, instance.uri)
         scan_seconds = timed(lambda: scan(repository.projection), repeats)
-        job_seconds = timed(lambda: run_job(embedded_only, no_join), repeats)
+        job_seconds = timed(lambda: run_job(embedded_only, OnePass(no_join)), repeats)
         joined_scan_seconds = timed(scan_with_runs, repeats)
-        joined_job_seconds = timed(lambda: run_job(config, repository), repeats)
+        joined_job_seconds = timed(lambda: run_job(config, OnePass(repository)), repeats)
         figures = {
             "server_sessions": count,
             "scan_sessions_per_s": round(count / scan_seconds),
@@ -280,7 +281,7 @@ def server(count: int, repeats: int) -> dict:
             "projected_mb": round(raw_bytes(repository.projection) / 1e6, 1),
             "unprojected_mb": round(raw_bytes(None) / 1e6, 1),
             "job_without_projection_sessions_per_s": round(
-                count / timed(lambda: run_job(config, whole), 1)),
+                count / timed(lambda: run_job(config, OnePass(whole)), 1)),
         }
         client.close()
         return figures

@@ -1,20 +1,16 @@
-"""Wires the layers for one run: the repository and, when S3_BUCKET is set, the object store."""
+"""Wires the layers for one run: the engine with its source, and, when S3_BUCKET is set,
+the object store. Nothing else in the job constructs a client."""
 
-from dataclasses import dataclass
-from typing import Callable, Mapping, Optional
+import functools
+from typing import Mapping, Optional, Tuple
 
+from config.errors import ConfigError
 from config.settings import JobConfig
 from factories.aws_clients import aws_client
 from factories.repository_factory import build_repository
-from factories.slice_sources import prepare_slice_source
-from interfaces.abstractions import ObjectStore, SessionRepository
-
-
-@dataclass
-class Dependencies:
-    repository: Optional[SessionRepository]  # None when slices read in worker processes
-    store: Optional[ObjectStore]
-    prepare_slices: Optional[Callable] = None  # services/reading.py, for WORKERS > 1
+from factories.slice_sources import SliceSource, prepare_slice_source
+from interfaces.abstractions import ObjectStore
+from services.engine import Engine
 
 
 def build_object_store(config: JobConfig,
@@ -27,8 +23,32 @@ def build_object_store(config: JobConfig,
                          config.s3_kms_key_id, checksum=config.s3_checksum)
 
 
-def bootstrap(config: JobConfig) -> Dependencies:
+def python_shell_engine(config: JobConfig) -> Tuple[Engine, Optional[ObjectStore]]:
+    """One process; with WORKERS > 1, worker processes that build their own sources."""
+    from services.engine_one_pass import OnePass
+    from services.engine_workers import Workers
+
+    store = build_object_store(config)
     if config.workers > 1:
-        return Dependencies(repository=None, store=build_object_store(config),
-                            prepare_slices=prepare_slice_source(config))
-    return Dependencies(repository=build_repository(config), store=build_object_store(config))
+        return Workers(prepare_slice_source(config)), store
+    return OnePass(build_repository(config)), store
+
+
+def spark_engine(config: JobConfig, session=None,
+                 stage=None) -> Tuple[Engine, Optional[ObjectStore]]:
+    """AWS Glue for Spark: the slices run as Spark tasks, their parts published to S3.
+    `session` and `stage` are for tests."""
+    if config.repository_type == "file":
+        raise ConfigError("REPOSITORY_TYPE", "mongo or simulated on Spark (INPUT_PATH is a "
+                          "file of the driver, which the executors cannot read)", "file")
+    if not config.s3_bucket:
+        raise ConfigError("S3_BUCKET", "a bucket: on Spark every task writes its part to S3",
+                          "none set")
+    from pyspark.sql import SparkSession
+
+    from services.engine_spark import Spark, stage_slice
+
+    session = session or SparkSession.builder.appName(config.job_name).getOrCreate()
+    engine = Spark(session.sparkContext, SliceSource(config),
+                   functools.partial(build_object_store, config), stage=stage or stage_slice)
+    return engine, build_object_store(config)

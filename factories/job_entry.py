@@ -14,59 +14,55 @@ from typing import Callable, Dict, List, Mapping, Optional, Tuple
 from config.constants import EXIT_CONFIG_ERROR, EXIT_OK, EXIT_RUNTIME_FAILURE
 from config.errors import ConfigError
 from config.settings import JobConfig, help_text, load_config
-from factories.bootstrap import bootstrap, build_object_store
-from factories.slice_sources import SliceSource
-from interfaces.abstractions import JobStopped, OutputError, PublishError, SourceError
+from factories.bootstrap import python_shell_engine, spark_engine
+from interfaces.abstractions import (
+    JobStopped,
+    ObjectStore,
+    OutputError,
+    PublishError,
+    SourceError,
+)
 from services.dataset_job import JobFailure, JobResult, run_job
+from services.engine import Engine
 from utils.logging_setup import configure_logging, redaction
 from utils.secrets import one_line, passwords_in
 
 logger = logging.getLogger("glue_job")
 
-# An engine runs one configured job: the summary's fields and a line for the log.
-Engine = Callable[[JobConfig], Tuple[Dict[str, object], str]]
+# How a run is wired: its engine and its store (factories/bootstrap.py).
+EngineBuilder = Callable[[JobConfig], Tuple[Engine, Optional[ObjectStore]]]
+# What the command line runs: python_shell or spark; the summary's fields and a log line.
+Runner = Callable[[JobConfig], Tuple[Dict[str, object], str]]
 
 
 def python_shell(config: JobConfig) -> Tuple[Dict[str, object], str]:
     """One process (WORKERS > 1: with worker processes): read, write locally, publish."""
-    dependencies = bootstrap(config)
-    try:
-        result = run_job(config, dependencies.repository, dependencies.store,
-                         prepare_slices=dependencies.prepare_slices)
-    finally:
-        if dependencies.repository is not None:
-            dependencies.repository.close()
-    outputs = {name: {"path": output.path, "s3_uri": output.s3_uri}
-               for name, output in result.outputs.items()}
-    return summary_of(config, result, outputs), "csv={}".format(result.outputs["csv"].path)
+    return run(config, python_shell_engine)
 
 
 def spark(config: JobConfig, session=None, stage=None) -> Tuple[Dict[str, object], str]:
-    """AWS Glue for Spark: the slices run as Spark tasks (services/distributed_job.py),
-    their CSV parts published to S3. `session` and `stage` are for tests."""
-    if config.repository_type == "file":
-        raise ConfigError("REPOSITORY_TYPE", "mongo or simulated on Spark (INPUT_PATH is a "
-                          "file of the driver, which the executors cannot read)", "file")
-    if not config.s3_bucket:
-        raise ConfigError("S3_BUCKET", "a bucket: on Spark every task writes its part to S3",
-                          "none set")
+    """AWS Glue for Spark: the slices run as Spark tasks, their parts published to S3."""
     if config.workers != 1:
         logger.warning("workers_ignored WORKERS=%d: on Spark the slices follow the cluster's "
                        "cores (4 per core)", config.workers)
-    from pyspark.sql import SparkSession
+    return run(config, functools.partial(spark_engine, session=session, stage=stage))
 
-    from services.distributed_job import run_distributed, stage_slice
 
-    session = session or SparkSession.builder.appName(config.job_name).getOrCreate()
-    distributed = run_distributed(config, session.sparkContext, build_object_store(config),
-                                  SliceSource(config),
-                                  functools.partial(build_object_store, config),
-                                  stage=stage or stage_slice)
-    result = distributed.result
-    outputs: Dict[str, object] = {"parts": [part.s3_uri for part in distributed.parts]}
+def run(config: JobConfig, build: EngineBuilder) -> Tuple[Dict[str, object], str]:
+    """One configured run: the summary's fields and a line for the log."""
+    engine, store = build(config)
+    try:
+        result = run_job(config, engine, store)
+    finally:
+        engine.close()
+    outputs: Dict[str, object] = {}
+    if result.parts:
+        outputs["parts"] = [part.s3_uri for part in result.parts]
     outputs.update({name: {"path": output.path, "s3_uri": output.s3_uri}
                     for name, output in result.outputs.items()})
-    return summary_of(config, result, outputs), "parts={}".format(len(distributed.parts))
+    where = ("parts={}".format(len(result.parts)) if result.parts
+             else "csv={}".format(result.outputs["csv"].path))
+    return summary_of(config, result, outputs), where
 
 
 def summary_of(config: JobConfig, result: JobResult,
@@ -87,7 +83,7 @@ def summary_of(config: JobConfig, result: JobResult,
 
 
 def main(argv: Optional[List[str]] = None, environ: Optional[Mapping[str, str]] = None,
-         engine: Engine = python_shell) -> int:
+         engine: Runner = python_shell) -> int:
     previous_handler = _stop_on_sigterm()
     try:
         return _run(argv, environ, engine)
@@ -107,7 +103,7 @@ def _stop_on_sigterm():
 
 
 def _run(argv: Optional[List[str]], environ: Optional[Mapping[str, str]],
-         engine: Engine) -> int:
+         engine: Runner) -> int:
     started = time.monotonic()
     argv = list(sys.argv if argv is None else argv)
     if "--help" in argv[1:] or "-h" in argv[1:]:

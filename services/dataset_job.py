@@ -1,9 +1,11 @@
-"""One run of the job: read, compute, write locally, publish, then the manifest last.
+"""One run of the job, whatever the engine: check, read, decide, publish, then the
+manifest last.
 
-Order matters to readers: the CSV and rejects are complete files before anything names
+Order matters to readers: the rows and rejects are complete files before anything names
 them; the manifest, written last (locally, then to S3), is the marker that they are
 complete. A stale manifest from an earlier run of the same range is withdrawn before new
-files take its place, and on any failure no manifest is written anywhere.
+files take its place, and on any failure no manifest is written anywhere. What differs
+between one pass, worker processes and Spark tasks is the engine (services/engine.py).
 """
 
 import contextlib
@@ -13,40 +15,25 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterator, Optional
+from typing import Callable, Dict, Iterator, List, Optional
 
 from calculators.columns import COLUMN_NAMES, column_definitions
 from calculators.normalise import SHAPES
 from config import constants
 from config.errors import ConfigError
 from config.settings import JobConfig
-from interfaces.abstractions import (
-    DateRange,
-    ObjectStore,
-    OutputError,
-    PublishError,
-    SessionRepository,
-)
+from interfaces.abstractions import ObjectStore, OutputError, PublishError
 from services.column_statistics import ColumnStatistics
 from services.conversation_extraction_service import ExtractionStats
-from services.reading import Written, read_in_slices, read_window
-from utils.files import (
-    AtomicFile,
-    file_size,
-    remove_abandoned_temporary_files,
-    remove_if_present,
-    sha256_of,
-)
+from services.engine import Engine
+from services.reading import Written
+from services.run_outputs import JSON_CONTENT_TYPE, PublishedFile, RunOutputs
+from utils.files import AtomicFile, remove_abandoned_temporary_files
 
 logger = logging.getLogger(__name__)
 
-MANIFEST_NAME = "manifest.json"
-REJECTS_NAME = "rejects.jsonl"
 # The rejects of a run that failed MAX_REJECT_RATIO: kept beside the earlier outputs.
 FAILED_REJECTS_NAME = "rejects.failed.jsonl"
-CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
-JSONL_CONTENT_TYPE = "application/x-ndjson"
-JSON_CONTENT_TYPE = "application/json"
 
 
 class JobFailure(Exception):
@@ -54,78 +41,64 @@ class JobFailure(Exception):
 
 
 @dataclass
-class OutputFile:
-    path: str
-    key: str
-    content_type: str
-    size: int = 0
-    sha256: str = ""
-    s3_uri: Optional[str] = None
-
-    def describe(self) -> Dict[str, object]:
-        return {"path": self.path, "key": self.key, "size": self.size, "sha256": self.sha256,
-                "s3_uri": self.s3_uri}
-
-
-@dataclass
 class JobResult:
     stats: ExtractionStats
     note: Optional[str] = None  # what the user should know about an odd result
-    outputs: Dict[str, OutputFile] = field(default_factory=dict)
+    outputs: Dict[str, PublishedFile] = field(default_factory=dict)
+    parts: List[PublishedFile] = field(default_factory=list)  # rows in parts (Spark)
     manifest: Dict[str, object] = field(default_factory=dict)
 
 
-def run_job(config: JobConfig, repository: Optional[SessionRepository],
-            store: Optional[ObjectStore] = None,
-            now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc),
-            prepare_slices=None) -> JobResult:
-    """Check, read, decide, publish, then the manifest. Until the publish step, the outputs
-    of an earlier run of the same range stay exactly as they were, locally and in S3: a run
-    that fails or is stopped while reading leaves nothing of its own behind."""
+def run_job(config: JobConfig, engine: Engine, store: Optional[ObjectStore] = None,
+            now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
+            ) -> JobResult:
+    """Check, read, decide, publish, then the manifest: the one sequence of every engine.
+    Until the publish step, the outputs of an earlier run of the same range stay exactly as
+    they were, locally and in S3: a run that fails or is stopped before it leaves nothing
+    of its own behind (its outputs discard what they hold)."""
     started_at = now()
     started = time.monotonic()
-    folder = os.path.join(config.output_dir, *config.output_key_prefix.split("/"))
-    outputs = {name: output_file(config, folder, file_name, content_type)
-               for name, file_name, content_type in (
-                   ("csv", config.csv_name, CSV_CONTENT_TYPE),
-                   ("rejects", REJECTS_NAME, JSONL_CONTENT_TYPE),
-                   ("manifest", MANIFEST_NAME, JSON_CONTENT_TYPE))}
-    check_outputs_stay_under(config.output_dir, outputs.values())
-    removed = remove_abandoned_temporary_files(folder)
+    outputs = RunOutputs(config)
+    check_outputs_stay_under(config.output_dir, outputs.files())
+    removed = remove_abandoned_temporary_files(outputs.folder)
     if removed:
-        logger.info("removed_abandoned_temporary_files folder=%s count=%d", folder, removed)
+        logger.info("removed_abandoned_temporary_files folder=%s count=%d", outputs.folder,
+                    removed)
     if store is not None:
         store.check()
-    logger.info("job_start job=%s run_id=%s source=%s range=%s..%s output=%s", config.job_name,
-                config.job_run_id, config.repository_type, config.start_date, config.end_date,
-                folder)
-
-    written = read_into_temporary_files(config, repository, outputs, folder, prepare_slices)
-    stats = written.stats
-    source = written.source  # described after reading: it holds the source's own counts
-    warn_when_runs_look_missing(stats, source)
-    note = nothing_selected_note(config, stats, source)
-    if note:
-        logger.warning("nothing_selected %s", note)
-    try:
-        check_reject_ratio(config, written, outputs["rejects"])
-        check_not_emptying(config, stats, outputs["manifest"], store, note)
+    logger.info("job_start job=%s run_id=%s source=%s range=%s..%s output=%s engine=%s",
+                config.job_name, config.job_run_id, config.repository_type, config.start_date,
+                config.end_date, outputs.folder, engine.name)
+    engine.prepare(config, store)
+    with outputs:
+        written = engine.read(config, outputs)
+        outputs.hold(written.csv, written.rejects)
+        outputs.csv.measure(written.csv.temporary_path if written.csv else None)
+        outputs.rejects.measure(written.rejects.temporary_path)
+        stats = written.stats
+        logger.info("extracted documents=%d rows=%d rejects=%d seconds=%.2f rate_per_s=%.0f",
+                    stats.documents_read, stats.rows_written, stats.rejected, stats.seconds,
+                    stats.documents_read / stats.seconds if stats.seconds > 0 else 0.0)
+        source = written.source  # described after reading: it holds the source's own counts
+        warn_when_runs_look_missing(stats, source)
+        note = nothing_selected_note(config, stats, source)
+        if note:
+            logger.warning("nothing_selected %s", note)
+        check_reject_ratio(config, written, outputs.rejects)
+        check_not_emptying(config, stats, outputs.manifest, store, note)
         result = JobResult(stats=stats, note=note)
-        result.outputs["csv"] = outputs["csv"]
-        if stats.rejected:
-            result.outputs["rejects"] = outputs["rejects"]
-        with _saying_where_local_files_are(folder):
-            publish(config, written, result.outputs, outputs, store)
-    except BaseException:
-        written.csv.discard()
-        written.rejects.discard()
-        raise
+        with _saying_where_local_files_are(outputs.folder):
+            result.parts = engine.publish(config, written, outputs, store, result)
+        outputs.commit()
     result.manifest = build_manifest(config, source, stats, written.statistics,
                                      result.outputs, started_at, now(),
                                      time.monotonic() - started)
-    with _saying_where_local_files_are(folder):
-        result.outputs["manifest"] = write_manifest(config, result.manifest,
-                                                    outputs["manifest"], store)
+    result.manifest.update(engine.manifest_fields())
+    if result.parts:
+        result.manifest["parts"] = [part.describe() for part in result.parts]
+    with _saying_where_local_files_are(outputs.folder):
+        result.outputs["manifest"] = write_manifest(config, result.manifest, outputs.manifest,
+                                                    store)
     return result
 
 
@@ -149,31 +122,8 @@ def check_outputs_stay_under(output_dir: str, outputs) -> None:
                               "{} is outside {}".format(path, root))
 
 
-def read_into_temporary_files(config: JobConfig, repository: Optional[SessionRepository],
-                              outputs: Dict[str, OutputFile], folder: str,
-                              prepare_slices=None) -> Written:
-    """Streams every document into the CSV and the rejects, both still under temporary
-    names when this returns (complete and on disk): in one pass, or with WORKERS > 1 in
-    parallel slices when the composition root gave `prepare_slices`."""
-    csv_path, rejects_path = outputs["csv"].path, outputs["rejects"].path
-    if prepare_slices is not None and config.workers > 1:
-        written = read_in_slices(config, prepare_slices, csv_path, rejects_path, folder)
-    else:
-        written = read_window(config, repository, DateRange(config.start_date, config.end_date),
-                              csv_path, rejects_path, folder)
-    stats = written.stats
-    logger.info("extracted documents=%d rows=%d rejects=%d seconds=%.2f rate_per_s=%.0f",
-                stats.documents_read, stats.rows_written, stats.rejected, stats.seconds,
-                stats.documents_read / stats.seconds if stats.seconds > 0 else 0.0)
-    for name, temporary in (("csv", written.csv.temporary_path),
-                            ("rejects", written.rejects.temporary_path)):
-        if temporary is not None:
-            outputs[name].size = file_size(temporary) or 0
-            outputs[name].sha256 = sha256_of(temporary)
-    return written
-
-
-def check_reject_ratio(config: JobConfig, written: Written, rejects_file: OutputFile) -> None:
+def check_reject_ratio(config: JobConfig, written: Written,
+                       rejects_file: PublishedFile) -> None:
     """Over MAX_REJECT_RATIO the run fails before publishing anything. Its rejects are kept
     for inspection beside the earlier outputs, under their own name."""
     stats = written.stats
@@ -201,8 +151,9 @@ def nothing_selected_note(config: JobConfig, stats: ExtractionStats,
         outside["earliest"], outside["latest"], constants.MAX_RANGE_DAYS)
 
 
-def check_not_emptying(config: JobConfig, stats: ExtractionStats, manifest_file: OutputFile,
-                       store: Optional[ObjectStore], note: Optional[str] = None) -> None:
+def check_not_emptying(config: JobConfig, stats: ExtractionStats,
+                       manifest_file: PublishedFile, store: Optional[ObjectStore],
+                       note: Optional[str] = None) -> None:
     """An empty result must not silently replace a non-empty one of the same range (a
     wrong range, a source that lost its data): fail unless ALLOW_EMPTY says it may."""
     if stats.rows_written or config.allow_empty:
@@ -234,45 +185,15 @@ def _rows_in(manifest: Optional[bytes]) -> int:
         return 0
 
 
-def publish(config: JobConfig, written: Written, outputs: Dict[str, OutputFile],
-            locations: Dict[str, OutputFile], store: Optional[ObjectStore]) -> None:
-    """The point of no return: the earlier manifest is withdrawn (locally, then in S3)
-    before new files take the places it names; the new manifest comes last."""
-    remove_if_present(locations["manifest"].path)
-    written.csv.commit()
-    rejects_path = written.rejects.commit()
-    if rejects_path is None:
-        # Nothing rejected this time: an earlier run's rejects file would now mislead.
-        remove_if_present(locations["rejects"].path)
-    remove_if_present(os.path.join(os.path.dirname(locations["rejects"].path),
-                                   FAILED_REJECTS_NAME))
-    if store is None:
-        return
-    store.delete(locations["manifest"].key)
-    if "rejects" not in outputs:
-        store.delete(locations["rejects"].key)
-    # A Spark run of the same range left parts beside: with them, a reader of the folder
-    # would count every row twice.
-    for key in store.keys("{}/{}".format(config.output_key_prefix, config.csv_part_stem)):
-        store.delete(key)
-    stats = written.stats
-    metadata = {"rows": str(stats.rows_written), "start-date": str(config.start_date),
-                "end-date": str(config.end_date), "job-run-id": config.job_run_id}
-    for output in outputs.values():
-        output.s3_uri = store.upload(output.path, output.key, output.content_type,
-                                     metadata, output.sha256)
-
-
 def write_manifest(config: JobConfig, manifest_content: Dict[str, object],
-                   manifest_file: OutputFile, store: Optional[ObjectStore]) -> OutputFile:
+                   manifest_file: PublishedFile, store: Optional[ObjectStore]) -> PublishedFile:
     """The manifest takes its final name locally only once it is published, so a failed
     upload leaves no manifest anywhere."""
     manifest = AtomicFile(manifest_file.path)
     try:
         manifest.write(json.dumps(manifest_content, indent=2, allow_nan=False) + "\n")
         manifest.close()
-        manifest_file.size = file_size(manifest.temporary_path) or 0
-        manifest_file.sha256 = sha256_of(manifest.temporary_path)
+        manifest_file.measure(manifest.temporary_path)
         if store is not None:
             manifest_file.s3_uri = store.upload(
                 manifest.temporary_path, manifest_file.key, JSON_CONTENT_TYPE,
@@ -307,13 +228,8 @@ def warn_when_runs_look_missing(stats: ExtractionStats, source: Dict[str, object
         "or RUNS_INPUT_PATH (file)", stats.sessions_without_runs, stats.rows_written)
 
 
-def output_file(config: JobConfig, folder: str, name: str, content_type: str) -> OutputFile:
-    return OutputFile(path=os.path.join(folder, name),
-                      key="{}/{}".format(config.output_key_prefix, name), content_type=content_type)
-
-
 def build_manifest(config: JobConfig, source: Dict[str, object], stats: ExtractionStats,
-                   statistics: ColumnStatistics, outputs: Dict[str, OutputFile],
+                   statistics: ColumnStatistics, outputs: Dict[str, PublishedFile],
                    started_at: dt.datetime, finished_at: dt.datetime,
                    seconds: float) -> Dict[str, object]:
     return {

@@ -1,20 +1,18 @@
-"""Reading the range into the CSV and the rejects: in one pass, or in parallel time slices.
+"""Reading a window of the range into a CSV and a rejects file: the whole range in one
+pass, or one time slice of it.
 
 A slice runs exactly the one-pass pipeline on its part of the range (the same query
 restricted to the slice, the same order inside it, the same calculators) into files of its
-own. The parent then concatenates the slices' CSVs and rejects in slice order, streamed,
-and adds up their counts, warnings and statistics: the slices' results, taken in order, are
-the range's. The same `run_slice` serves the worker processes of WORKERS and the tasks of
-the Spark job (spark_job.py).
+own. The slices' CSVs and rejects, concatenated in slice order, and their counts, warnings
+and statistics added up (`SliceTotals`), are the range's. The same `run_slice` serves the
+worker processes of WORKERS (services/engine_workers.py) and the Spark tasks
+(services/engine_spark.py).
 """
 
 import contextlib
 import logging
 import os
-import shutil
-import tempfile
 import time
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence
 
@@ -29,7 +27,6 @@ from interfaces.abstractions import (
     OutputError,
     ReadAgain,
     SessionRepository,
-    SourceError,
     SourceItem,
     TimeSlice,
     TimeWindow,
@@ -39,7 +36,6 @@ from services.conversation_extraction_service import ExtractionStats, extract_fe
 from services.csv_writer import CsvWriter
 from services.reject_log import RejectLog
 from utils.files import free_bytes, human_bytes
-from utils.worker_pool import worker_pool
 
 logger = logging.getLogger(__name__)
 
@@ -72,9 +68,9 @@ def read_window(config: JobConfig, repository: SessionRepository, window: TimeWi
 def _read_window_once(config: JobConfig, repository: SessionRepository, window: TimeWindow,
                       csv_path: str, rejects_path: str, folder: str) -> Written:
     opened: List = []
-    with _discarded_on_failure(opened, folder):
-        writer = _opened(opened, CsvWriter(csv_path))
-        rejects = _opened(opened, RejectLog(rejects_path))
+    with discarded_on_failure(opened, folder):
+        writer = opened_file(opened, CsvWriter(csv_path))
+        rejects = opened_file(opened, RejectLog(rejects_path))
         statistics = ColumnStatistics()
         documents = space_checked(repository.documents(window), repository.expected_documents,
                                   folder)
@@ -115,7 +111,7 @@ _END = object()
 
 
 @contextlib.contextmanager
-def _discarded_on_failure(opened: List, folder: str) -> Iterator[None]:
+def discarded_on_failure(opened: List, folder: str) -> Iterator[None]:
     """On any failure the temporary files opened so far are removed; a write error
     (disk full, folder removed) becomes one OutputError line naming the folder."""
     try:
@@ -129,7 +125,7 @@ def _discarded_on_failure(opened: List, folder: str) -> Iterator[None]:
         raise
 
 
-def _opened(opened: List, output):
+def opened_file(opened: List, output):
     opened.append(output)
     return output
 
@@ -165,73 +161,9 @@ def slices_of(config: JobConfig, workers: int) -> List[TimeSlice]:
     return DateRange(config.start_date, config.end_date).slices(workers * SLICES_PER_WORKER)
 
 
-def read_in_slices(config: JobConfig, prepare_slices, csv_path: str, rejects_path: str,
-                   folder: str) -> Written:
-    """WORKERS processes read the range's slices; the parent appends each slice's files to
-    the run's, in slice order, as soon as that slice and all before it are done.
-    `prepare_slices(pool, work_folder)` gives the picklable source the workers read from
-    (factories/slice_sources.py)."""
-    started = time.monotonic()
-    work_folder = tempfile.mkdtemp(prefix="slices-")
-    opened: List = []
-    try:
-        with _discarded_on_failure(opened, folder):
-            writer = _opened(opened, CsvWriter(csv_path))
-            rejects = _opened(opened, RejectLog(rejects_path))
-            written = _run_slices(config, prepare_slices, writer, rejects, work_folder,
-                                  started)
-            writer.close()
-            rejects.close()
-    finally:
-        shutil.rmtree(work_folder, ignore_errors=True)
-    written.stats.seconds = time.monotonic() - started
-    return written
-
-
-def _run_slices(config: JobConfig, prepare_slices, writer: CsvWriter, rejects: RejectLog,
-                work_folder: str, started: float) -> Written:
-    with worker_pool(config.workers, config.log_level) as pool:
-        slice_source = prepare_slices(pool, work_folder)
-        slices = slices_of(config, config.workers)
-        logger.info("slices count=%d workers=%d first=%s", len(slices), config.workers,
-                    _span(slices[0]))
-        # At most this many slices are submitted and not yet appended: a slice that
-        # finished ahead of an earlier one waits on disk, so the run needs the CSV's size
-        # plus these slices, not twice the CSV's size.
-        in_flight = config.workers + 1
-        submitted = [pool.submit(run_slice, slice_source, window, work_folder)
-                     for window in slices[:in_flight]]
-        totals = SliceTotals()
-        for position in range(len(slices)):
-            future = submitted[position]
-            try:
-                output = future.result()
-            except BrokenProcessPool:
-                raise SourceError(
-                    "a worker process ended abruptly (killed, or out of memory) before slice "
-                    "{} of {} ({}) was complete; nothing was published".format(
-                        position + 1, len(slices), _span(slices[position]))) from None
-            writer.append_rows_of(output.csv_path, output.stats.rows_written)
-            if output.rejects_path is not None:
-                rejects.append_rejects_of(output.rejects_path, output.stats.rejected)
-            for path in (output.csv_path, output.rejects_path):
-                if path is not None:
-                    os.remove(path)
-            totals.add(output)
-            if len(submitted) < len(slices):
-                submitted.append(pool.submit(run_slice, slice_source, slices[len(submitted)],
-                                             work_folder))
-            logger.info("slice_done slice=%d/%d span=%s documents=%d rows=%d rejects=%d "
-                        "documents_read=%d elapsed_s=%.1f", position + 1, len(slices),
-                        _span(slices[position]), output.stats.documents_read,
-                        output.stats.rows_written, output.stats.rejected,
-                        totals.stats.documents_read, time.monotonic() - started)
-    return totals.written(writer, rejects, slice_source.described())
-
-
 class SliceTotals:
     """How the results of a range's slices, added in slice order, become the range's: for
-    the worker processes here and the Spark tasks (services/distributed_job.py) alike."""
+    the worker processes here and the Spark tasks (services/engine_spark.py) alike."""
 
     def __init__(self):
         self.stats = ExtractionStats()
@@ -266,7 +198,7 @@ def merged_description(sources: Sequence[Dict[str, object]],
     return merged
 
 
-def _span(window: TimeSlice) -> str:
+def span_of(window: TimeSlice) -> str:
     def moment(seconds: int) -> str:
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
     return "{}..{}".format(moment(window.start_seconds), moment(window.end_exclusive_seconds))

@@ -17,6 +17,7 @@ from factories.repository_factory import build_mongo_repository
 from interfaces.abstractions import DateRange, JoinedSession, SessionRepository, SourceError
 from repositories.mongo_repository import MongoSessionRepository
 from services.dataset_job import run_job
+from services.engine_one_pass import OnePass
 from tests.support.cli import run_job as run_cli
 from tests.support.documents import DEC_1, v1_session, v2_session
 from tests.support.pipeline import feature_rows
@@ -241,7 +242,7 @@ def test_server_stopped_while_the_cursor_is_read(tmp_path):
                 return repo.describe()
 
         with pytest.raises(SourceError, match="MongoDB read from 127.0.0.1"):
-            run_job(cfg, StopsServerMidway())
+            run_job(cfg, OnePass(StopsServerMidway()))
         repo.close()
     finally:
         server.stop()

@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from factories import job_entry
-from services.distributed_job import STAGING_FOLDER, stage_slice
+from services.engine_spark import STAGING_FOLDER, stage_slice
 from tests.conftest import AWS_TEST_ENV
 from tests.support.agno_database import write_agno_database
 from tests.support.cli import ROOT

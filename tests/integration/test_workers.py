@@ -10,7 +10,7 @@ import sys
 import pytest
 from bson import json_util
 
-from services import reading
+from services import engine_workers, reading
 from tests.support import golden
 from tests.support.agno_database import write_agno_database
 from tests.support.cli import ROOT, run_job, stop_with_sigterm, wait_until
@@ -202,11 +202,12 @@ def test_slices_waiting_on_disk_are_bounded_by_workers_plus_one(tmp_path, monkey
     import tempfile
 
     from config.settings import load_config
-    from factories.bootstrap import bootstrap
+    from factories.bootstrap import python_shell_engine
     from services.csv_writer import CsvWriter
     from services.dataset_job import run_job as run_dataset_job
 
-    monkeypatch.setattr(reading, "run_slice", slow_first_slice)  # forked workers inherit it
+    # The parent submits it; forked workers inherit the module as patched.
+    monkeypatch.setattr(engine_workers, "run_slice", slow_first_slice)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     waiting = []
@@ -220,8 +221,7 @@ def test_slices_waiting_on_disk_are_bounded_by_workers_plus_one(tmp_path, monkey
     monkeypatch.setattr(CsvWriter, "append_rows_of", counting_append)
     config = load_config(["glue_job.py", *DEC, "--SIMULATED_SESSIONS", "2000", "--WORKERS",
                           "2", "--OUTPUT_DIR", str(tmp_path / "out")], {})
-    result = run_dataset_job(config, None, None,
-                             prepare_slices=bootstrap(config).prepare_slices)
+    result = run_dataset_job(config, python_shell_engine(config)[0])
     assert result.stats.rows_written == 2000 and len(waiting) == 8
     assert max(waiting) <= 3, waiting
     assert waiting[0] == 3  # the later slices did finish first and wait

@@ -8,6 +8,7 @@ from config.errors import ConfigError
 from config.settings import load_config
 from interfaces.abstractions import PublishError, SourceError
 from services.dataset_job import JobFailure, run_job
+from services.engine_one_pass import OnePass
 from tests.support.documents import DEC_1, v1_session, v2_session
 from tests.unit.fakes import FakeRepository, FakeStore
 
@@ -33,7 +34,7 @@ def folder(tmp_path):
 
 
 def test_rows_plus_rejects_equal_documents_and_the_manifest_says_so(tmp_path):
-    result = run_job(config_for(tmp_path), FakeRepository(documents(40, broken=1)))
+    result = run_job(config_for(tmp_path), OnePass(FakeRepository(documents(40, broken=1))))
     manifest = json.loads((folder(tmp_path) / "manifest.json").read_text())
     counts = (manifest["documents_read"], manifest["rows_written"], manifest["rejects"])
     assert counts == (41, 40, 1)
@@ -53,8 +54,8 @@ def test_rows_plus_rejects_equal_documents_and_the_manifest_says_so(tmp_path):
 
 
 def test_same_input_same_bytes(tmp_path):
-    run_job(config_for(tmp_path / "a"), FakeRepository(documents()))
-    run_job(config_for(tmp_path / "b"), FakeRepository(documents()))
+    run_job(config_for(tmp_path / "a"), OnePass(FakeRepository(documents())))
+    run_job(config_for(tmp_path / "b"), OnePass(FakeRepository(documents())))
     name = "conversations_2024-12-01_to_2024-12-31.csv"
     assert (folder(tmp_path / "a") / name).read_bytes() == (folder(tmp_path / "b") / name
                                                              ).read_bytes()
@@ -62,7 +63,7 @@ def test_same_input_same_bytes(tmp_path):
 
 def test_publishing_order_is_withdraw_then_data_then_manifest(tmp_path):
     store = FakeStore()
-    run_job(config_for(tmp_path), FakeRepository(documents(5, broken=0)), store)
+    run_job(config_for(tmp_path), OnePass(FakeRepository(documents(5, broken=0))), store)
     assert store.calls == [
         ("check", None),  # the bucket is checked before anything is read
         ("delete", PREFIX + "/manifest.json"), ("delete", PREFIX + "/rejects.jsonl"),
@@ -79,28 +80,28 @@ def snapshot(path):
 
 def test_too_many_rejects_fail_after_writing_them_and_publish_nothing(tmp_path):
     run_job(config_for(tmp_path, MAX_REJECT_RATIO="0.5"),
-            FakeRepository(documents(5, broken=1)))  # an earlier run, with a reject
+            OnePass(FakeRepository(documents(5, broken=1))))  # an earlier run, a reject
     before = snapshot(folder(tmp_path))
     store = FakeStore()
     with pytest.raises(JobFailure, match="2 of 12 documents rejected.*rejects.failed.jsonl"):
         run_job(config_for(tmp_path, MAX_REJECT_RATIO="0.1"),
-                FakeRepository(documents(10, broken=2)), store)
+                OnePass(FakeRepository(documents(10, broken=2))), store)
     after = snapshot(folder(tmp_path))
     failed = after.pop("rejects.failed.jsonl")
     assert failed.count(b"\n") == 2
     assert after == before  # the earlier CSV, rejects and manifest, byte for byte
     assert store.calls == [("check", None)]
     # the next good run publishes and clears the failed run's rejects
-    run_job(config_for(tmp_path), FakeRepository(documents(5)))
+    run_job(config_for(tmp_path), OnePass(FakeRepository(documents(5))))
     assert not (folder(tmp_path) / "rejects.failed.jsonl").exists()
 
 
 def test_a_source_failure_leaves_the_earlier_outputs_exactly_as_they_were(tmp_path):
-    run_job(config_for(tmp_path), FakeRepository(documents(5)))  # an earlier good run
+    run_job(config_for(tmp_path), OnePass(FakeRepository(documents(5))))  # an earlier good run
     before = snapshot(folder(tmp_path))
     assert "manifest.json" in before
     with pytest.raises(SourceError):
-        run_job(config_for(tmp_path), FakeRepository(documents(5000), fail_after=4000))
+        run_job(config_for(tmp_path), OnePass(FakeRepository(documents(5000), fail_after=4000)))
     assert snapshot(folder(tmp_path)) == before
     assert not [p for p in os.listdir(folder(tmp_path)) if p.endswith(".part")]
 
@@ -112,7 +113,7 @@ def test_an_unreachable_store_fails_before_anything_is_read(tmp_path):
 
     repository = FakeRepository(documents(5), fail_after=0)  # reading would raise SourceError
     with pytest.raises(PublishError, match="no AWS credentials"):
-        run_job(config_for(tmp_path), repository, RefusingStore())
+        run_job(config_for(tmp_path), OnePass(repository), RefusingStore())
 
 
 def test_temporary_files_of_dead_runs_are_removed_and_those_of_live_runs_kept(tmp_path):
@@ -124,21 +125,21 @@ def test_temporary_files_of_dead_runs_are_removed_and_those_of_live_runs_kept(tm
     unrelated = place / "notes.part"
     for path in (dead, live, unrelated):
         path.write_text("x")
-    run_job(config_for(tmp_path), FakeRepository(documents(3)))
+    run_job(config_for(tmp_path), OnePass(FakeRepository(documents(3))))
     assert not dead.exists() and live.exists() and unrelated.exists()
 
 
 def test_a_publish_failure_keeps_the_local_files_and_writes_no_manifest(tmp_path):
     store = FakeStore(fail_on_key_suffix=".csv")
     with pytest.raises(PublishError, match="AccessDenied; the local outputs stay in .*2024-12-31$"):
-        run_job(config_for(tmp_path), FakeRepository(documents(5)), store)
+        run_job(config_for(tmp_path), OnePass(FakeRepository(documents(5))), store)
     assert (folder(tmp_path) / "conversations_2024-12-01_to_2024-12-31.csv").exists()
     assert not (folder(tmp_path) / "manifest.json").exists()
     assert not any(key.endswith("manifest.json") for key in store.objects)
 
 
 def test_an_empty_range_is_a_header_only_csv_and_a_manifest(tmp_path):
-    run_job(config_for(tmp_path), FakeRepository([]))
+    run_job(config_for(tmp_path), OnePass(FakeRepository([])))
     csv_text = (folder(tmp_path) / "conversations_2024-12-01_to_2024-12-31.csv").read_text()
     assert csv_text.count("\n") == 1 and csv_text.startswith("session_id,agent_name,")
     manifest = json.loads((folder(tmp_path) / "manifest.json").read_text())
@@ -158,7 +159,7 @@ def agno3_sessions_without_their_runs(count):
 def test_half_the_sessions_without_runs_and_no_join_is_a_named_warning(tmp_path, caplog):
     caplog.set_level("WARNING", logger="services.dataset_job")
     docs = agno3_sessions_without_their_runs(3) + documents(3)
-    result = run_job(config_for(tmp_path), FakeRepository(docs))
+    result = run_job(config_for(tmp_path), OnePass(FakeRepository(docs)))
     assert result.stats.warnings["sessions_without_runs"] == 3
     manifest = json.loads((folder(tmp_path) / "manifest.json").read_text())
     assert manifest["warnings"]["sessions_without_runs"] == 3
@@ -168,16 +169,17 @@ def test_half_the_sessions_without_runs_and_no_join_is_a_named_warning(tmp_path,
 def test_fewer_than_half_without_runs_or_a_joined_runs_source_is_no_warning(tmp_path):
     docs = agno3_sessions_without_their_runs(2) + documents(3)
     assert "sessions_without_runs" not in run_job(
-        config_for(tmp_path), FakeRepository(docs)).stats.warnings
+        config_for(tmp_path), OnePass(FakeRepository(docs))).stats.warnings
     joined = FakeRepository(agno3_sessions_without_their_runs(4),
                             description={"type": "fake", "runs": {"joined": True}})
-    assert "sessions_without_runs" not in run_job(config_for(tmp_path), joined).stats.warnings
+    assert "sessions_without_runs" not in run_job(config_for(tmp_path),
+                                                  OnePass(joined)).stats.warnings
 
 
 def test_a_failed_manifest_upload_leaves_no_manifest_anywhere(tmp_path):
     store = FakeStore(fail_on_key_suffix="manifest.json")
     with pytest.raises(PublishError):
-        run_job(config_for(tmp_path), FakeRepository(documents(5)), store)
+        run_job(config_for(tmp_path), OnePass(FakeRepository(documents(5))), store)
     assert (folder(tmp_path) / "conversations_2024-12-01_to_2024-12-31.csv").exists()
     assert sorted(p.name for p in folder(tmp_path).iterdir()) == [
         "conversations_2024-12-01_to_2024-12-31.csv"]
@@ -190,7 +192,7 @@ def test_an_output_folder_that_leads_outside_output_dir_is_refused(tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "training_data").symlink_to(outside)
     with pytest.raises(ConfigError, match="outside"):
-        run_job(config_for(tmp_path / "out"), FakeRepository(documents(2)))
+        run_job(config_for(tmp_path / "out"), OnePass(FakeRepository(documents(2))))
     assert list(outside.iterdir()) == []
 
 
@@ -198,7 +200,7 @@ def test_the_manifest_echoes_the_configuration_without_secrets_and_defines_each_
         tmp_path):
     config = config_for(tmp_path, MONGO_URI="mongodb://reader:Pa55word@db.example:27017/",
                         REPOSITORY_TYPE="simulated")
-    run_job(config, FakeRepository(documents(2)))
+    run_job(config, OnePass(FakeRepository(documents(2))))
     text = (folder(tmp_path) / "manifest.json").read_text()
     manifest = json.loads(text)
     assert "Pa55word" not in text
@@ -210,13 +212,13 @@ def test_the_manifest_echoes_the_configuration_without_secrets_and_defines_each_
 
 
 def test_an_empty_result_does_not_replace_a_non_empty_one_unless_allowed(tmp_path):
-    run_job(config_for(tmp_path), FakeRepository(documents(4)))  # 4 rows
+    run_job(config_for(tmp_path), OnePass(FakeRepository(documents(4))))  # 4 rows
     before = snapshot(folder(tmp_path))
     with pytest.raises(JobFailure,
                        match="earlier result of 2024-12-01_to_2024-12-31 .4 rows, local"):
-        run_job(config_for(tmp_path), FakeRepository([]))
+        run_job(config_for(tmp_path), OnePass(FakeRepository([])))
     assert snapshot(folder(tmp_path)) == before
-    run_job(config_for(tmp_path, ALLOW_EMPTY="true"), FakeRepository([]))
+    run_job(config_for(tmp_path, ALLOW_EMPTY="true"), OnePass(FakeRepository([])))
     manifest = json.loads((folder(tmp_path) / "manifest.json").read_text())
     assert manifest["rows_written"] == 0
 
@@ -225,5 +227,5 @@ def test_an_earlier_non_empty_result_in_s3_counts_too(tmp_path):
     store = FakeStore()
     store.objects[PREFIX + "/manifest.json"] = json.dumps({"rows_written": 9}).encode()
     with pytest.raises(JobFailure, match=r"\(9 rows, in S3\)"):
-        run_job(config_for(tmp_path), FakeRepository([]), store)
+        run_job(config_for(tmp_path), OnePass(FakeRepository([])), store)
     assert ("upload", PREFIX + "/manifest.json") not in store.calls

@@ -1,4 +1,4 @@
-"""The job on AWS Glue for Spark: the range's time slices run as Spark tasks.
+"""The engine of AWS Glue for Spark: the range's time slices run as Spark tasks.
 
 Each task runs `run_slice` (services/reading.py) on its slice, on an executor, and uploads
 the slice's CSV (and rejects) under this run's staging prefix,
@@ -13,11 +13,9 @@ last. The staging prefix is removed however the run ends; Athena, Hive and Spark
 folders whose names start with an underscore.
 """
 
-import datetime as dt
 import functools
 import hashlib
 import logging
-import os
 import re
 import shutil
 import tempfile
@@ -29,25 +27,17 @@ from config.settings import JobConfig
 from interfaces.abstractions import DateRange, ObjectStore, SourceError, TimeSlice
 from services.column_statistics import ColumnStatistics
 from services.conversation_extraction_service import ExtractionStats
-from services.dataset_job import (
-    CSV_CONTENT_TYPE,
-    JSON_CONTENT_TYPE,
-    JSONL_CONTENT_TYPE,
-    MANIFEST_NAME,
-    REJECTS_NAME,
-    JobResult,
-    OutputFile,
-    build_manifest,
-    check_not_emptying,
-    check_outputs_stay_under,
-    check_reject_ratio,
-    nothing_selected_note,
-    output_file,
-    warn_when_runs_look_missing,
-    write_manifest,
-)
+from services.dataset_job import JobResult
+from services.engine import Engine
+from services.engine_one_pass import upload_metadata
 from services.reading import SliceTotals, Written, run_slice, slices_of
 from services.reject_log import RejectLog
+from services.run_outputs import (
+    CSV_CONTENT_TYPE,
+    JSONL_CONTENT_TYPE,
+    PublishedFile,
+    RunOutputs,
+)
 from utils.files import file_size, remove_if_present, sha256_of
 from utils.logging_setup import configure_logging
 
@@ -68,25 +58,6 @@ class StagedSlice:
     stats: ExtractionStats
     statistics: ColumnStatistics
     source: Dict[str, object]
-
-
-@dataclass
-class PublishedPart:
-    key: str
-    rows: int
-    size: int
-    sha256: str
-    s3_uri: str
-
-    def describe(self) -> Dict[str, object]:
-        return {"key": self.key, "rows": self.rows, "size": self.size, "sha256": self.sha256,
-                "s3_uri": self.s3_uri}
-
-
-@dataclass
-class DistributedResult:
-    result: JobResult
-    parts: List[PublishedPart]
 
 
 _logging_ready = False
@@ -127,68 +98,67 @@ def staging_prefix_of(config: JobConfig) -> str:
     return "{}/{}/{}-{}".format(config.output_key_prefix, STAGING_FOLDER, safe, digest)
 
 
-def run_distributed(config: JobConfig, context, store: ObjectStore, slice_source,
-                    store_factory: Callable[[], ObjectStore], stage=stage_slice,
-                    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
-                    ) -> DistributedResult:
-    """Runs the slices on the Spark `context`, then decides and publishes on the driver.
-    `stage` is the task (stage_slice; a test may wrap it)."""
-    started_at, started = now(), time.monotonic()
-    folder = os.path.join(config.output_dir, *config.output_key_prefix.split("/"))
-    outputs = {"rejects": output_file(config, folder, REJECTS_NAME, JSONL_CONTENT_TYPE),
-               "manifest": output_file(config, folder, MANIFEST_NAME, JSON_CONTENT_TYPE)}
-    check_outputs_stay_under(config.output_dir, outputs.values())
-    store.check()
-    slices = slices_of(config, context.defaultParallelism)
-    staging = staging_prefix_of(config)
-    logger.info("spark_job_start job=%s run_id=%s source=%s range=%s..%s slices=%d "
-                "parallelism=%d staging=%s", config.job_name, config.job_run_id,
-                config.repository_type, config.start_date, config.end_date, len(slices),
-                context.defaultParallelism, store.uri(staging))
-    preflight(slice_source)
-    rejects = RejectLog(outputs["rejects"].path)
-    group = "conversation-features-" + staging.rsplit("/", 1)[-1]
-    context.setJobGroup(group, "slices of {}".format(config.range_label), True)
-    try:
+class Spark(Engine):
+    """The slices run on the Spark `context`; the driver decides and publishes. `stage` is
+    the task (stage_slice; a test may wrap it); `store_factory` builds a task's store."""
+
+    name = "spark"
+
+    def __init__(self, context, slice_source, store_factory: Callable[[], ObjectStore],
+                 stage=stage_slice):
+        self.context = context
+        self.slice_source = slice_source
+        self.store_factory = store_factory
+        self.stage = stage
+        self.slices: List[TimeSlice] = []
+        self.staged: List[StagedSlice] = []
+        self.staging = ""
+
+    def prepare(self, config: JobConfig, store: Optional[ObjectStore]) -> None:
+        if store is None:
+            raise ValueError("the Spark engine publishes to S3: a store is required")
+        self.store = store
+        self.slices = slices_of(config, self.context.defaultParallelism)
+        self.staging = staging_prefix_of(config)
+        logger.info("spark_job_start slices=%d parallelism=%d staging=%s", len(self.slices),
+                    self.context.defaultParallelism, store.uri(self.staging))
+        preflight(self.slice_source)
+
+    def read(self, config: JobConfig, outputs: RunOutputs) -> Written:
+        started = time.monotonic()
+        rejects = RejectLog(outputs.rejects.path)
+        outputs.hold(rejects)
+        group = "conversation-features-" + self.staging.rsplit("/", 1)[-1]
+        outputs.on_exit(functools.partial(self._remove_staging, group))
+        context = self.context
+        context.setJobGroup(group, "slices of {}".format(config.range_label), True)
+        task = functools.partial(self.stage, self.slice_source, self.store_factory,
+                                 self.staging)
         try:
-            staged = sorted(
-                context.parallelize(slices, len(slices))
-                .map(functools.partial(stage, slice_source, store_factory, staging)).collect(),
+            self.staged = sorted(
+                context.parallelize(self.slices, len(self.slices)).map(task).collect(),
                 key=lambda part: part.index)
         except Exception as error:  # Py4JJavaError: what failed is in its Python traceback
             context.cancelJobGroup(group)
             wait_for_tasks_to_end(context, group)
             raise SourceError("a Spark task failed on every attempt: {}".format(
                 task_failure(str(error)))) from None
-        written = _merged(staged, store, rejects, started)
-        stats, source = written.stats, written.source
-        logger.info("extracted documents=%d rows=%d rejects=%d seconds=%.2f slices=%d",
-                    stats.documents_read, stats.rows_written, stats.rejected, stats.seconds,
-                    len(staged))
-        warn_when_runs_look_missing(stats, source)
-        note = nothing_selected_note(config, stats, source)
-        check_reject_ratio(config, written, outputs["rejects"])
-        check_not_emptying(config, stats, outputs["manifest"], store, note)
-        result = JobResult(stats=stats, note=note)
-        parts = _publish(config, store, staged, rejects, outputs, result)
-        manifest = build_manifest(config, source, stats, written.statistics, result.outputs,
-                                  started_at, now(), time.monotonic() - started)
-        manifest["engine"] = {"name": "spark", "slices": len(slices),
-                              "parallelism": context.defaultParallelism}
-        manifest["parts"] = [part.describe() for part in parts]
-        result.manifest = manifest
-        result.outputs["manifest"] = write_manifest(config, manifest, outputs["manifest"],
-                                                    store)
-        return DistributedResult(result, parts)
-    except BaseException:
-        rejects.discard()
-        raise
-    finally:
-        if context.getConf().get("spark.speculation", "false").lower() == "true":
+        return _merged(self.staged, self.store, rejects, started)
+
+    def publish(self, config: JobConfig, written: Written, outputs: RunOutputs,
+                store: Optional[ObjectStore], result: JobResult) -> List[PublishedFile]:
+        return _publish(config, self.store, self.staged, written.rejects, outputs, result)
+
+    def manifest_fields(self) -> Dict[str, object]:
+        return {"engine": {"name": "spark", "slices": len(self.slices),
+                           "parallelism": self.context.defaultParallelism}}
+
+    def _remove_staging(self, group: str) -> None:
+        if self.context.getConf().get("spark.speculation", "false").lower() == "true":
             # A duplicate attempt that lost the race is killed, not waited for by collect().
-            wait_for_tasks_to_end(context, group)
-        for key in store.keys(staging + "/"):
-            store.delete(key)
+            wait_for_tasks_to_end(self.context, group)
+        for key in self.store.keys(self.staging + "/"):
+            self.store.delete(key)
 
 
 def wait_for_tasks_to_end(context, group: str, seconds: float = 120.0) -> None:
@@ -265,35 +235,33 @@ def _merged(staged: List[StagedSlice], store: ObjectStore, rejects: RejectLog,
 
 
 def _publish(config: JobConfig, store: ObjectStore, staged: List[StagedSlice],
-             rejects: RejectLog, outputs: Dict[str, OutputFile],
-             result: JobResult) -> List[PublishedPart]:
+             rejects: RejectLog, outputs: RunOutputs,
+             result: JobResult) -> List[PublishedFile]:
     """The point of no return, in the order readers rely on (see the module's docstring)."""
-    remove_if_present(outputs["manifest"].path)
-    store.delete(outputs["manifest"].key)
-    metadata = {"start-date": str(config.start_date), "end-date": str(config.end_date),
-                "job-run-id": config.job_run_id}
+    remove_if_present(outputs.manifest.path)
+    store.delete(outputs.manifest.key)
+    metadata = upload_metadata(config)
     parts = []
     for part in staged:
         key = "{}/{}".format(config.output_key_prefix, config.csv_part_name(part.index))
         uri = store.copy(part.csv_key, key, CSV_CONTENT_TYPE,
                          dict(metadata, rows=str(part.stats.rows_written)), part.size,
                          part.sha256)
-        parts.append(PublishedPart(key, part.stats.rows_written, part.size, part.sha256, uri))
+        parts.append(PublishedFile(key, CSV_CONTENT_TYPE, rows=part.stats.rows_written,
+                                   size=part.size, sha256=part.sha256, s3_uri=uri))
     published = {part.key for part in parts}
     stale = [key for key in store.keys("{}/{}".format(config.output_key_prefix,
                                                       config.csv_part_stem))
              if key not in published]
     for key in stale + ["{}/{}".format(config.output_key_prefix, config.csv_name)]:
         store.delete(key)
-    rejects_path = rejects.commit()
-    if rejects_path is None:
-        remove_if_present(outputs["rejects"].path)
-        store.delete(outputs["rejects"].key)
+    if rejects.commit() is None:
+        remove_if_present(outputs.rejects.path)
+        store.delete(outputs.rejects.key)
     else:
-        rejects_file = outputs["rejects"]
-        rejects_file.size = file_size(rejects_path) or 0
-        rejects_file.sha256 = sha256_of(rejects_path)
-        rejects_file.s3_uri = store.upload(rejects_path, rejects_file.key, JSONL_CONTENT_TYPE,
+        rejects_file = outputs.rejects
+        rejects_file.s3_uri = store.upload(rejects_file.path, rejects_file.key,
+                                           JSONL_CONTENT_TYPE,
                                            dict(metadata, rows=str(result.stats.rejected)),
                                            rejects_file.sha256)
         result.outputs["rejects"] = rejects_file

@@ -1,0 +1,63 @@
+"""The range read in one pass in this process, into a local CSV that is then published."""
+
+import os
+from typing import Dict, List, Optional
+
+from config.settings import JobConfig
+from interfaces.abstractions import DateRange, ObjectStore, SessionRepository
+from services.dataset_job import FAILED_REJECTS_NAME, JobResult
+from services.engine import Engine
+from services.reading import Written, read_window
+from services.run_outputs import PublishedFile, RunOutputs
+from utils.files import remove_if_present
+
+
+class OnePass(Engine):
+    name = "one_pass"
+
+    def __init__(self, repository: SessionRepository):
+        self.repository = repository
+
+    def read(self, config: JobConfig, outputs: RunOutputs) -> Written:
+        return read_window(config, self.repository,
+                           DateRange(config.start_date, config.end_date), outputs.csv.path,
+                           outputs.rejects.path, outputs.folder)
+
+    def publish(self, config: JobConfig, written: Written, outputs: RunOutputs,
+                store: Optional[ObjectStore], result: JobResult) -> List[PublishedFile]:
+        """The earlier manifest is withdrawn (locally, then in S3) before new files take
+        the places it names; the new manifest comes after."""
+        result.outputs["csv"] = outputs.csv
+        if written.stats.rejected:
+            result.outputs["rejects"] = outputs.rejects
+        remove_if_present(outputs.manifest.path)
+        written.csv.commit()
+        if written.rejects.commit() is None:
+            # Nothing rejected this time: an earlier run's rejects file would now mislead.
+            remove_if_present(outputs.rejects.path)
+        remove_if_present(os.path.join(outputs.folder, FAILED_REJECTS_NAME))
+        if store is None:
+            return []
+        store.delete(outputs.manifest.key)
+        if "rejects" not in result.outputs:
+            store.delete(outputs.rejects.key)
+        # A Spark run of the same range left parts beside: with them, a reader of the
+        # folder would count every row twice.
+        for key in store.keys("{}/{}".format(config.output_key_prefix, config.csv_part_stem)):
+            store.delete(key)
+        metadata = upload_metadata(config, rows=written.stats.rows_written)
+        for output in result.outputs.values():
+            output.s3_uri = store.upload(output.path, output.key, output.content_type,
+                                         metadata, output.sha256)
+        return []
+
+    def close(self) -> None:
+        self.repository.close()
+
+
+def upload_metadata(config: JobConfig, rows: Optional[int] = None) -> Dict[str, str]:
+    """The S3 object metadata of a published file."""
+    metadata = {} if rows is None else {"rows": str(rows)}
+    metadata.update({"start-date": str(config.start_date), "end-date": str(config.end_date),
+                     "job-run-id": config.job_run_id})
+    return metadata

@@ -1,0 +1,106 @@
+"""A run's outputs as one unit of work: opened, written, then published (committed) or
+discarded, in one place.
+
+    with RunOutputs(config) as outputs:
+        ... read into files the outputs hold, decide, publish ...
+        outputs.commit()
+
+Any exit from the block that did not commit (a failure, a rejected decision, SIGTERM)
+discards every temporary file the run holds; the clean-ups registered with `on_exit` run
+however the block ends.
+"""
+
+import os
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Protocol
+
+from config.settings import JobConfig
+from utils.files import file_size, sha256_of
+
+MANIFEST_NAME = "manifest.json"
+REJECTS_NAME = "rejects.jsonl"
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+JSONL_CONTENT_TYPE = "application/x-ndjson"
+JSON_CONTENT_TYPE = "application/json"
+
+
+@dataclass
+class PublishedFile:
+    """One output file, for every engine: its key under the bucket and OUTPUT_DIR, its
+    local path (none for a Spark part, which exists in S3 only), its rows where counted,
+    its size and SHA-256, and its S3 URI once uploaded."""
+
+    key: str
+    content_type: str
+    path: Optional[str] = None
+    rows: Optional[int] = None
+    size: int = 0
+    sha256: str = ""
+    s3_uri: Optional[str] = None
+
+    def measure(self, path: Optional[str]) -> None:
+        """Size and SHA-256 of the complete file at `path` (its temporary name)."""
+        if path is not None:
+            self.size = file_size(path) or 0
+            self.sha256 = sha256_of(path)
+
+    def describe(self) -> Dict[str, object]:
+        described: Dict[str, object] = {}
+        if self.path is not None:
+            described["path"] = self.path
+        described["key"] = self.key
+        if self.rows is not None:
+            described["rows"] = self.rows
+        described.update(size=self.size, sha256=self.sha256, s3_uri=self.s3_uri)
+        return described
+
+
+class Discardable(Protocol):
+    """What the outputs hold until commit: a file under a temporary name (CsvWriter,
+    RejectLog)."""
+
+    def discard(self) -> None: ...
+
+
+class RunOutputs:
+    """The CSV, rejects and manifest of one run's range, and the temporary files written
+    for them."""
+
+    def __init__(self, config: JobConfig):
+        self.folder = os.path.join(config.output_dir, *config.output_key_prefix.split("/"))
+        self.csv = self._file(config, config.csv_name, CSV_CONTENT_TYPE)
+        self.rejects = self._file(config, REJECTS_NAME, JSONL_CONTENT_TYPE)
+        self.manifest = self._file(config, MANIFEST_NAME, JSON_CONTENT_TYPE)
+        self._held: List[Discardable] = []
+        self._on_exit: List[Callable[[], None]] = []
+        self._committed = False
+
+    def _file(self, config: JobConfig, name: str, content_type: str) -> PublishedFile:
+        return PublishedFile(key="{}/{}".format(config.output_key_prefix, name),
+                             content_type=content_type, path=os.path.join(self.folder, name))
+
+    def files(self) -> List[PublishedFile]:
+        return [self.csv, self.rejects, self.manifest]
+
+    def hold(self, *temporary: Optional[Discardable]) -> None:
+        """Temporary files of this run, discarded unless the run commits."""
+        self._held.extend(item for item in temporary if item is not None)
+
+    def on_exit(self, clean_up: Callable[[], None]) -> None:
+        """Something to remove however the run ends (a Spark run's staging)."""
+        self._on_exit.append(clean_up)
+
+    def commit(self) -> None:
+        self._committed = True
+
+    def __enter__(self) -> "RunOutputs":
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        try:
+            if not self._committed:
+                for item in self._held:
+                    item.discard()
+        finally:
+            for clean_up in reversed(self._on_exit):
+                clean_up()
