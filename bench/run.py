@@ -42,8 +42,8 @@ sys.path.insert(0, ROOT)
 
 import bson  # noqa: E402
 
-from config.settings import load_config  # noqa: E402
 from config.thresholds import Thresholds  # noqa: E402
+from factories.configuration import load_config  # noqa: E402
 from interfaces.abstractions import DateRange, JoinedSession, RunsSource  # noqa: E402
 from repositories.runs_join import RunsJoin  # noqa: E402
 from repositories.simulated import SimulatedSessionRepository  # noqa: E402
@@ -194,7 +194,7 @@ def server(count: int, repeats: int) -> dict:
     from pymongo import MongoClient
 
     from factories.mongo_connection import connect
-    from factories.repository_factory import build_mongo_repository
+    from factories.sources.mongo import build_mongo_repository
     from repositories.mongo_repository import RUNS_SORT, MongoSessionRepository
     from services.dataset_job import run_job
     from services.engine_one_pass import OnePass

@@ -4,7 +4,6 @@ import datetime
 
 DEFAULT_JOB_NAME = "extract-conversations-job"
 
-REPOSITORY_TYPES = ("auto", "mongo", "simulated", "file")
 SESSION_SCHEMAS = ("auto", "agno_v1", "agno_v1_legacy", "agno_v2", "agno_v3")
 S3_SSE_MODES = ("AES256", "aws:kms", "none")
 # How an upload's integrity is checked: an S3 SHA-256 checksum, Content-MD5 and the ETag

@@ -212,7 +212,9 @@ PARAMETERS: Tuple[Parameter, ...] = (
               kind=str),
     Parameter("REPOSITORY_TYPE", "`mongo`, `simulated`, `file`, or `auto`: mongo when a URI or "
               "secret is set; simulated only for a local run (no `S3_BUCKET`), otherwise a "
-              "configuration error", "`auto`", choice(*constants.REPOSITORY_TYPES),
+              "configuration error", "`auto`",
+              matching(r"^[a-z][a-z0-9_]{0,39}$", "auto, or a source such as mongo, simulated, "
+                       "file"),
               _constant("auto"),
               kind=str),
     Parameter("RUNS_COLLECTION", "Agno 3 runs collection joined by `session_id`: `auto` = "

@@ -1,6 +1,6 @@
 """The job's parameters: read once from job arguments, environment and defaults.
 
-Precedence (interface.md): a job argument `--NAME value` or `--NAME=value` first, then the
+Precedence: a job argument `--NAME value` or `--NAME=value` first, then the
 environment variable NAME, then the default. Glue adds arguments of its own, which pass;
 one that looks like a misspelt parameter is an error, any other unknown one a warning. An
 empty value counts as not given.
@@ -9,7 +9,7 @@ empty value counts as not given.
 import datetime as dt
 import logging
 import os
-from dataclasses import field, make_dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from config import constants
@@ -25,8 +25,42 @@ from config.thresholds import Thresholds
 
 logger = logging.getLogger(__name__)
 
-class _DerivedSettings:
-    """What a run's configuration derives from its parameters."""
+
+@dataclass(frozen=True)
+class JobConfig:
+    """Every parameter of one run, validated: one field per entry of config/parameters.py,
+    named in lower case (a test checks both agree), REPOSITORY_TYPE resolved to a source's
+    name. Immutable; nothing downstream reads the environment."""
+
+    mongo_uri: Optional[str] = field(repr=False)  # a secret: left out of repr()
+    mongo_secret_id: Optional[str]
+    database_name: str
+    collection_name: str
+    repository_type: str
+    runs_collection: str
+    input_path: Optional[str]
+    runs_input_path: Optional[str]
+    session_schema: str
+    workers: int
+    allow_empty: bool
+    progress_total: bool
+    date_field: str
+    start_date: dt.date
+    end_date: dt.date
+    s3_bucket: Optional[str]
+    s3_prefix: str
+    s3_sse: str
+    s3_checksum: str
+    s3_kms_key_id: Optional[str]
+    output_dir: str
+    simulated_sessions: int
+    simulation_seed: int
+    batch_size: int
+    thresholds: Thresholds
+    max_reject_ratio: float
+    log_level: str
+    job_name: str
+    job_run_id: str
 
     @property
     def range_label(self) -> str:
@@ -63,17 +97,6 @@ class _DerivedSettings:
             echoed[parameter.name] = value
         return echoed
 
-
-# Every parameter of one run, validated: one field per entry of config/parameters.py (named
-# in lower case, REPOSITORY_TYPE resolved to mongo, simulated or file), so a new parameter
-# is one entry there. Immutable; nothing downstream reads the environment. A secret's
-# field is left out of repr().
-JobConfig = make_dataclass(
-    "JobConfig",
-    [(parameter.field, parameter.kind, field(repr=not parameter.secret))
-     for parameter in PARAMETERS],
-    bases=(_DerivedSettings,), frozen=True)
-JobConfig.__module__ = __name__  # where pickle, repr and tracebacks look it up
 
 
 def split_job_arguments(argv: Sequence[str]) -> Tuple[Dict[str, str], List[str]]:
@@ -216,15 +239,14 @@ def _glue_resolver() -> Optional[Callable]:
     return getResolvedOptions
 
 
-def load_config(argv: Sequence[str], environ: Mapping[str, str],
-                today: Optional[dt.date] = None,
-                get_resolved_options: Optional[Callable] = None) -> JobConfig:
-    """Builds the JobConfig for `argv` (sys.argv, program name first) and `environ`.
-
-    Each parameter of config/parameters.py is read (argument, environment, default) and
-    checked alone, then the rules that combine several are applied. Raises ConfigError
-    naming the first bad parameter and its accepted form.
-    """
+def parse_parameters(argv: Sequence[str], environ: Mapping[str, str],
+                     today: Optional[dt.date] = None,
+                     get_resolved_options: Optional[Callable] = None) -> Dict[str, object]:
+    """Every parameter of config/parameters.py for `argv` (sys.argv, program name first)
+    and `environ`, read (argument, environment, default) and checked alone, by JobConfig
+    field name. Raises ConfigError naming the first bad parameter and its accepted form.
+    The rules between parameters come after (check_common, and the source's own checks:
+    factories/configuration.py builds the JobConfig)."""
     arguments, unknown = split_job_arguments(argv[1:])
     check_unknown_arguments(unknown)
     resolver = get_resolved_options or _glue_resolver()
@@ -236,8 +258,7 @@ def load_config(argv: Sequence[str], environ: Mapping[str, str],
         raw = _given(parameter.name, arguments, environ)
         values[parameter.field] = (parameter.default(today) if raw is None
                                    else _parse(parameter, raw))
-    _combine(values)
-    return JobConfig(**values)
+    return values
 
 
 def _given(name: str, arguments: Mapping[str, str], environ: Mapping[str, str]
@@ -257,40 +278,11 @@ def _parse(parameter: Parameter, raw: str):
         raise ConfigError(parameter.name, invalid.accepted, invalid.problem) from None
 
 
-def _combine(values: dict) -> None:
-    """The rules between parameters; resolves REPOSITORY_TYPE=auto."""
-    source_given = values["mongo_uri"] or values["mongo_secret_id"]
-    if values["repository_type"] == "auto":
-        if source_given:
-            values["repository_type"] = "mongo"
-        elif values["s3_bucket"] is None:
-            values["repository_type"] = "simulated"
-        else:
-            # Made-up sessions must never reach a training bucket because a MongoDB
-            # parameter was missing or misspelt.
-            raise ConfigError("MONGO_URI", "MONGO_URI or MONGO_SECRET_ID (or REPOSITORY_TYPE="
-                              "file with INPUT_PATH) when S3_BUCKET is set; the simulated "
-                              "source only runs locally, or when REPOSITORY_TYPE=simulated",
-                              "neither is set and S3_BUCKET={} is".format(values["s3_bucket"]))
-    repository_type = values["repository_type"]
-    if repository_type == "mongo" and not source_given:
-        raise ConfigError("MONGO_URI", "MONGO_URI or MONGO_SECRET_ID when REPOSITORY_TYPE=mongo",
-                          "neither is set")
-    if repository_type == "file":
-        if values["input_path"] is None:
-            raise ConfigError("INPUT_PATH", "a readable JSON Lines file when REPOSITORY_TYPE=file",
-                              "not set")
-        _check_readable_file("INPUT_PATH", values["input_path"])
-        if values["runs_input_path"] is not None:
-            _check_readable_file("RUNS_INPUT_PATH", values["runs_input_path"])
-    elif values["runs_input_path"] is not None:
-        raise ConfigError("RUNS_INPUT_PATH", "a runs file only with REPOSITORY_TYPE=file "
-                          "(MongoDB reads RUNS_COLLECTION)",
-                          "set with REPOSITORY_TYPE={}".format(repository_type))
+def check_common(values: Mapping[str, object]) -> None:
+    """The rules between parameters that hold whatever the source."""
     if values["runs_collection"] == values["collection_name"]:
         raise ConfigError("RUNS_COLLECTION", RUNS_COLLECTION_ACCEPTED,
                           "{!r}".format(values["runs_collection"]))
-
     start_date, end_date = values["start_date"], values["end_date"]
     if start_date > end_date:
         raise ConfigError("START_DATE/END_DATE", "START_DATE on or before END_DATE",
@@ -299,12 +291,6 @@ def _combine(values: dict) -> None:
         raise ConfigError("START_DATE/END_DATE", "a range of at most {} days".format(
             constants.MAX_RANGE_DAYS), "{} days".format((end_date - start_date).days + 1))
     _check_writable_folder(values["output_dir"])
-
-
-def _check_readable_file(name: str, path: str) -> None:
-    if not os.path.isfile(path) or not os.access(path, os.R_OK):
-        raise ConfigError(name, "a readable JSON Lines file",
-                          "{!r} is not a readable file".format(path))
 
 
 def _check_writable_folder(path: str) -> None:

@@ -7,6 +7,7 @@ from typing import Mapping, Optional, Tuple
 from config.errors import ConfigError
 from config.settings import JobConfig
 from factories.aws_clients import aws_client
+from factories.configuration import for_spark
 from factories.repository_factory import build_repository
 from factories.slice_sources import SliceSource, prepare_slice_source
 from interfaces.abstractions import ObjectStore
@@ -38,9 +39,7 @@ def spark_engine(config: JobConfig, session=None,
                  stage=None) -> Tuple[Engine, Optional[ObjectStore]]:
     """AWS Glue for Spark: the slices run as Spark tasks, their parts published to S3.
     `session` and `stage` are for tests."""
-    if config.repository_type == "file":
-        raise ConfigError("REPOSITORY_TYPE", "mongo or simulated on Spark (INPUT_PATH is a "
-                          "file of the driver, which the executors cannot read)", "file")
+    for_spark(config)
     if not config.s3_bucket:
         raise ConfigError("S3_BUCKET", "a bucket: on Spark every task writes its part to S3",
                           "none set")

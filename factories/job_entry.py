@@ -13,8 +13,9 @@ from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
 from config.constants import EXIT_CONFIG_ERROR, EXIT_OK, EXIT_RUNTIME_FAILURE
 from config.errors import ConfigError
-from config.settings import JobConfig, help_text, load_config
+from config.settings import JobConfig, help_text
 from factories.bootstrap import python_shell_engine, spark_engine
+from factories.configuration import load_config
 from interfaces.abstractions import (
     JobStopped,
     ObjectStore,

@@ -135,8 +135,8 @@ def test_forced_agno_v3_schema(agno_database, tmp_path):
 
 
 def test_run_documents_arrive_without_their_messages(agno_database, tmp_path):
-    from config.settings import load_config
-    from factories.repository_factory import build_mongo_repository
+    from factories.configuration import load_config
+    from factories.sources.mongo import build_mongo_repository
     from repositories.mongo_repository import MongoRunsCollection
 
     uri, database = agno_database

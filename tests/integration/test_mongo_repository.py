@@ -11,9 +11,9 @@ import pytest
 from bson import ObjectId
 
 from calculators.columns import COLUMN_NAMES
-from config.settings import load_config
+from factories.configuration import load_config
 from factories.mongo_connection import connect
-from factories.repository_factory import build_mongo_repository
+from factories.sources.mongo import build_mongo_repository
 from interfaces.abstractions import DateRange, JoinedSession, SessionRepository, SourceError
 from repositories.mongo_repository import MongoSessionRepository
 from services.dataset_job import run_job

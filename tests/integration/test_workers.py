@@ -201,8 +201,8 @@ def test_slices_waiting_on_disk_are_bounded_by_workers_plus_one(tmp_path, monkey
     """Disk: the CSV plus at most WORKERS + 1 slices, however late the first one is."""
     import tempfile
 
-    from config.settings import load_config
     from factories.bootstrap import python_shell_engine
+    from factories.configuration import load_config
     from services.csv_writer import CsvWriter
     from services.dataset_job import run_job as run_dataset_job
 

@@ -4,7 +4,8 @@ import datetime as dt
 import pytest
 
 from config.errors import ConfigError
-from config.settings import load_config, split_job_arguments
+from config.settings import split_job_arguments
+from factories.configuration import load_config
 
 TODAY = dt.date(2025, 3, 31)
 

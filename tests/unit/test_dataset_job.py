@@ -5,7 +5,7 @@ import os
 import pytest
 
 from config.errors import ConfigError
-from config.settings import load_config
+from factories.configuration import load_config
 from interfaces.abstractions import PublishError, SourceError
 from services.dataset_job import JobFailure, run_job
 from services.engine_one_pass import OnePass

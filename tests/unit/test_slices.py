@@ -8,7 +8,7 @@ import pytest
 from bson import ObjectId, json_util
 
 from config.errors import ConfigError
-from config.settings import load_config
+from factories.configuration import load_config
 from interfaces.abstractions import DateRange, JoinedSession, UnreadableDocument
 from repositories.date_filter import OutsideRange
 from repositories.file_repository import (

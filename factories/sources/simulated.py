@@ -1,0 +1,24 @@
+"""REPOSITORY_TYPE=simulated: realistic Agno sessions made on the fly (repositories/simulated)."""
+
+from config import constants
+from config.settings import JobConfig
+from factories.sources.entry import SourceEntry, Values
+from interfaces.abstractions import SessionRepository
+from repositories.simulated import SimulatedSessionRepository
+
+
+def build(config: JobConfig) -> SessionRepository:
+    return SimulatedSessionRepository(
+        config.simulated_sessions, config.simulation_seed, config.date_field,
+        join_runs=config.runs_collection != constants.RUNS_COLLECTION_NONE,
+        batch_size=constants.LOCAL_RUNS_JOIN_BATCH)
+
+
+def local_run(values: Values) -> bool:
+    """Made-up sessions are chosen by `auto` only for a run that publishes nothing."""
+    return values["s3_bucket"] is None
+
+
+SIMULATED = SourceEntry(name="simulated", build=build,
+                        slice_repository=lambda config, prepared: build(config),
+                        chosen_by_auto=local_run)
