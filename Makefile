@@ -28,6 +28,7 @@ test: lint ferretdb s3proxy glue-runtimes agno-env $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(VENV)/bin/vermin --target=3.9- --violations --no-tips --eval-annotations $(SOURCES)
 	$(PY) -m calculators.columns --check docs/features.md
 	$(PY) -m config.parameters --check-readme README.md

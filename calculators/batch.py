@@ -5,12 +5,15 @@ never over one session's handful of numbers.
 """
 
 from dataclasses import dataclass
-from typing import Dict, List, NamedTuple, Tuple, Union
+from typing import Any, Dict, List, NamedTuple, Tuple
 
 import numpy as np
 
 # Columns by name: an array of numbers, or a list of texts, one value per session.
-FeatureColumns = Dict[str, Union[np.ndarray, List[str]]]
+# Column name -> its values for a batch: a float64 array for a numeric column, a list of
+# strings for a text column (calculators/columns.py says which is which). Typed Any so that
+# a calculator returning only arrays, or only text, fits.
+FeatureColumns = Dict[str, Any]
 
 
 class NormalisedRun(NamedTuple):
@@ -85,8 +88,10 @@ class SessionBatch:
         arrays = {name: np.ascontiguousarray(matrix[:, index])
                   for index, name in enumerate(RUN_FIELDS)}
         run_count = np.array(self._run_counts, dtype=np.int64)
-        facts = SessionFacts(*map(list, zip(*self._sessions))) if self._sessions else \
-            SessionFacts(*([] for _ in SessionFacts._fields))
+        # Column-wise: each field of the facts becomes the list of its sessions' values.
+        columns: List[list] = ([list(column) for column in zip(*self._sessions)]
+                               if self._sessions else [[] for _ in SessionFacts._fields])
+        facts: Any = SessionFacts._make(columns)
         return FrozenBatch(
             runs=RunArrays.from_counts(run_count, arrays),
             session_id=facts.session_id,
@@ -125,10 +130,10 @@ class RunArrays:
 
     @classmethod
     def from_counts(cls, run_count: np.ndarray, arrays: dict) -> "RunArrays":
-        first_run = np.zeros(len(run_count), dtype=np.int64)
+        first_run: np.ndarray = np.zeros(len(run_count), dtype=np.int64)
         if len(run_count) > 1:
             np.cumsum(run_count[:-1], out=first_run[1:])
-        session_of_run = np.repeat(np.arange(len(run_count), dtype=np.int64), run_count)
+        session_of_run: np.ndarray = np.repeat(np.arange(len(run_count), dtype=np.int64), run_count)
         return cls(run_count=run_count, first_run=first_run, session_of_run=session_of_run,
                    **arrays)
 

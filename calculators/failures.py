@@ -39,7 +39,7 @@ def failure_features(batch: FrozenBatch, th: Thresholds) -> Dict[str, np.ndarray
     success_rate = safe_divide(n - failures, n)
     total_errors = seg_sum(runs, runs.tool_errors + failed)
 
-    half = n // 2
+    half: np.ndarray = n // 2
     in_second_half = position_in_session(runs) >= half[runs.session_of_run]
     late_failures = seg_sum(runs, failed * in_second_half)
     degradation = np.where(n >= 2, safe_divide(late_failures, n - half)

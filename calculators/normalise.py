@@ -6,7 +6,7 @@ which numpy cannot speed up), and its runs are appended to a `SessionBatch`.
 """
 
 import math
-from typing import Mapping, Optional, Sequence, Tuple
+from typing import Mapping, Optional, Sequence, Set, Tuple
 
 from calculators.batch import SessionBatch, SessionFacts
 from calculators.metric_values import as_text, first_metric_value, metric_value, tool_call_key
@@ -107,7 +107,7 @@ def add_session(item, batch: SessionBatch, forced_shape: Optional[str],
         raise RejectedDocument("shape {} is not the forced SESSION_SCHEMA {}".format(
             shape, forced_shape))
 
-    tool_names = set()
+    tool_names: Set[str] = set()
     is_run_output = shape in _RUN_OUTPUT_SHAPES
     normalised = [normalise_run(run, is_run_output, tool_names, warnings) for run in runs]
     batch.add_session(_session_facts(document, shape, runs, tool_names, warnings), normalised)

@@ -21,7 +21,7 @@ def seg_mean(runs: RunArrays, values: np.ndarray) -> np.ndarray:
 
 def seg_extreme(runs: RunArrays, values: np.ndarray, ufunc, empty: float = 0.0) -> np.ndarray:
     """`ufunc` (np.maximum, np.minimum, np.fmax, np.fmin) over each session's runs."""
-    result = np.full(runs.sessions, empty, dtype=np.float64)
+    result: np.ndarray = np.full(runs.sessions, empty, dtype=np.float64)
     has_runs = runs.run_count > 0
     if len(values):
         result[has_runs] = ufunc.reduceat(values, runs.first_run[has_runs])
@@ -49,7 +49,7 @@ def safe_divide(numerator, denominator) -> np.ndarray:
 
 def previous_in_session(runs: RunArrays) -> np.ndarray:
     """Mask over runs: True where run i has a run i-1 in the same session (i >= 1)."""
-    mask = np.ones(len(runs.session_of_run), dtype=bool)
+    mask: np.ndarray = np.ones(len(runs.session_of_run), dtype=bool)
     starts = runs.first_run[runs.run_count > 0]
     mask[starts] = False
     return mask

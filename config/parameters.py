@@ -15,7 +15,7 @@ import uuid
 from typing import Callable, Dict, NamedTuple, Optional, Tuple
 
 from config import constants
-from config.thresholds import Thresholds, parse_thresholds
+from config.thresholds import parse_thresholds
 
 README_BEGIN = "<!-- parameters: generated from config/parameters.py by `make docs` -->"
 README_END = "<!-- /parameters -->"
@@ -37,7 +37,6 @@ class Parameter(NamedTuple):
     parse: Callable[[str], object]  # the value from its (stripped, non-empty) text
     default: Callable[[dt.date], object] = lambda today: None
     secret: bool = False
-    kind: object = Optional[str]  # the type of its JobConfig field
 
     @property
     def field(self) -> str:
@@ -125,7 +124,7 @@ def matching(pattern: str, accepted: str, forbidden_prefix: str = "") -> Callabl
 def mongo_uri(value: str) -> str:
     if not value.startswith(("mongodb://", "mongodb+srv://")):
         # Show only what comes before any ':', '@' or '/': never a password.
-        shown = re.match(r"[^:@/]*", value).group(0)[:20]
+        shown = re.split(r"[:@/]", value, maxsplit=1)[0][:20]
         raise Invalid("a MongoDB connection string such as mongodb://host:27017/ or "
                       "mongodb+srv://user:PASSWORD@cluster.example.net/ (or set "
                       "MONGO_SECRET_ID instead)",
@@ -203,101 +202,82 @@ PARAMETERS: Tuple[Parameter, ...] = (
               "JSON with key `uri`)", "–", text),
     Parameter("DATABASE_NAME", "database", "`conversations`",
               matching(r"^[A-Za-z0-9_\-]{1,63}$", "a MongoDB database name (1-63 letters, "
-                       "digits, _ -)"), _constant("conversations"),
-              kind=str),
+                       "digits, _ -)"), _constant("conversations")),
     Parameter("COLLECTION_NAME", "collection of session documents", "`chat_data`",
               matching(_COLLECTION.pattern, "a MongoDB collection name (letters, digits, "
                        "_ . -, at most 120)", forbidden_prefix="system."),
-              _constant("chat_data"),
-              kind=str),
+              _constant("chat_data")),
     Parameter("REPOSITORY_TYPE", "`mongo`, `simulated`, `file`, or `auto`: mongo when a URI or "
               "secret is set; simulated only for a local run (no `S3_BUCKET`), otherwise a "
               "configuration error", "`auto`",
               matching(r"^[a-z][a-z0-9_]{0,39}$", "auto, or a source such as mongo, simulated, "
                        "file"),
-              _constant("auto"),
-              kind=str),
+              _constant("auto")),
     Parameter("RUNS_COLLECTION", "Agno 3 runs collection joined by `session_id`: `auto` = "
               "Agno's naming (`agno_runs` beside `agno_sessions`, else `<COLLECTION_NAME>_runs`)"
               " when it exists; a name (must exist); `none` for embedded runs only", "`auto`",
-              runs_collection, _constant(constants.RUNS_COLLECTION_AUTO),
-              kind=str),
+              runs_collection, _constant(constants.RUNS_COLLECTION_AUTO)),
     Parameter("INPUT_PATH", "for `file`: JSON Lines in MongoDB Extended JSON, as `mongoexport` "
               "writes it", "–", text),
     Parameter("RUNS_INPUT_PATH", "for `file`: a `mongoexport` of the Agno 3 runs collection, "
               "in any order, joined by `session_id`", "–", text),
     Parameter("SESSION_SCHEMA", "`auto`, `agno_v1`, `agno_v1_legacy`, `agno_v2`, `agno_v3` "
               "(a forced shape rejects the others)", "`auto`",
-              choice(*constants.SESSION_SCHEMAS), _constant("auto"),
-              kind=str),
+              choice(*constants.SESSION_SCHEMAS), _constant("auto")),
     Parameter("WORKERS", "parallel time slices of the range on this machine: a number, or "
               "`auto` for the CPUs this process may use (a 1-DPU Glue Python shell job has 4)",
-              "`1`", workers, _constant(1), kind=int),
+              "`1`", workers, _constant(1)),
     Parameter("ALLOW_EMPTY", "let an empty result replace a non-empty earlier result of the "
               "same range (a scheduled job over a quiet day sets it); without it such a run "
-              "fails and publishes nothing", "`false`", boolean, _constant(False), kind=bool),
+              "fails and publishes nothing", "`false`", boolean, _constant(False)),
     Parameter("PROGRESS_TOTAL", "MongoDB: count the range's documents first "
               "(`count_documents` on the same filter, which the date index answers) so that "
               "progress lines show a percentage and the time left; `false` skips the count",
-              "`true`", boolean, _constant(True), kind=bool),
+              "`true`", boolean, _constant(True)),
     Parameter("DATE_FIELD", "the field the date range applies to", "`created_at`",
               matching(r"^[^$\x00][^\x00]*$", "a document field name such as created_at"),
-              _constant("created_at"),
-              kind=str),
+              _constant("created_at")),
     Parameter("START_DATE", "first day, `YYYY-MM-DD`, inclusive", "one month before today (UTC)",
-              date, _one_month_before,
-              kind=dt.date),
+              date, _one_month_before),
     Parameter("END_DATE", "last day, `YYYY-MM-DD`, inclusive (at most {} days in all)".format(
         constants.MAX_RANGE_DAYS), "yesterday (UTC)", date,
-        lambda today: today - dt.timedelta(days=1),
-              kind=dt.date),
+        lambda today: today - dt.timedelta(days=1)),
     Parameter("S3_BUCKET", "when set, outputs are uploaded there; otherwise they stay local",
               "–", matching(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$", "a bucket name (3-63 "
                             "lowercase letters, digits, dots, hyphens)")),
     Parameter("S3_PREFIX", "key prefix", "`training_data`", s3_prefix,
-              _constant("training_data"),
-              kind=str),
+              _constant("training_data")),
     Parameter("S3_SSE", "`AES256`, `aws:kms`, or `none`", "`AES256`",
-              choice(*constants.S3_SSE_MODES), _constant("AES256"),
-              kind=str),
+              choice(*constants.S3_SSE_MODES), _constant("AES256")),
     Parameter("S3_CHECKSUM", "how uploads are verified: `sha256` (an S3 SHA-256 checksum), "
               "`md5` (`Content-MD5` and the ETag, for S3-compatible stores without additional "
               "checksums), or `none` (size and the SHA-256 in the object's metadata only)",
-              "`sha256`", choice(*constants.S3_CHECKSUMS), _constant("sha256"), kind=str),
+              "`sha256`", choice(*constants.S3_CHECKSUMS), _constant("sha256")),
     Parameter("S3_KMS_KEY_ID", "KMS key for `aws:kms` (the bucket's default key when absent)",
               "–", text),
     Parameter("OUTPUT_DIR", "local folder the outputs are written to first", "`./output`",
-              text, _constant("./output"),
-              kind=str),
+              text, _constant("./output")),
     Parameter("SIMULATED_SESSIONS", "sessions the simulated source makes", "`500`",
-              whole_number(0), _constant(500),
-              kind=int),
+              whole_number(0), _constant(500)),
     Parameter("SIMULATION_SEED", "same seed, same sessions", "`42`", whole_number(0),
-              _constant(42),
-              kind=int),
+              _constant(42)),
     Parameter("BATCH_SIZE", "documents per MongoDB cursor batch (and per runs query)",
-              "`1000`", whole_number(1, constants.MAX_BATCH_SIZE), _constant(1000),
-              kind=int),
+              "`1000`", whole_number(1, constants.MAX_BATCH_SIZE), _constant(1000)),
     Parameter("THRESHOLDS", "JSON object overriding feature thresholds, e.g. "
               "`{\"TIMEOUT_LIMIT\": 90}`", "–", parse_thresholds,
-              lambda today: parse_thresholds(None),
-              kind=Thresholds),
+              lambda today: parse_thresholds(None)),
     Parameter("MAX_REJECT_RATIO", "fail when rejected documents exceed this share of those "
-              "read", "`0.05`", ratio, _constant(0.05),
-              kind=float),
+              "read", "`0.05`", ratio, _constant(0.05)),
     Parameter("LOG_LEVEL", "`DEBUG`, `INFO`, `WARNING`, `ERROR`", "`INFO`",
-              choice(*constants.LOG_LEVELS, fold_case=True), _constant("INFO"),
-              kind=str),
+              choice(*constants.LOG_LEVELS, fold_case=True), _constant("INFO")),
     Parameter("JOB_NAME", "the job's name in logs, the manifest and MongoDB's client name "
               "(Glue sets it)", "`{}`".format(constants.DEFAULT_JOB_NAME), job_name,
-              _constant(constants.DEFAULT_JOB_NAME),
-              kind=str),
+              _constant(constants.DEFAULT_JOB_NAME)),
     Parameter("JOB_RUN_ID", "this run's id in the manifest and the S3 metadata (Glue sets it)",
               "`local-` and 12 hex digits",
               matching(r"^[\x20-\x7e]{1,255}$", "at most 255 printable ASCII characters (it "
                        "is written into S3 object metadata)"),
-              lambda today: "local-" + uuid.uuid4().hex[:12],
-              kind=str),
+              lambda today: "local-" + uuid.uuid4().hex[:12]),
 
 )
 

@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 import os
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from config import constants
 from config.errors import ConfigError
@@ -233,7 +233,7 @@ def resolve_with_glue(argv: Sequence[str], names: List[str],
 
 def _glue_resolver() -> Optional[Callable]:
     try:
-        from awsglue.utils import getResolvedOptions  # type: ignore
+        from awsglue.utils import getResolvedOptions
     except ImportError:
         return None
     return getResolvedOptions
@@ -241,7 +241,7 @@ def _glue_resolver() -> Optional[Callable]:
 
 def parse_parameters(argv: Sequence[str], environ: Mapping[str, str],
                      today: Optional[dt.date] = None,
-                     get_resolved_options: Optional[Callable] = None) -> Dict[str, object]:
+                     get_resolved_options: Optional[Callable] = None) -> Dict[str, Any]:
     """Every parameter of config/parameters.py for `argv` (sys.argv, program name first)
     and `environ`, read (argument, environment, default) and checked alone, by JobConfig
     field name. Raises ConfigError naming the first bad parameter and its accepted form.
@@ -278,7 +278,7 @@ def _parse(parameter: Parameter, raw: str):
         raise ConfigError(parameter.name, invalid.accepted, invalid.problem) from None
 
 
-def check_common(values: Mapping[str, object]) -> None:
+def check_common(values: Mapping[str, Any]) -> None:
     """The rules between parameters that hold whatever the source."""
     if values["runs_collection"] == values["collection_name"]:
         raise ConfigError("RUNS_COLLECTION", RUNS_COLLECTION_ACCEPTED,

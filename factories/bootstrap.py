@@ -49,5 +49,14 @@ def spark_engine(config: JobConfig, session=None,
 
     session = session or SparkSession.builder.appName(config.job_name).getOrCreate()
     engine = Spark(session.sparkContext, SliceSource(config),
-                   functools.partial(build_object_store, config), stage=stage or stage_slice)
-    return engine, build_object_store(config)
+                   functools.partial(task_store, config), stage=stage or stage_slice)
+    return engine, task_store(config)
+
+
+def task_store(config: JobConfig) -> ObjectStore:
+    """The store a Spark task writes its part to (S3_BUCKET is required there)."""
+    store = build_object_store(config)
+    if store is None:
+        raise ConfigError("S3_BUCKET", "a bucket: on Spark every task writes its part to S3",
+                          "none set")
+    return store

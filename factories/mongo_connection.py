@@ -5,7 +5,7 @@ redaction before anything can print it.
 """
 
 import json
-from typing import Callable, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 from urllib.parse import parse_qsl, urlsplit
 
 from config import constants
@@ -17,12 +17,17 @@ from utils.secrets import one_line, passwords_in
 
 
 def mongo_uri_of(config: JobConfig,
-                 secrets_client_factory: Optional[Callable[[], object]] = None) -> str:
+                 secrets_client_factory: Optional[Callable[[], Any]] = None) -> str:
     """MONGO_URI, or the URI stored in the MONGO_SECRET_ID secret."""
-    return config.mongo_uri or resolve_secret_uri(config.mongo_secret_id, secrets_client_factory)
+    if config.mongo_uri:
+        return config.mongo_uri
+    if not config.mongo_secret_id:
+        raise ConfigError("MONGO_URI", "MONGO_URI or MONGO_SECRET_ID when REPOSITORY_TYPE=mongo",
+                          "neither is set")
+    return resolve_secret_uri(config.mongo_secret_id, secrets_client_factory)
 
 
-def resolve_secret_uri(secret_id: str, client_factory: Optional[Callable[[], object]]) -> str:
+def resolve_secret_uri(secret_id: str, client_factory: Optional[Callable[[], Any]]) -> str:
     """The URI stored in Secrets Manager: the whole SecretString, or its JSON key `uri`."""
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -62,7 +67,7 @@ def connect(config: JobConfig, uri: str):
 
     secrets = tuple(passwords_in(uri))
     redaction.add(*secrets)
-    options = dict(
+    options: Dict[str, Any] = dict(
         # the server's limit for a client name is 128 bytes; a Glue job name may be longer
         appname=config.job_name.encode("utf-8")[:128].decode("utf-8", "ignore"),
         serverSelectionTimeoutMS=constants.MONGO_SERVER_SELECTION_TIMEOUT_MS,

@@ -49,7 +49,9 @@ def in_date_range(value, date_range: TimeWindow) -> bool:
             return start * 1000 <= value < end * 1000
         return start <= value < end
     if isinstance(value, dt.datetime):
-        return date_range.start_seconds <= epoch_seconds(value) < date_range.end_exclusive_seconds
+        seconds = epoch_seconds(value)
+        return (seconds is not None
+                and date_range.start_seconds <= seconds < date_range.end_exclusive_seconds)
     return False
 
 

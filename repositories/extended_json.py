@@ -12,7 +12,7 @@ and relaxed dumps of the fuzz corpus.
 """
 
 import json
-from typing import FrozenSet, Iterable, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, Dict, FrozenSet, Iterable, NamedTuple, Optional, Sequence, Tuple
 
 from bson import json_util
 from bson.decimal128 import Decimal128
@@ -28,8 +28,9 @@ class _NeedsJsonUtil(Exception):
 
 
 # The wrappers converted here, each from its text; every other `$` key goes to json_util.
-_CONVERTERS = {"$oid": ObjectId, "$numberInt": int, "$numberLong": lambda text: Int64(int(text)),
-               "$numberDouble": float, "$numberDecimal": Decimal128}
+_CONVERTERS: Dict[str, Callable[[str], object]] = {
+    "$oid": ObjectId, "$numberInt": int, "$numberLong": lambda text: Int64(int(text)),
+    "$numberDouble": float, "$numberDecimal": Decimal128}
 
 
 def _convert(value):

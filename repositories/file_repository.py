@@ -21,7 +21,7 @@ import logging
 import os
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from interfaces.abstractions import (
     ReadAgain,
@@ -70,8 +70,9 @@ class FileSessionRepository(SessionRepository):
         self._stream = True  # until the file shows it cannot be streamed in order
 
     def describe(self) -> Dict[str, object]:
-        described = {"type": "file", "path": self.path, "date_field": self.date_field,
-                     "runs": self._join.describe() if self._join else NOT_JOINED}
+        described: Dict[str, object] = {
+            "type": "file", "path": self.path, "date_field": self.date_field,
+            "runs": self._join.describe() if self._join else NOT_JOINED}
         if self.skipped is not None:
             described["outside_range"] = self.skipped.describe()
         return described
@@ -134,7 +135,7 @@ class FileSessionRepository(SessionRepository):
 
 def _scanned(path: str, byte_start: int, byte_end: Optional[int], date_range: TimeWindow,
              date_field: str, excluded, part: ScannedPart
-             ) -> Iterator[Tuple[int, Optional[dict], object]]:
+             ) -> Iterator[Tuple[int, Optional[dict], Any]]:
     """Decodes the lines starting in [byte_start, byte_end) (to the end when None):
     (line, the document, its sort key) for a document in the range, (line, None, the
     reason) for a line that cannot be decoded. Counts the lines in `part.lines` and the
@@ -220,7 +221,7 @@ def read_spooled(path: str, parts: Sequence[ScannedPart], window: Optional[TimeW
     """The unreadable lines (when asked) in line order, then the documents of `window`
     (all of them when None) from every part, merged in (DATE_FIELD, _id, line) order."""
     opened = connections is None
-    if opened:
+    if connections is None:
         connections = [open_spool(part.spool_path, read_only=True) for part in parts]
     try:
         if with_unreadable:

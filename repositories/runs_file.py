@@ -46,18 +46,23 @@ class RunsFile(RunsSource):
     def hand_over_index(self) -> str:
         """Builds the index and hands its file over to the caller, who removes its folder
         (a temporary folder of `temporary_dir`): worker processes open it with RunsIndex."""
-        self._index()
-        database, self._database = self._database, None
+        database = self._indexed()
+        self._database = None
         database.connection.close()
         return database.path
 
     def _index(self) -> sqlite3.Connection:
-        if self._database is None:
-            self._database = TemporaryDatabase("runs-index-", self.temporary_dir)
-            self._build(self._database.connection)
-        return self._database.connection
+        return self._indexed().connection
 
-    def _build(self, connection: sqlite3.Connection) -> None:
+    def _indexed(self) -> TemporaryDatabase:
+        if self._database is None:
+            database = TemporaryDatabase("runs-index-", self.temporary_dir)
+            self._database = database
+            self._build(database)
+        return self._database
+
+    def _build(self, database: TemporaryDatabase) -> None:
+        connection = database.connection
         connection.execute("CREATE TABLE runs (session_id TEXT NOT NULL, line INTEGER NOT NULL, "
                            "document BLOB NOT NULL)")
         pending = []
@@ -76,7 +81,7 @@ class RunsFile(RunsSource):
                 self.path, exc.strerror or exc)) from None
         except sqlite3.Error as exc:
             raise SourceError("cannot index RUNS_INPUT_PATH {} under {}: {}".format(
-                self.path, self._database.folder, exc)) from None
+                self.path, database.folder, exc)) from None
         connection.execute("CREATE INDEX runs_by_session ON runs (session_id, line)")
         connection.commit()
         skipped = sum(self.unreadable.values())
@@ -96,10 +101,12 @@ class RunsFile(RunsSource):
             return None
         document = decode_json_line(raw, line_number, self.excluded)
         if isinstance(document, UnreadableDocument):
-            return self._skip(document.reason.split(":")[0], line_number)
+            self._skip(document.reason.split(":")[0], line_number)
+            return None
         session_id = document.get("session_id")
         if type(session_id) is not str:
-            return self._skip("no text session_id", line_number)
+            self._skip("no text session_id", line_number)
+            return None
         return session_id, line_number, stored(document)
 
     def _skip(self, reason: str, line_number: int) -> None:

@@ -63,11 +63,12 @@ class RunsJoin:
         if session_ids:
             for run_document in self.source.runs_of(session_ids):
                 self.documents_read += 1
-                runs_by_session.setdefault(run_document.get("session_id"), []).append(
+                runs_by_session.setdefault(run_document["session_id"], []).append(
                     run_document)
         for item in batch:
-            runs = runs_by_session.get(_joinable_id(item))
-            if runs:
+            session_id = _joinable_id(item)
+            runs = runs_by_session.get(session_id) if session_id is not None else None
+            if runs and isinstance(item, Mapping):
                 self.sessions_with_runs += 1
                 yield JoinedSession(item, runs)
             else:

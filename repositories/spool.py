@@ -49,9 +49,10 @@ class TemporaryDatabase:
         self.folder = tempfile.mkdtemp(prefix=prefix, dir=directory)
         self.path = os.path.join(self.folder, "spool.sqlite")
         self.connection = open_spool(self.path)
+        self.closed = False
 
     def close(self) -> None:
-        if self.connection is not None:
+        if not self.closed:
             self.connection.close()
-            self.connection = None
+            self.closed = True
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -257,7 +257,8 @@ def build_manifest(config: JobConfig, source: Dict[str, object], stats: Extracti
     }
 
 
-def _finite(statistics: Dict[str, Dict[str, object]]) -> Dict[str, Dict[str, object]]:
+def _finite(statistics: Dict[str, Dict[str, Optional[float]]]
+            ) -> Dict[str, Dict[str, Optional[float]]]:
     """JSON has no inf: a mean that overflowed is reported as null."""
     return {name: {key: (value if value is not None and value - value == 0 else None)
                    for key, value in values.items()}

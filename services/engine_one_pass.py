@@ -31,7 +31,7 @@ class OnePass(Engine):
         if written.stats.rejected:
             result.outputs["rejects"] = outputs.rejects
         remove_if_present(outputs.manifest.path)
-        written.csv.commit()
+        written.commit_csv()
         if written.rejects.commit() is None:
             # Nothing rejected this time: an earlier run's rejects file would now mislead.
             remove_if_present(outputs.rejects.path)

@@ -227,8 +227,11 @@ def _merged(staged: List[StagedSlice], store: ObjectStore, rejects: RejectLog,
     for part in staged:
         totals.add(part)
         if part.rejects_key is not None:
-            rejects.append_text(store.fetch(part.rejects_key).decode("utf-8"),
-                                part.stats.rejected)
+            staged_rejects = store.fetch(part.rejects_key)
+            if staged_rejects is None:
+                raise SourceError("the rejects of slice {} are missing from {}".format(
+                    part.index, store.uri(part.rejects_key)))
+            rejects.append_text(staged_rejects.decode("utf-8"), part.stats.rejected)
     rejects.close()
     totals.stats.seconds = time.monotonic() - started
     return totals.written(None, rejects, {})

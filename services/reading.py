@@ -14,7 +14,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence
 
 from config.constants import (
     ESTIMATED_ROW_BYTES,
@@ -50,6 +50,12 @@ class Written:
     csv: Optional[CsvWriter]  # None on Spark, whose CSV is in parts
     rejects: RejectLog
     source: Dict[str, object]
+
+    def commit_csv(self) -> str:
+        """The CSV under its final name."""
+        if self.csv is None:
+            raise OutputError("this read wrote its rows in parts, not in one CSV")
+        return self.csv.commit()
 
 
 def read_window(config: JobConfig, repository: SessionRepository, window: TimeWindow,
@@ -90,7 +96,7 @@ def space_checked(documents: Iterable[SourceItem], expected_documents: Callable[
     and before the first row is written. Too little space is an OutputError that names the
     folder, the space needed and the space free, instead of a disk full halfway."""
     iterator = iter(documents)
-    first = next(iterator, _END)
+    first: Any = next(iterator, _END)
     count = expected_documents()
     if count:
         needed = count * ESTIMATED_ROW_BYTES + FREE_SPACE_MARGIN_BYTES
@@ -152,8 +158,7 @@ def run_slice(slice_source, window: TimeSlice, folder: str) -> SliceOutput:
                               name + ".rejects.jsonl", folder)
     finally:
         repository.close()
-    csv_path = written.csv.commit()
-    return SliceOutput(csv_path, written.rejects.commit(), written.stats,
+    return SliceOutput(written.commit_csv(), written.rejects.commit(), written.stats,
                        written.statistics, written.source)
 
 
@@ -182,7 +187,7 @@ class SliceTotals:
                        merged_description(self.sources, known))
 
 
-def merged_description(sources: Sequence[Dict[str, object]],
+def merged_description(sources: Sequence[Dict[str, Any]],
                        known: Dict[str, object]) -> Dict[str, object]:
     """The range's source description from its slices': the first slice's, with the run
     documents each slice joined added up, and what the parent knows (a file's

@@ -27,12 +27,12 @@ JSON_CONTENT_TYPE = "application/json"
 @dataclass
 class PublishedFile:
     """One output file, for every engine: its key under the bucket and OUTPUT_DIR, its
-    local path (none for a Spark part, which exists in S3 only), its rows where counted,
+    local path ("" for a Spark part, which exists in S3 only), its rows where counted,
     its size and SHA-256, and its S3 URI once uploaded."""
 
     key: str
     content_type: str
-    path: Optional[str] = None
+    path: str = ""
     rows: Optional[int] = None
     size: int = 0
     sha256: str = ""
@@ -46,7 +46,7 @@ class PublishedFile:
 
     def describe(self) -> Dict[str, object]:
         described: Dict[str, object] = {}
-        if self.path is not None:
+        if self.path:
             described["path"] = self.path
         described["key"] = self.key
         if self.rows is not None:

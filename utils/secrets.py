@@ -2,7 +2,7 @@
 
 import logging
 import re
-from typing import Iterable, List, Optional
+from typing import Iterable, List, Optional, Set
 from urllib.parse import unquote
 
 _CREDENTIALS_IN_URI = re.compile(r"(?P<scheme>[a-z][a-z0-9+.\-]*://)(?P<user>[^:@/\s]*):(?P<password>[^@/\s]*)@",
@@ -18,7 +18,7 @@ def mask_uri(text: str) -> str:
 
 def passwords_in(text: Optional[str]) -> List[str]:
     """The passwords of the connection strings in `text`, raw and percent-decoded."""
-    found = set()
+    found: Set[str] = set()
     for match in _CREDENTIALS_IN_URI.finditer(text or ""):
         if match.group("password"):
             found.update((match.group("password"), unquote(match.group("password"))))

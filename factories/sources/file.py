@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 def build(config: JobConfig) -> SessionRepository:
     runs = RunsFile(config.runs_input_path) if config.runs_input_path else None
-    return FileSessionRepository(config.input_path, config.date_field, runs,
+    return FileSessionRepository(input_path(config), config.date_field, runs,
                                  constants.LOCAL_RUNS_JOIN_BATCH)
 
 
@@ -27,7 +27,7 @@ def prepare_slices(config: JobConfig, pool, work_folder: str) -> Prepared:
     whole = DateRange(config.start_date, config.end_date)
     runs_index = (pool.submit(index_runs_file, config.runs_input_path, work_folder)
                   if config.runs_input_path else None)
-    parts = scan_in_parts(config.input_path, whole, config.date_field, config.workers,
+    parts = scan_in_parts(input_path(config), whole, config.date_field, config.workers,
                           work_folder, pool.map)
     outside = parts[0].outside
     for part in parts[1:]:
@@ -42,7 +42,7 @@ def prepare_slices(config: JobConfig, pool, work_folder: str) -> Prepared:
 def slice_repository(config: JobConfig, prepared) -> SessionRepository:
     parts, (runs_index, runs_description) = prepared
     runs = RunsIndex(runs_index, runs_description) if runs_index else None
-    return ScannedFileSlices(config.input_path, config.date_field, parts, runs,
+    return ScannedFileSlices(input_path(config), config.date_field, parts, runs,
                              constants.LOCAL_RUNS_JOIN_BATCH)
 
 
@@ -51,6 +51,13 @@ def index_runs_file(path: str, work_folder: str) -> Tuple[str, Dict[str, object]
     description."""
     runs = RunsFile(path, temporary_dir=work_folder)
     return runs.hand_over_index(), runs.describe()
+
+
+def input_path(config: JobConfig) -> str:
+    if not config.input_path:  # `check` refuses such a configuration first
+        raise ConfigError("INPUT_PATH", "a readable JSON Lines file when REPOSITORY_TYPE=file",
+                          "not set")
+    return config.input_path
 
 
 def check(values: Values) -> None:

@@ -48,7 +48,8 @@ class SessionMaker:
         self.date_field = date_field
         self.profile = weighted(rng, [(p.name, p.weight) for p in PROFILES])
         self.shape = weighted(rng, shapes)
-        self.agent_name, self.tool_names = rng.choice(AGENTS)
+        self.agent_name, tool_names = rng.choice(AGENTS)
+        self.tool_names: Sequence[str] = tool_names
         self.provider, self.model, self.model_class = rng.choice(MODELS)
         self.session_id = "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}".format(
             rng.getrandbits(32), rng.getrandbits(16), rng.getrandbits(12),
@@ -57,7 +58,8 @@ class SessionMaker:
         self.history: List[List[dict]] = []
         self.agent_id = "agent_{}".format(AGENTS.index((self.agent_name, self.tool_names)))
         self.v3_kind = weighted(rng, V3_KINDS) if self.shape == "agno_v3" else None
-        self.team = rng.choice(TEAMS) if self.v3_kind == "team" else None
+        # A team session's team: its name, then its members (empty for other sessions).
+        self.team: Tuple[str, ...] = rng.choice(TEAMS) if self.v3_kind == "team" else ()
 
     def make(self) -> Tuple[dict, List[dict]]:
         rng = self.rng

@@ -255,3 +255,18 @@ def test_the_configuration_pickles_and_compares_by_value():
                                                  "REPOSITORY_TYPE": "simulated"})
     assert pickle.loads(pickle.dumps(config)) == config
     assert type(config).__module__ == "config.settings" and "pw" not in repr(config)
+
+
+def test_job_config_has_one_field_per_parameter_in_order_and_hides_secrets():
+    import dataclasses
+
+    from config.parameters import PARAMETERS
+    from config.settings import JobConfig
+
+    fields = dataclasses.fields(JobConfig)
+    assert [f.name for f in fields] == [parameter.field for parameter in PARAMETERS]
+    assert [f.name for f in fields if not f.repr] == [p.field for p in PARAMETERS if p.secret]
+    config = load(env={"MONGO_URI": "mongodb://u:hunter2@h"})
+    assert "hunter2" not in repr(config)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.workers = 3
