@@ -5,12 +5,13 @@ import numpy as np
 from calculators.batch import FeatureColumns, FrozenBatch
 from calculators.columns import GROUPS, NUMERIC_COLUMNS
 from config.thresholds import Thresholds
+from utils.counts import Counts
 
 NON_FINITE_FEATURE = "non_finite_feature"
 
 
 def compute_features(batch: FrozenBatch, thresholds: Thresholds,
-                     warnings: dict) -> FeatureColumns:
+                     warnings: Counts) -> FeatureColumns:
     """Every column for every session of the batch, as arrays (numbers) or lists (texts).
 
     When N = 0 every numeric column is 0. A value that overflowed to infinity or NaN (only
@@ -29,6 +30,6 @@ def compute_features(batch: FrozenBatch, thresholds: Thresholds,
         values[no_runs] = 0.0
         bad = ~np.isfinite(values)
         if bad.any():
-            warnings[NON_FINITE_FEATURE] = warnings.get(NON_FINITE_FEATURE, 0) + int(bad.sum())
+            warnings.add(NON_FINITE_FEATURE, int(bad.sum()))
             values[bad] = 0.0
     return columns

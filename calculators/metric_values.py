@@ -4,6 +4,7 @@ to runs")."""
 import json
 import math
 
+from utils.counts import Counts
 from utils.driver_values import WHOLE_NUMBER_TYPES, driver_number
 from utils.timestamps import NUMERIC_TEXT
 
@@ -11,7 +12,7 @@ NON_NUMERIC_METRIC = "non_numeric_metric"
 _INT_LIMIT = 2**63  # BSON's range; larger whole numbers (JSON only) take the careful path
 
 
-def _scalar(value, warnings: dict) -> float:
+def _scalar(value, warnings: Counts) -> float:
     kind = type(value)
     if kind is float:
         number = value
@@ -27,12 +28,12 @@ def _scalar(value, warnings: dict) -> float:
         if number is None:
             number = math.nan
     if number - number != 0.0:  # NaN or infinity
-        warnings[NON_NUMERIC_METRIC] = warnings.get(NON_NUMERIC_METRIC, 0) + 1
+        warnings.add(NON_NUMERIC_METRIC)
         return 0.0
     return number
 
 
-def metric_value(value, warnings: dict) -> float:
+def metric_value(value, warnings: Counts) -> float:
     """A metric as one number.
 
     missing or null -> 0; a number -> itself; numeric text -> its number; a list -> the sum
@@ -61,7 +62,7 @@ def metric_value(value, warnings: dict) -> float:
     return _scalar(value, warnings)
 
 
-def first_metric_value(value, warnings: dict) -> float:
+def first_metric_value(value, warnings: Counts) -> float:
     """A metric read from its first non-null entry when it is a list (time_to_first_token)."""
     if type(value) is list:
         for entry in value:

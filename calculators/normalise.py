@@ -12,6 +12,7 @@ from calculators.batch import SessionBatch, SessionFacts
 from calculators.metric_values import as_text, first_metric_value, metric_value, tool_call_key
 from calculators.run_merge import MergeRejected, collection_runs, merge_runs
 from interfaces.abstractions import JoinedSession
+from utils.counts import Counts
 from utils.timestamps import epoch_seconds
 
 AGNO_V1 = "agno_v1"
@@ -36,7 +37,7 @@ class RejectedDocument(Exception):
 
 
 def detect_shape(document: dict, run_documents: Sequence[Mapping] = (),
-                 warnings: Optional[dict] = None) -> Tuple[str, list]:
+                 warnings: Optional[Counts] = None) -> Tuple[str, list]:
     """The document's shape and its runs (the contract's shape rules, in this order).
 
     0. runs found for the session in the runs collection: agno_v3, those runs merged with
@@ -48,7 +49,7 @@ def detect_shape(document: dict, run_documents: Sequence[Mapping] = (),
     4. else empty.
     """
     if run_documents:
-        warnings = {} if warnings is None else warnings
+        warnings = Counts() if warnings is None else warnings
         table_runs = collection_runs(run_documents, warnings)
         if table_runs:
             try:
@@ -90,7 +91,7 @@ def _legacy_run(element: dict) -> dict:
 
 
 def add_session(item, batch: SessionBatch, forced_shape: Optional[str],
-                warnings: dict) -> str:
+                warnings: Counts) -> str:
     """Normalises one session (a document, or a JoinedSession) into `batch`; returns its shape.
 
     Raises RejectedDocument (and adds nothing) when the document cannot be interpreted or
@@ -115,7 +116,7 @@ def add_session(item, batch: SessionBatch, forced_shape: Optional[str],
 
 
 def _session_facts(document: dict, shape: str, runs: list, tool_names: set,
-                   warnings: dict) -> SessionFacts:
+                   warnings: Counts) -> SessionFacts:
     """Identity columns (features.md 1-4, 49-50) and the session's stored times."""
     agent_data = _object(document.get("agent_data"))
     team_data = _object(document.get("team_data"))
@@ -151,7 +152,7 @@ def _model_of(data: dict) -> Tuple[object, object]:
 
 
 def normalise_run(run: dict, is_run_output: bool, tool_names: set,
-                  warnings: dict) -> Tuple[float, ...]:
+                  warnings: Counts) -> Tuple[float, ...]:
     """One stored run as the run model: its metrics, failure, tool calls and timeout, in
     the order of calculators.batch.NormalisedRun. Adds the run's tool names to
     `tool_names` (for distinct_tools)."""
@@ -173,7 +174,7 @@ def normalise_run(run: dict, is_run_output: bool, tool_names: set,
         1.0 if failed else 0.0, 1.0 if _mentions_timeout(error_texts) else 0.0)
 
 
-def _run_output_metrics(metrics: dict, warnings: dict) -> Tuple[float, ...]:
+def _run_output_metrics(metrics: dict, warnings: Counts) -> Tuple[float, ...]:
     """(in, out, time, cache, cost) of an Agno 2.x/3.x RunOutput: plain numbers."""
     return (metric_value(metrics.get("input_tokens"), warnings),
             metric_value(metrics.get("output_tokens"), warnings),
@@ -182,7 +183,7 @@ def _run_output_metrics(metrics: dict, warnings: dict) -> Tuple[float, ...]:
             metric_value(metrics.get("cost"), warnings))
 
 
-def _run_response_metrics(metrics: dict, warnings: dict) -> Tuple[float, ...]:
+def _run_response_metrics(metrics: dict, warnings: Counts) -> Tuple[float, ...]:
     """(in, out, time, cache, cost) of an Agno 1.x RunResponse: lists per model call, with
     prompt/completion tokens standing in for input/output tokens when those are absent."""
     value = metrics.get("input_tokens")
@@ -264,21 +265,21 @@ def _mentions_timeout(error_texts: list) -> bool:
     return False
 
 
-def _time(value, warnings: dict) -> float:
+def _time(value, warnings: Counts) -> float:
     if value is None:
         return _NAN
     seconds = epoch_seconds(value)
     if seconds is None:
-        warnings[UNREADABLE_TIMESTAMP] = warnings.get(UNREADABLE_TIMESTAMP, 0) + 1
+        warnings.add(UNREADABLE_TIMESTAMP)
         return _NAN
     return seconds
 
 
-def _session_id(document: dict, warnings: dict) -> str:
+def _session_id(document: dict, warnings: Counts) -> str:
     session_id = document.get("session_id")
     if session_id is not None:
         return as_text(session_id)
-    warnings[MISSING_SESSION_ID] = warnings.get(MISSING_SESSION_ID, 0) + 1
+    warnings.add(MISSING_SESSION_ID)
     return as_text(document.get("_id"))
 
 

@@ -20,6 +20,7 @@ document's `status`.
 
 from typing import List, Mapping, Optional, Sequence
 
+from utils.counts import Counts
 from utils.timestamps import epoch_seconds
 
 RUN_WITHOUT_RUN_ID = "run_without_run_id"
@@ -30,23 +31,19 @@ class MergeRejected(Exception):
     """The embedded runs cannot be interpreted (not a list, or an entry not an object)."""
 
 
-def _count(warnings: dict, kind: str) -> None:
-    warnings[kind] = warnings.get(kind, 0) + 1
-
-
 def _order_number(value) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
         return float(value)
     return 0.0
 
 
-def collection_runs(run_documents: Sequence[Mapping], warnings: dict) -> List[dict]:
+def collection_runs(run_documents: Sequence[Mapping], warnings: Counts) -> List[dict]:
     """The `run_data` of each usable run document, in (run_index, created_at) order."""
     keyed = []
     for position, run_document in enumerate(run_documents):
         run_data = run_document.get("run_data") if isinstance(run_document, dict) else None
         if not isinstance(run_data, dict):
-            _count(warnings, UNUSABLE_RUN_DOCUMENT)
+            warnings.add(UNUSABLE_RUN_DOCUMENT)
             continue
         if run_data.get("status") is None and run_document.get("status") is not None:
             run_data = dict(run_data, status=run_document["status"])
@@ -57,7 +54,7 @@ def collection_runs(run_documents: Sequence[Mapping], warnings: dict) -> List[di
     return [run_data for _, run_data in keyed]
 
 
-def merge_runs(table_runs: List[dict], embedded: Optional[object], warnings: dict) -> List[dict]:
+def merge_runs(table_runs: List[dict], embedded: Optional[object], warnings: Counts) -> List[dict]:
     """Agno 3's merge of the runs collection's runs with a session's embedded `runs`."""
     if embedded is None or (type(embedded) is list and not embedded):
         return table_runs
@@ -75,7 +72,7 @@ def merge_runs(table_runs: List[dict], embedded: Optional[object], warnings: dic
             raise MergeRejected("a run is not an object")
         run_id = run.get("run_id")
         if run_id is None:
-            _count(warnings, RUN_WITHOUT_RUN_ID)
+            warnings.add(RUN_WITHOUT_RUN_ID)
             continue
         key = _hashable(run_id)
         embedded_ids.add(key)
@@ -83,7 +80,7 @@ def merge_runs(table_runs: List[dict], embedded: Optional[object], warnings: dic
     for run in table_runs:
         run_id = run.get("run_id")
         if run_id is None:
-            _count(warnings, RUN_WITHOUT_RUN_ID)
+            warnings.add(RUN_WITHOUT_RUN_ID)
             continue
         if _hashable(run_id) not in embedded_ids:
             merged.append(run)

@@ -16,6 +16,7 @@ from repositories.extended_json import split_paths
 from repositories.file_repository import decode_json_line, is_blank
 from repositories.spool import TemporaryDatabase, open_spool, restored, stored
 from repositories.unread_fields import runs_projection
+from utils.counts import Counts
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ class RunsFile(RunsSource):
         self.temporary_dir = temporary_dir
         self.lines_read = 0
         self.indexed = 0
-        self.unreadable: Dict[str, int] = {}
+        self.unreadable = Counts()
         self._database: Optional[TemporaryDatabase] = None
 
     def describe(self) -> Dict[str, object]:
@@ -110,7 +111,7 @@ class RunsFile(RunsSource):
         return session_id, line_number, stored(document)
 
     def _skip(self, reason: str, line_number: int) -> None:
-        self.unreadable[reason] = self.unreadable.get(reason, 0) + 1
+        self.unreadable.add(reason)
         if self.unreadable[reason] <= 3:
             logger.warning("runs_file_line_skipped path=%s line=%d reason=%s", self.path,
                            line_number, reason)

@@ -10,7 +10,7 @@ import gc
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 from calculators.batch import SessionBatch
 from calculators.features import compute_features
@@ -21,6 +21,7 @@ from interfaces.abstractions import JoinedSession, SourceItem, UnreadableDocumen
 from services.column_statistics import ColumnStatistics
 from services.csv_writer import CsvWriter
 from services.reject_log import RejectLog
+from utils.counts import Counts
 from utils.progress import ProgressLog
 
 logger = logging.getLogger(__name__)
@@ -35,9 +36,9 @@ class ExtractionStats:
     documents_read: int = 0
     rows_written: int = 0
     rejected: int = 0
-    warnings: Dict[str, int] = field(default_factory=dict)
-    shapes: Dict[str, int] = field(default_factory=dict)
-    reject_reasons: Dict[str, int] = field(default_factory=dict)
+    warnings: Counts = field(default_factory=Counts)
+    shapes: Counts = field(default_factory=Counts)
+    reject_reasons: Counts = field(default_factory=Counts)
     sessions_without_runs: int = 0
     seconds: float = 0.0
 
@@ -48,10 +49,9 @@ class ExtractionStats:
         self.rows_written += other.rows_written
         self.rejected += other.rejected
         self.sessions_without_runs += other.sessions_without_runs
-        for mine, theirs in ((self.warnings, other.warnings), (self.shapes, other.shapes),
-                             (self.reject_reasons, other.reject_reasons)):
-            for key, count in theirs.items():
-                mine[key] = mine.get(key, 0) + count
+        self.warnings.add_all(other.warnings)
+        self.shapes.add_all(other.shapes)
+        self.reject_reasons.add_all(other.reject_reasons)
 
 
 @contextlib.contextmanager
@@ -116,7 +116,7 @@ def extract_features(documents: Iterable[SourceItem], writer: CsvWriter, rejects
                         ids = {}
                     _reject(stats, rejects, ids.get("_id"), ids.get("session_id"), str(reason))
                 else:
-                    shapes[shape] = shapes.get(shape, 0) + 1
+                    shapes.add(shape)
                     if not batch.last_session_runs:
                         stats.sessions_without_runs += 1
                     if len(batch) >= batch_size:
@@ -134,4 +134,4 @@ def _reject(stats: ExtractionStats, rejects: RejectLog, document_id, session_id,
     rejects.record(document_id, session_id, reason, line)
     stats.rejected += 1
     kind = reason.split(":")[0]
-    stats.reject_reasons[kind] = stats.reject_reasons.get(kind, 0) + 1
+    stats.reject_reasons.add(kind)

@@ -8,6 +8,7 @@ import numpy as np
 
 from calculators.batch import FeatureColumns
 from calculators.columns import COLUMN_NAMES, TEXT_COLUMNS
+from utils.counts import Counts
 from utils.files import AtomicFile
 
 _WHOLE_NUMBER_LIMIT = 1e15
@@ -48,7 +49,7 @@ _FORMULA_START = frozenset("=+-@\t\r")
 _REPLACEMENT = "\ufffd"
 
 
-def safe_text(value: str, warnings: dict) -> str:
+def safe_text(value: str, warnings: Counts) -> str:
     """A text cell a reader can take as it is: lone surrogates (possible in JSON input, not
     encodable as UTF-8) and NUL bytes become U+FFFD; more than MAX_TEXT_CELL characters are
     cut there; a leading = + - @ tab or CR gets a single quote before it, so no spreadsheet
@@ -56,13 +57,13 @@ def safe_text(value: str, warnings: dict) -> str:
     if "\x00" in value or not _encodable(value):
         value = "".join(_REPLACEMENT if ch == "\x00" or "\ud800" <= ch <= "\udfff" else ch
                         for ch in value)
-        _count(warnings, REPLACED_CHARACTER)
+        warnings.add(REPLACED_CHARACTER)
     if len(value) > MAX_TEXT_CELL:
         value = value[:MAX_TEXT_CELL]
-        _count(warnings, TRUNCATED_TEXT_CELL)
+        warnings.add(TRUNCATED_TEXT_CELL)
     if value[:1] in _FORMULA_START:
         value = "'" + value
-        _count(warnings, NEUTRALISED_TEXT_CELL)
+        warnings.add(NEUTRALISED_TEXT_CELL)
     return value
 
 
@@ -74,11 +75,7 @@ def _encodable(value: str) -> bool:
     return True
 
 
-def _count(warnings: dict, kind: str) -> None:
-    warnings[kind] = warnings.get(kind, 0) + 1
-
-
-def safe_column(values: List[str], warnings: dict) -> List[str]:
+def safe_column(values: List[str], warnings: Counts) -> List[str]:
     """safe_text over a column, with one pass over the joined text when nothing needs it."""
     joined = "".join(values)
     if ("\x00" not in joined and (joined.isascii() or _encodable(joined))
@@ -113,11 +110,11 @@ class CsvWriter:
         self._file = AtomicFile(path)
         self._file.write(",".join(self.column_names) + "\n")
 
-    def write_batch(self, columns: FeatureColumns, warnings: Optional[dict] = None) -> None:
+    def write_batch(self, columns: FeatureColumns, warnings: Optional[Counts] = None) -> None:
         """Formats the whole batch with one %-operation: a row's format (one format per
         column) repeated for every row, over the cells in row order. That costs a quarter
         less than formatting each cell and joining each row (docs/benchmarks.md)."""
-        warnings = {} if warnings is None else warnings
+        warnings = Counts() if warnings is None else warnings
         formats, cells = [], []
         for name in self.column_names:
             values = columns[name]

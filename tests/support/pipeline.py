@@ -5,12 +5,13 @@ from calculators.columns import COLUMN_NAMES
 from calculators.features import compute_features
 from calculators.normalise import RejectedDocument, add_session
 from config.thresholds import Thresholds
+from utils.counts import Counts
 
 
 def feature_rows(documents, thresholds=None, forced_shape=None, warnings=None):
     """[row dict or RejectedDocument] per document, in order."""
     thresholds = thresholds or Thresholds()
-    warnings = {} if warnings is None else warnings
+    warnings = Counts() if warnings is None else warnings
     batch = SessionBatch()
     placement = []
     for document in documents:

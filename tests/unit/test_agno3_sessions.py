@@ -11,6 +11,7 @@ from calculators.normalise import RejectedDocument
 from interfaces.abstractions import JoinedSession
 from tests.support.pipeline import feature_rows
 from tests.unit.test_features_handcomputed import DEC_1, assert_values
+from utils.counts import Counts
 
 
 def run_data(run_id, tokens, status="COMPLETED", duration=2.0, **extra):
@@ -32,7 +33,7 @@ SESSION = {"_id": "x3", "session_id": "s3", "session_type": "agent", "user_id": 
 
 def row_of(document, run_documents, warnings=None, **kwargs):
     [row] = feature_rows([JoinedSession(document, run_documents)],
-                         warnings={} if warnings is None else warnings, **kwargs)
+                         warnings=Counts() if warnings is None else warnings, **kwargs)
     assert not isinstance(row, RejectedDocument), row
     return row
 
@@ -76,7 +77,7 @@ def test_a_run_data_without_status_takes_the_run_documents_status():
 def test_runs_without_run_id_are_left_out_of_a_merge_with_a_warning():
     embedded = [run_data("r1", 1), run_data(None, 7)]
     documents = [run_document("r1", 100, 0), run_document(None, 50, 1)]
-    warnings = {}
+    warnings = Counts()
     row = row_of(dict(SESSION, runs=embedded), documents, warnings)
     assert_values(row, {"total_runs": 1, "sum_total_tokens": 100})
     assert warnings["run_without_run_id"] == 2
@@ -85,13 +86,13 @@ def test_runs_without_run_id_are_left_out_of_a_merge_with_a_warning():
 
 
 def test_unusable_run_documents_are_skipped_and_counted():
-    warnings = {}
+    warnings = Counts()
     row = row_of(SESSION, [{"session_id": "s3", "run_data": "text"}, run_document("r1", 80, 0)],
                  warnings)
     assert_values(row, {"schema": "agno_v3", "total_runs": 1, "sum_total_tokens": 80})
     assert warnings["unusable_run_document"] == 1
     # only unusable documents: no runs found, so the document's own shape decides
-    row = row_of(SESSION, [{"session_id": "s3", "run_data": None}], {})
+    row = row_of(SESSION, [{"session_id": "s3", "run_data": None}], Counts())
     assert_values(row, {"schema": "empty", "total_runs": 0})
 
 

@@ -14,6 +14,7 @@ from calculators.normalise import add_session
 from config.thresholds import Thresholds
 from tests.support.cli import ROOT
 from tests.support.documents import DEC_1, v1_session, v2_session
+from utils.counts import Counts
 
 LEGACY_48 = (
     "session_id agent_name model_provider model_id total_runs avg_total_tokens max_total_tokens "
@@ -44,7 +45,7 @@ def test_user_docs_are_generated_from_the_column_table():
 def test_each_calculator_computes_exactly_the_columns_declared_beside_it():
     batch = SessionBatch()
     for document in (v1_session("a", DEC_1), v2_session("b", DEC_1, runs=3), {"runs": []}):
-        add_session(document, batch, None, {})
+        add_session(document, batch, None, Counts())
     frozen = batch.freeze()
     for group in GROUPS:
         produced = group.calculator(frozen, Thresholds())

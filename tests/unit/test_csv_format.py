@@ -6,6 +6,7 @@ import pytest
 
 from calculators.columns import COLUMN_NAMES
 from services.csv_writer import CsvWriter, format_numbers, quote_text, safe_column
+from utils.counts import Counts
 
 
 @pytest.mark.parametrize("value, text", [
@@ -71,7 +72,7 @@ def test_an_empty_result_is_a_header_only_file(tmp_path):
     ("safe=value", "safe=value", None), ("é", "é", None),
 ])
 def test_text_cells_are_made_safe_and_every_change_is_counted(value, written, warning):
-    warnings = {}
+    warnings = Counts()
     assert safe_column(["plain", value], warnings) == ["plain", written]
     assert warnings == ({warning: 1} if warning else {})
 
@@ -85,7 +86,7 @@ def test_a_hostile_cell_reaches_the_file_neutralised_and_parses_back(tmp_path):
         columns[name] = ["ok"]
     columns["agent_name"] = ["=cmd|' /C calc'!A0"]
     columns["user_id"] = ["u" * 1_000_000]  # past the csv module's 131,072 field limit
-    warnings = {}
+    warnings = Counts()
     writer.write_batch(columns, warnings)
     writer.commit()
     [row] = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))

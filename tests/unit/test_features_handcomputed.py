@@ -15,12 +15,13 @@ from calculators.normalise import RejectedDocument, add_session
 from config.thresholds import Thresholds
 from services.csv_writer import CsvWriter
 from tests.support.pipeline import feature_rows
+from utils.counts import Counts
 
 DEC_1 = 1733011200  # 2024-12-01T00:00:00Z, a Sunday
 
 
 def row_of(document, **kwargs):
-    warnings = kwargs.pop("warnings", {})
+    warnings = kwargs.pop("warnings", Counts())
     [row] = feature_rows([document], warnings=warnings, **kwargs)
     assert not isinstance(row, RejectedDocument), row
     return row
@@ -93,7 +94,7 @@ def test_agno_v1_session():
 
 
 def test_agno_v2_session_with_damaged_values():
-    warnings = {}
+    warnings = Counts()
     document = {
         "session_id": "s-v2", "agent_data": {"name": "", "model": "claude"},
         "runs": [
@@ -218,11 +219,11 @@ def test_tool_entries_that_are_not_objects_count_as_calls_never_repeats():
 
 def test_session_id_falls_back_to_the_object_id_with_a_warning():
     from bson import ObjectId
-    warnings = {}
+    warnings = Counts()
     row = row_of({"_id": ObjectId("0123456789abcdef01234567"), "runs": []}, warnings=warnings)
     assert row["session_id"] == "0123456789abcdef01234567"
     assert warnings == {"missing_session_id": 1}
-    warnings = {}
+    warnings = Counts()
     assert row_of({"runs": []}, warnings=warnings)["session_id"] == ""
     assert warnings == {"missing_session_id": 1}
 
@@ -256,9 +257,9 @@ def test_thresholds_override_changes_flags():
 def test_the_written_row_puts_each_value_at_its_contract_position(tmp_path):
     # positions from the column table of docs/features.md, counted by hand (1-based)
     batch = SessionBatch()
-    add_session(V1_SESSION, batch, None, {})
+    add_session(V1_SESSION, batch, None, Counts())
     writer = CsvWriter(str(tmp_path / "one.csv"))
-    writer.write_batch(compute_features(batch.freeze(), Thresholds(), {}))
+    writer.write_batch(compute_features(batch.freeze(), Thresholds(), Counts()))
     writer.commit()
     header, row = list(csv.reader(open(tmp_path / "one.csv", encoding="utf-8")))
     assert len(header) == len(row) == 74
@@ -271,7 +272,7 @@ def test_the_written_row_puts_each_value_at_its_contract_position(tmp_path):
 def test_a_signalling_nan_decimal_is_a_non_numeric_metric_not_a_crash():
     from bson.decimal128 import Decimal128
 
-    warnings = {}
+    warnings = Counts()
     row = row_of({"session_id": "d", "runs": [{"metrics": {
         "input_tokens": Decimal128("sNaN"), "output_tokens": Decimal128("12.5"),
         "duration": Decimal128("-NaN")}}]}, warnings=warnings)

@@ -23,6 +23,7 @@ from services.conversation_extraction_service import ExtractionStats
 from services.reading import merged_description
 from tests.support.documents import DEC_1, v1_session, v2_session
 from tests.support.reading import read_all
+from utils.counts import Counts
 
 DECEMBER = DateRange(dt.date(2024, 12, 1), dt.date(2024, 12, 31))
 
@@ -114,8 +115,8 @@ def _kind(item):
 
 
 def test_counts_and_statistics_of_slices_add_up():
-    total, part = ExtractionStats(1, 1, 0, {"a": 1}, {"agno_v2": 1}), ExtractionStats(
-        3, 2, 1, {"a": 2, "b": 1}, {"agno_v3": 2}, {"bad": 1}, 1)
+    total = ExtractionStats(1, 1, 0, Counts(a=1), Counts(agno_v2=1))
+    part = ExtractionStats(3, 2, 1, Counts(a=2, b=1), Counts(agno_v3=2), Counts(bad=1), 1)
     total.add(part)
     assert (total.documents_read, total.rows_written, total.rejected,
             total.sessions_without_runs) == (4, 3, 1, 1)
