@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-SOURCES := glue_job.py spark_job.py config interfaces repositories services calculators factories utils
+SOURCES := glue_job.py spark_job.py config interfaces repositories services calculators factories entrypoints utils
 STAMP := $(VENV)/.installed
 # The Spark engine's tests need Java 17 (scripts/find_java17.sh finds or installs it).
 WITH_JAVA17 = JAVA_HOME="$$(scripts/find_java17.sh)"
@@ -30,8 +30,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(VENV)/bin/vermin --target=3.9- --violations --no-tips --eval-annotations $(SOURCES)
-	$(PY) -m calculators.columns --check docs/features.md
-	$(PY) -m config.parameters --check-readme README.md
+	$(PY) -m tooling.docs --check
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
@@ -87,8 +86,7 @@ deploy-dry-run: package
 	$(PY) scripts/deploy_glue.py --role-arn arn:aws:iam::123456789012:role/GlueJobRole --bucket my-glue-assets --dry-run
 
 docs: $(STAMP)
-	$(PY) -m calculators.columns > docs/features.md
-	$(PY) -m config.parameters --readme README.md
+	$(PY) -m tooling.docs
 
 ## golden: rewrite tests/golden/ after a deliberate change of the outputs (review the diff)
 golden: $(STAMP)

@@ -9,7 +9,7 @@ for Spark.
 
 import sys
 
-from factories.job_entry import main
+from entrypoints.command_line import main
 
 __all__ = ["main"]
 

@@ -6,7 +6,7 @@ parts to S3 (services/engine_spark.py; README, "Which runtime").
 
 import sys
 
-from factories.job_entry import main, spark
+from entrypoints.command_line import main, spark
 
 if __name__ == "__main__":
     status = main(engine=spark)

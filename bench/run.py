@@ -44,7 +44,8 @@ import bson  # noqa: E402
 
 from config.thresholds import Thresholds  # noqa: E402
 from factories.configuration import load_config  # noqa: E402
-from interfaces.abstractions import DateRange, JoinedSession, RunsSource  # noqa: E402
+from interfaces.ports import RunsSource  # noqa: E402
+from interfaces.values import DateRange, JoinedSession  # noqa: E402
 from repositories.runs_join import RunsJoin  # noqa: E402
 from repositories.simulated import SimulatedSessionRepository  # noqa: E402
 from services.conversation_extraction_service import extract_features  # noqa: E402
@@ -295,7 +296,7 @@ def spark_against_server(count: int) -> dict:
     bare projected scan of the range: on one 2-core machine the server is the limit."""
     from pymongo import MongoClient
 
-    from factories import job_entry
+    from entrypoints import command_line
     from repositories.date_filter import mongo_date_filter
     from repositories.unread_fields import sessions_projection
     from tests.support.servers import FerretDB, MotoServer
@@ -343,11 +344,11 @@ def spark_against_server(count: int) -> dict:
             "spark_server_sessions": count,
             "spark_scan_seconds": round(timed(scan, 1), 2),
             "spark_one_process_seconds": round(timed(
-                lambda: job_entry.python_shell(config), 1), 2),
-            "spark_workers_2_seconds": round(timed(lambda: job_entry.python_shell(
+                lambda: command_line.python_shell(config), 1), 2),
+            "spark_workers_2_seconds": round(timed(lambda: command_line.python_shell(
                 dataclasses.replace(config, workers=2)), 1), 2),
             "spark_local_2_seconds": round(timed(
-                lambda: job_entry.spark(config, session=session), 1), 2),
+                lambda: command_line.spark(config, session=session), 1), 2),
             "spark_session_start_seconds": round(spark_start, 1),
         }
         figures["spark_local_2_vs_one_process"] = round(

@@ -1,4 +1,4 @@
-"""All 74 columns for a batch of sessions, group by group as calculators/columns.py lists them."""
+"""Every column for a batch of sessions, group by group as calculators/columns.py lists them."""
 
 import numpy as np
 

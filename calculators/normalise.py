@@ -11,7 +11,7 @@ from typing import Mapping, Optional, Sequence, Set, Tuple
 from calculators.batch import SessionBatch, SessionFacts
 from calculators.metric_values import as_text, first_metric_value, metric_value, tool_call_key
 from calculators.run_merge import MergeRejected, collection_runs, merge_runs
-from interfaces.abstractions import JoinedSession
+from interfaces.values import JoinedSession
 from utils.counts import Counts
 from utils.timestamps import epoch_seconds
 

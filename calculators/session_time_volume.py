@@ -1,4 +1,4 @@
-"""Session time, volume and tool columns (51-74)."""
+"""Session time, volume and tool columns (from 51 on: calculators/columns.py)."""
 
 from typing import Dict, List
 

@@ -1,8 +1,8 @@
 """Every parameter of the job, defined once: name, default, meaning, how its text is read.
 
-`load_config` (config/settings.py) reads them, the README's parameter table is generated
-from them (`python -m config.parameters --readme README.md`, checked by `make lint`), and so
-are `--help` and the manifest's echo of the configuration. A new parameter is one entry
+`load_config` (factories/configuration.py) reads them, the README's parameter table is
+generated from them (tooling/docs.py, `make docs`, checked by `make lint`), and so are
+`--help` and the manifest's echo of the configuration. A new parameter is one entry
 here (and, when it combines with others, a line in `load_config`).
 """
 
@@ -10,15 +10,11 @@ import calendar
 import datetime as dt
 import os
 import re
-import sys
 import uuid
 from typing import Callable, Dict, NamedTuple, Optional, Tuple
 
 from config import constants
 from config.thresholds import parse_thresholds
-
-README_BEGIN = "<!-- parameters: generated from config/parameters.py by `make docs` -->"
-README_END = "<!-- /parameters -->"
 
 
 class Invalid(Exception):
@@ -282,43 +278,3 @@ PARAMETERS: Tuple[Parameter, ...] = (
 )
 
 BY_NAME: Dict[str, Parameter] = {parameter.name: parameter for parameter in PARAMETERS}
-
-
-def render_table() -> str:
-    """The README's parameter table."""
-    lines = ["| NAME | default | meaning |", "|---|---|---|"]
-    for parameter in PARAMETERS:
-        lines.append("| `{}` | {} | {} |".format(parameter.name, parameter.default_text,
-                                                parameter.meaning.replace("|", "\\|")))
-    return "\n".join(lines) + "\n"
-
-
-def with_table(readme: str) -> str:
-    """`readme` with the text between the table's markers replaced by the current table."""
-    start = readme.index(README_BEGIN) + len(README_BEGIN)
-    end = readme.index(README_END)
-    return readme[:start] + "\n" + render_table() + readme[end:]
-
-
-def _main(arguments) -> int:
-    if len(arguments) == 2 and arguments[0] in ("--readme", "--check-readme"):
-        path = arguments[1]
-        with open(path, encoding="utf-8") as handle:
-            current = handle.read()
-        wanted = with_table(current)
-        if arguments[0] == "--check-readme":
-            if wanted != current:
-                print("{}: the parameter table is out of date: run `make docs`".format(path),
-                      file=sys.stderr)
-                return 1
-            return 0
-        with open(path + ".tmp", "w", encoding="utf-8") as handle:
-            handle.write(wanted)
-        os.replace(path + ".tmp", path)
-        return 0
-    sys.stdout.write(render_table())
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_main(sys.argv[1:]))

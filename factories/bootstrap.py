@@ -10,7 +10,7 @@ from factories.aws_clients import aws_client
 from factories.configuration import for_spark
 from factories.repository_factory import build_repository
 from factories.slice_sources import SliceSource, prepare_slice_source
-from interfaces.abstractions import ObjectStore
+from interfaces.ports import ObjectStore
 from services.engine import Engine
 
 
@@ -18,7 +18,7 @@ def build_object_store(config: JobConfig,
                        environ: Optional[Mapping[str, str]] = None) -> Optional[ObjectStore]:
     if not config.s3_bucket:
         return None
-    from services.s3_upload_service import S3ObjectStore
+    from repositories.s3_object_store import S3ObjectStore
 
     return S3ObjectStore(aws_client("s3", environ), config.s3_bucket, config.s3_sse,
                          config.s3_kms_key_id, checksum=config.s3_checksum)

@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlsplit
 from config import constants
 from config.errors import ConfigError
 from config.settings import JobConfig
-from interfaces.abstractions import SourceError
+from interfaces.errors import SourceError
 from utils.logging_setup import redaction
 from utils.secrets import one_line, passwords_in
 

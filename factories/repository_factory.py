@@ -2,7 +2,7 @@
 
 from config.settings import JobConfig
 from factories.configuration import source_of
-from interfaces.abstractions import SessionRepository
+from interfaces.ports import SessionRepository
 
 
 def build_repository(config: JobConfig) -> SessionRepository:

@@ -12,7 +12,7 @@ from typing import Callable, Dict
 from config.settings import JobConfig
 from factories.configuration import source_of
 from factories.sources.entry import Prepared
-from interfaces.abstractions import SessionRepository
+from interfaces.ports import SessionRepository
 
 
 @dataclass

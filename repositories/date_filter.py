@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any, Dict, Optional, Tuple
 
 from config.constants import EPOCH_MILLISECONDS_ABOVE
-from interfaces.abstractions import TimeWindow
+from interfaces.values import TimeWindow
 from utils.timestamps import epoch_seconds
 
 _EPOCH = dt.datetime(1970, 1, 1)

@@ -20,6 +20,8 @@ from bson.errors import BSONError
 from bson.int64 import Int64
 from bson.objectid import ObjectId
 
+from interfaces.values import UnreadableDocument
+
 JSON_OPTIONS = json_util.JSONOptions(json_mode=json_util.JSONMode.RELAXED, tz_aware=False)
 
 
@@ -142,3 +144,34 @@ def _converted(value, text: str):
             value["_id"] = _convert(identifier)
             return value
     return _convert(value)
+
+
+# --- a line of a mongoexport file (sessions or runs) ------------------------------------
+
+_BLANK_START = (b"", b" ", b"\t", b"\n", b"\r", b"\x0b", b"\x0c")  # bytes.strip()'s white space
+
+
+def is_blank(raw: bytes) -> bool:
+    """A line with nothing but white space. Only a line starting with white space can be
+    blank, so the others are not stripped (copying every 10 KB line costs time)."""
+    return raw[:1] in _BLANK_START and not raw.strip()
+
+
+def decode_json_line(raw: bytes, line_number: int, excluded: Optional[ExcludedPaths] = None,
+                     first_of_file: Optional[bool] = None):
+    """One mongoexport line as a document (without the `excluded` paths), or an
+    UnreadableDocument saying why not."""
+    if first_of_file is None:
+        first_of_file = line_number == 1
+    try:
+        # mongoexport writes no byte-order mark, but an editor or a Windows tool may add one.
+        text = raw.decode("utf-8-sig" if first_of_file else "utf-8")
+        document = loads(text, excluded)
+    except UnicodeDecodeError:
+        return UnreadableDocument("not UTF-8", line_number)
+    except Exception as exc:  # json_util raises ValueError, TypeError, bson errors, ...
+        return UnreadableDocument("invalid Extended JSON: {}".format(type(exc).__name__),
+                                  line_number)
+    if not isinstance(document, dict):
+        return UnreadableDocument("not a JSON object", line_number)
+    return document

@@ -23,18 +23,11 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from interfaces.abstractions import (
-    ReadAgain,
-    RunsSource,
-    SessionRepository,
-    SourceError,
-    SourceItem,
-    TimeWindow,
-    UnreadableDocument,
-)
-from repositories import extended_json
+from interfaces.errors import ReadAgain, SourceError
+from interfaces.ports import RunsSource, SessionRepository
+from interfaces.values import SourceItem, TimeWindow, UnreadableDocument
 from repositories.date_filter import OutsideRange, in_date_range, sort_key
-from repositories.extended_json import ExcludedPaths, split_paths
+from repositories.extended_json import decode_json_line, is_blank, split_paths
 from repositories.runs_join import NOT_JOINED, RunsJoin
 from repositories.spool import TemporaryDatabase, open_spool, restored, stored
 from repositories.unread_fields import sessions_projection
@@ -323,13 +316,6 @@ def scan_part_into(path: str, byte_start: int, byte_end: int, date_range: TimeWi
 
 _INSERT = "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?)"
 _ORDER = "date_rank, date_value, id_rank, id_value, line"  # (DATE_FIELD, _id), then the line
-_BLANK_START = (b"", b" ", b"\t", b"\n", b"\r", b"\x0b", b"\x0c")  # bytes.strip()'s white space
-
-
-def is_blank(raw: bytes) -> bool:
-    """A line with nothing but white space. Only a line starting with white space can be
-    blank, so the others are not stripped (copying every 10 KB line costs time)."""
-    return raw[:1] in _BLANK_START and not raw.strip()
 _INSERT_EVERY = 1000
 _INT64 = 2 ** 63
 
@@ -346,23 +332,3 @@ def _number(value):
     if type(value) is int and not -_INT64 <= value < _INT64:
         return float(value)
     return value
-
-
-def decode_json_line(raw: bytes, line_number: int, excluded: Optional[ExcludedPaths] = None,
-                     first_of_file: Optional[bool] = None):
-    """One mongoexport line as a document (without the `excluded` paths), or an
-    UnreadableDocument saying why not."""
-    if first_of_file is None:
-        first_of_file = line_number == 1
-    try:
-        # mongoexport writes no byte-order mark, but an editor or a Windows tool may add one.
-        text = raw.decode("utf-8-sig" if first_of_file else "utf-8")
-        document = extended_json.loads(text, excluded)
-    except UnicodeDecodeError:
-        return UnreadableDocument("not UTF-8", line_number)
-    except Exception as exc:  # json_util raises ValueError, TypeError, bson errors, ...
-        return UnreadableDocument("invalid Extended JSON: {}".format(type(exc).__name__),
-                                  line_number)
-    if not isinstance(document, dict):
-        return UnreadableDocument("not a JSON object", line_number)
-    return document

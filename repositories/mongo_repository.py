@@ -18,13 +18,9 @@ from pymongo.errors import PyMongoError, ServerSelectionTimeoutError
 
 from config import constants
 from config.errors import ConfigError
-from interfaces.abstractions import (
-    RunsSource,
-    SessionRepository,
-    SourceError,
-    SourceItem,
-    TimeWindow,
-)
+from interfaces.errors import SourceError
+from interfaces.ports import RunsSource, SessionRepository
+from interfaces.values import SourceItem, TimeWindow
 from repositories.date_filter import mongo_date_filter
 from repositories.runs_join import NOT_JOINED, RunsJoin, agno_runs_collection
 from repositories.unread_fields import runs_projection, sessions_projection

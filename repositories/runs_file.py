@@ -11,9 +11,10 @@ import logging
 import sqlite3
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 
-from interfaces.abstractions import RunsSource, SourceError, UnreadableDocument
-from repositories.extended_json import split_paths
-from repositories.file_repository import decode_json_line, is_blank
+from interfaces.errors import SourceError
+from interfaces.ports import RunsSource
+from interfaces.values import UnreadableDocument
+from repositories.extended_json import decode_json_line, is_blank, split_paths
 from repositories.spool import TemporaryDatabase, open_spool, restored, stored
 from repositories.unread_fields import runs_projection
 from utils.counts import Counts

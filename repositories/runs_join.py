@@ -12,7 +12,8 @@ import logging
 from typing import Dict, Iterable, Iterator, List, Mapping, Optional
 
 from config import constants
-from interfaces.abstractions import JoinedSession, RunsSource, SourceItem
+from interfaces.ports import RunsSource
+from interfaces.values import JoinedSession, SourceItem
 
 logger = logging.getLogger(__name__)
 

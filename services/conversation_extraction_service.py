@@ -17,7 +17,7 @@ from calculators.features import compute_features
 from calculators.normalise import RejectedDocument, add_session
 from config.constants import FEATURE_BATCH_SIZE
 from config.thresholds import Thresholds
-from interfaces.abstractions import JoinedSession, SourceItem, UnreadableDocument
+from interfaces.values import JoinedSession, SourceItem, UnreadableDocument
 from services.column_statistics import ColumnStatistics
 from services.csv_writer import CsvWriter
 from services.reject_log import RejectLog

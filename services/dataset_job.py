@@ -22,7 +22,8 @@ from calculators.normalise import SHAPES
 from config import constants
 from config.errors import ConfigError
 from config.settings import JobConfig
-from interfaces.abstractions import ObjectStore, OutputError, PublishError
+from interfaces.errors import OutputError, PublishError
+from interfaces.ports import ObjectStore
 from services.column_statistics import ColumnStatistics
 from services.conversation_extraction_service import ExtractionStats
 from services.engine import Engine

@@ -14,7 +14,7 @@ import abc
 from typing import TYPE_CHECKING, Dict, List, Optional
 
 from config.settings import JobConfig
-from interfaces.abstractions import ObjectStore
+from interfaces.ports import ObjectStore
 from services.reading import Written
 from services.run_outputs import PublishedFile, RunOutputs
 

@@ -4,7 +4,8 @@ import os
 from typing import Dict, List, Optional
 
 from config.settings import JobConfig
-from interfaces.abstractions import DateRange, ObjectStore, SessionRepository
+from interfaces.ports import ObjectStore, SessionRepository
+from interfaces.values import DateRange
 from services.dataset_job import FAILED_REJECTS_NAME, JobResult
 from services.engine import Engine
 from services.reading import Written, read_window

@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
 
 from config.settings import JobConfig
-from interfaces.abstractions import DateRange, ObjectStore, SourceError, TimeSlice
+from interfaces.errors import SourceError
+from interfaces.ports import ObjectStore
+from interfaces.values import DateRange, TimeSlice
 from services.column_statistics import ColumnStatistics
 from services.conversation_extraction_service import ExtractionStats
 from services.dataset_job import JobResult

@@ -11,7 +11,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import List
 
 from config.settings import JobConfig
-from interfaces.abstractions import SourceError
+from interfaces.errors import SourceError
 from services.csv_writer import CsvWriter
 from services.engine_one_pass import OnePass
 from services.reading import (

@@ -22,15 +22,9 @@ from config.constants import (
     SLICES_PER_WORKER,
 )
 from config.settings import JobConfig
-from interfaces.abstractions import (
-    DateRange,
-    OutputError,
-    ReadAgain,
-    SessionRepository,
-    SourceItem,
-    TimeSlice,
-    TimeWindow,
-)
+from interfaces.errors import OutputError, ReadAgain
+from interfaces.ports import SessionRepository
+from interfaces.values import DateRange, SourceItem, TimeSlice, TimeWindow
 from services.column_statistics import ColumnStatistics
 from services.conversation_extraction_service import ExtractionStats, extract_features
 from services.csv_writer import CsvWriter

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from config.settings import JobConfig
-from interfaces.abstractions import SessionRepository
+from interfaces.ports import SessionRepository
 
 # The parameters of a run as parsed, by JobConfig field name, before they are frozen.
 Values = Mapping[str, Any]

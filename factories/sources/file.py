@@ -8,7 +8,8 @@ from config import constants
 from config.errors import ConfigError
 from config.settings import JobConfig
 from factories.sources.entry import Prepared, SourceEntry, Values
-from interfaces.abstractions import DateRange, SessionRepository
+from interfaces.ports import SessionRepository
+from interfaces.values import DateRange
 from repositories.file_repository import FileSessionRepository, ScannedFileSlices, scan_in_parts
 from repositories.runs_file import RunsFile, RunsIndex
 

@@ -6,7 +6,7 @@ from config.errors import ConfigError
 from config.settings import JobConfig
 from factories.mongo_connection import connect, host_label, mongo_uri_of
 from factories.sources.entry import Prepared, SourceEntry, Values
-from interfaces.abstractions import SessionRepository
+from interfaces.ports import SessionRepository
 from utils.logging_setup import redaction
 from utils.secrets import passwords_in
 

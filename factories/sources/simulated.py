@@ -3,7 +3,7 @@
 from config import constants
 from config.settings import JobConfig
 from factories.sources.entry import SourceEntry, Values
-from interfaces.abstractions import SessionRepository
+from interfaces.ports import SessionRepository
 from repositories.simulated import SimulatedSessionRepository
 
 

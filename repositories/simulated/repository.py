@@ -20,7 +20,8 @@ from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, 
 
 from bson import ObjectId
 
-from interfaces.abstractions import RunsSource, SessionRepository, SourceItem, TimeWindow
+from interfaces.ports import RunsSource, SessionRepository
+from interfaces.values import SourceItem, TimeWindow
 from repositories.runs_join import NOT_JOINED, RunsJoin
 from repositories.simulated.catalogue import SHAPES
 from repositories.simulated.sessions import SessionMaker

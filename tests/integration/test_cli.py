@@ -139,7 +139,7 @@ def test_a_file_outside_the_default_range_is_reported_and_never_empties_a_result
 def test_a_file_in_order_streams_and_gives_what_the_same_file_shuffled_gives(tmp_path):
     import random
 
-    from interfaces.abstractions import JoinedSession
+    from interfaces.values import JoinedSession
     from repositories.date_filter import sort_key
     from repositories.simulated import SimulatedSessionRepository
     from tests.support.fuzz import DEC_RANGE

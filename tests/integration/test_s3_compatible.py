@@ -14,8 +14,8 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 
 from factories.aws_clients import aws_client_config
-from interfaces.abstractions import PublishError
-from services.s3_upload_service import S3ObjectStore, etag_of
+from interfaces.errors import PublishError
+from repositories.s3_object_store import S3ObjectStore, etag_of
 from tests.support.cli import run_job
 from tests.support.servers import S3Proxy
 from utils.files import sha256_of

@@ -7,7 +7,7 @@ import boto3
 import pytest
 from boto3.s3.transfer import TransferConfig
 
-from services.s3_upload_service import S3ObjectStore
+from repositories.s3_object_store import S3ObjectStore
 from tests.support.cli import run_job
 from tests.support.servers import AuthenticatingMotoServer, free_port
 from utils.files import sha256_of
@@ -186,7 +186,7 @@ def test_wrong_credentials_exit_1(restricted_s3, tmp_path):
 
 
 def test_a_copy_verifies_its_source_before_and_its_result_after(aws, tmp_path):
-    from interfaces.abstractions import PublishError
+    from interfaces.errors import PublishError
 
     client = boto3.client("s3")
     client.create_bucket(Bucket=BUCKET)

@@ -13,7 +13,7 @@ from contextlib import redirect_stdout
 import boto3
 import pytest
 
-from factories import job_entry
+from entrypoints import command_line
 from services.engine_spark import STAGING_FOLDER, stage_slice
 from tests.conftest import AWS_TEST_ENV
 from tests.support.agno_database import write_agno_database
@@ -56,7 +56,7 @@ def agno_database(mongo_database, aws):
 
 def run(engine, arguments, environ):
     with redirect_stdout(io.StringIO()) as captured:
-        status = job_entry.main(["spark_job.py"] + arguments, environ, engine=engine)
+        status = command_line.main(["spark_job.py"] + arguments, environ, engine=engine)
     return status, json.loads(captured.getvalue().strip().splitlines()[-1])
 
 
@@ -75,7 +75,7 @@ def objects(bucket):
 
 def one_process_result(mongo_server, database, tmp_path):
     boto3.client("s3").create_bucket(Bucket="single")
-    status, summary = run(job_entry.python_shell, DEC + ["--OUTPUT_DIR", str(tmp_path / "one")],
+    status, summary = run(command_line.python_shell, DEC + ["--OUTPUT_DIR", str(tmp_path / "one")],
                           source_environment(mongo_server, database, "single"))
     assert status == 0, summary
     return objects("single")
@@ -98,7 +98,7 @@ def test_parts_concatenated_in_order_are_the_one_process_csv(spark, mongo_server
     csv = single["{}/{}".format(PREFIX, CSV_NAME)]
     header = csv.split(b"\n", 1)[0] + b"\n"
     boto3.client("s3").create_bucket(Bucket="spark")
-    status, summary = run(functools.partial(job_entry.spark, session=spark),
+    status, summary = run(functools.partial(command_line.spark, session=spark),
                           DEC + ["--OUTPUT_DIR", str(tmp_path / "spark")],
                           source_environment(mongo_server, database, "spark"))
     assert status == 0, summary
@@ -124,10 +124,10 @@ def test_parts_concatenated_in_order_are_the_one_process_csv(spark, mongo_server
     assert manifest["engine"] == {"name": "spark", "slices": 8, "parallelism": 2}
 
     # A one-process run of the range afterwards removes the parts, and the reverse.
-    run(job_entry.python_shell, DEC + ["--OUTPUT_DIR", str(tmp_path / "again")],
+    run(command_line.python_shell, DEC + ["--OUTPUT_DIR", str(tmp_path / "again")],
         source_environment(mongo_server, database, "spark"))
     assert not [key for key in objects("spark") if ".part-" in key]
-    run(functools.partial(job_entry.spark, session=spark),
+    run(functools.partial(command_line.spark, session=spark),
         DEC + ["--OUTPUT_DIR", str(tmp_path / "spark")],
         source_environment(mongo_server, database, "spark"))
     assert "{}/{}".format(PREFIX, CSV_NAME) not in objects("spark")
@@ -166,13 +166,13 @@ def test_a_retried_task_leaves_a_correct_result_and_a_failed_run_changes_nothing
     boto3.client("s3").create_bucket(Bucket="spark")
     environment = source_environment(mongo_server, database, "spark")
     arguments = DEC + ["--OUTPUT_DIR", str(tmp_path / "spark")]
-    status, summary = run(functools.partial(job_entry.spark, session=spark, stage=flaky_stage),
+    status, summary = run(functools.partial(command_line.spark, session=spark, stage=flaky_stage),
                           arguments, environment)
     assert status == 0, summary
     published = objects("spark")
     assert rows_of_parts(published, header)[1] == csv[len(header):]
 
-    status, summary = run(functools.partial(job_entry.spark, session=spark, stage=broken_stage),
+    status, summary = run(functools.partial(command_line.spark, session=spark, stage=broken_stage),
                           arguments, environment)
     assert status == 1
     assert summary["error"] == ("a Spark task failed on every attempt: RuntimeError: slice 5 "
@@ -189,7 +189,7 @@ def test_a_missing_runs_collection_is_found_by_the_driver_before_any_task(
     environment = dict(source_environment(mongo_server, mongo_database, "spark"),
                        RUNS_COLLECTION="no_such")
     jobs_before = len(spark.sparkContext.statusTracker().getJobIdsForGroup())
-    status, summary = run(functools.partial(job_entry.spark, session=spark),
+    status, summary = run(functools.partial(command_line.spark, session=spark),
                           DEC + ["--OUTPUT_DIR", str(tmp_path)], environment)
     assert status == 2
     assert summary["error"].startswith("configuration: RUNS_COLLECTION: no collection 'no_such'")
@@ -219,8 +219,8 @@ def test_the_script_runs_as_glue_runs_it(aws, tmp_path):
 def test_spark_refuses_a_file_source_and_a_run_without_a_bucket(tmp_path):
     path = tmp_path / "sessions.jsonl"
     path.write_text("{}\n")
-    status, summary = run(job_entry.spark, DEC + ["--REPOSITORY_TYPE", "file", "--INPUT_PATH",
+    status, summary = run(command_line.spark, DEC + ["--REPOSITORY_TYPE", "file", "--INPUT_PATH",
                                                   str(path), "--S3_BUCKET", "bucket-x"], {})
     assert status == 2 and summary["error"].startswith("configuration: REPOSITORY_TYPE: file;")
-    status, summary = run(job_entry.spark, DEC + ["--REPOSITORY_TYPE", "simulated"], {})
+    status, summary = run(command_line.spark, DEC + ["--REPOSITORY_TYPE", "simulated"], {})
     assert status == 2 and summary["error"].startswith("configuration: S3_BUCKET: none set;")

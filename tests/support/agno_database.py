@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from interfaces.abstractions import DateRange, JoinedSession
+from interfaces.values import DateRange, JoinedSession
 from repositories.simulated import SimulatedSessionRepository
 from tests.support.fuzz import fuzz_documents, storable_in_ferretdb
 

@@ -3,7 +3,7 @@
 import datetime as dt
 import random
 
-from interfaces.abstractions import DateRange
+from interfaces.values import DateRange
 from repositories.simulated import SimulatedSessionRepository
 
 DEC_RANGE = DateRange(dt.date(2024, 12, 1), dt.date(2024, 12, 31))

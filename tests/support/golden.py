@@ -25,7 +25,7 @@ from contextlib import redirect_stdout
 from bson import json_util
 
 import glue_job
-from interfaces.abstractions import JoinedSession
+from interfaces.values import JoinedSession
 from repositories.simulated import SimulatedSessionRepository
 from tests.support.cli import ROOT
 from tests.support.documents import DEC_1, v1_session, v2_session

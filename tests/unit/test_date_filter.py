@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from interfaces.abstractions import DateRange
+from interfaces.values import DateRange
 from repositories.date_filter import in_date_range, mongo_date_filter
 
 JAN_21_1970 = DateRange(dt.date(1970, 1, 21), dt.date(1970, 1, 21))

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from bson import json_util
 
-from interfaces.abstractions import JoinedSession
+from interfaces.values import JoinedSession
 from repositories import extended_json
 from repositories.extended_json import JSON_OPTIONS, exclude, split_paths
 from repositories.simulated import SimulatedSessionRepository

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from calculators.batch import SessionBatch
-from calculators.columns import NUMERIC_COLUMNS
+from calculators.columns import COLUMN_NAMES, NUMERIC_COLUMNS
 from calculators.features import compute_features
 from calculators.normalise import RejectedDocument, add_session
 from config.thresholds import Thresholds
@@ -262,11 +262,14 @@ def test_the_written_row_puts_each_value_at_its_contract_position(tmp_path):
     writer.write_batch(compute_features(batch.freeze(), Thresholds(), Counts()))
     writer.commit()
     header, row = list(csv.reader(open(tmp_path / "one.csv", encoding="utf-8")))
-    assert len(header) == len(row) == 74
-    expected = {1: "s-v1", 2: "Weather Agent", 5: "2", 7: "700", 17: "3", 26: "2", 30: "0.5",
-                43: "1", 45: "2", 49: "u1", 50: "agno_v1", 51: "2024-12-01T00:00:00Z",
-                59: "720", 72: "1", 74: "1"}  # 59: 60 + 60 + 600
-    assert {position: row[position - 1] for position in expected} == expected
+    assert header == list(COLUMN_NAMES) and len(row) == len(header)
+    expected = {"session_id": "s-v1", "agent_name": "Weather Agent", "total_runs": "2",
+                "max_total_tokens": "700", "max_execution_time": "3", "max_tool_calls": "2",
+                "duplicate_tools_score": "0.5", "max_consecutive_failures": "1",
+                "total_errors": "2", "user_id": "u1", "schema": "agno_v1",
+                "session_start": "2024-12-01T00:00:00Z", "sum_input_tokens": "720",
+                "failed_runs": "1", "duplicate_tool_calls": "1"}  # 720 = 60 + 60 + 600
+    assert {name: row[header.index(name)] for name in expected} == expected
 
 
 def test_a_signalling_nan_decimal_is_a_non_numeric_metric_not_a_crash():

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from calculators.columns import COLUMN_NAMES, FLAG_COLUMNS, TEXT_COLUMNS
 from calculators.normalise import RejectedDocument
-from interfaces.abstractions import JoinedSession
+from interfaces.values import JoinedSession
 from tests.support import oracle
 from tests.support.pipeline import feature_rows
 

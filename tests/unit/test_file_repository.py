@@ -4,7 +4,8 @@ import json
 import pytest
 from bson import ObjectId, json_util
 
-from interfaces.abstractions import DateRange, ReadAgain, UnreadableDocument
+from interfaces.errors import ReadAgain
+from interfaces.values import DateRange, UnreadableDocument
 from repositories.file_repository import FileSessionRepository
 from tests.support.documents import DEC_1, v1_session, v2_session
 from tests.support.reading import read_all

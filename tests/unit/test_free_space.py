@@ -3,7 +3,7 @@
 import pytest
 
 from config.constants import ESTIMATED_ROW_BYTES, FREE_SPACE_MARGIN_BYTES
-from interfaces.abstractions import OutputError
+from interfaces.errors import OutputError
 from services.reading import space_checked
 from utils.files import free_bytes, human_bytes
 

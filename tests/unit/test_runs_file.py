@@ -6,7 +6,7 @@ import random
 
 from bson import json_util
 
-from interfaces.abstractions import DateRange, JoinedSession
+from interfaces.values import DateRange, JoinedSession
 from repositories.file_repository import FileSessionRepository
 from repositories.runs_file import RunsFile
 from repositories.simulated import SimulatedSessionRepository

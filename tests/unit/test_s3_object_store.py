@@ -5,8 +5,8 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from interfaces.abstractions import PublishError
-from services.s3_upload_service import S3ObjectStore
+from interfaces.errors import PublishError
+from repositories.s3_object_store import S3ObjectStore
 from utils.files import sha256_of
 
 

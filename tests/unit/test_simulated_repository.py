@@ -4,7 +4,7 @@ from collections import Counter
 import bson
 
 from calculators.normalise import detect_shape
-from interfaces.abstractions import DateRange, JoinedSession
+from interfaces.values import DateRange, JoinedSession
 from repositories.date_filter import in_date_range, sort_key
 from repositories.simulated import SimulatedSessionRepository
 

@@ -9,7 +9,7 @@ from bson import ObjectId, json_util
 
 from config.errors import ConfigError
 from factories.configuration import load_config
-from interfaces.abstractions import DateRange, JoinedSession, UnreadableDocument
+from interfaces.values import DateRange, JoinedSession, UnreadableDocument
 from repositories.date_filter import OutsideRange
 from repositories.file_repository import (
     FileSessionRepository,

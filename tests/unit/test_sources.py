@@ -9,11 +9,11 @@ from contextlib import redirect_stdout
 import pytest
 
 from config.errors import ConfigError
-from factories import job_entry
+from entrypoints import command_line
 from factories.configuration import for_spark, load_config
 from factories.sources import SOURCES
 from factories.sources.entry import Prepared, SourceEntry
-from interfaces.abstractions import SessionRepository
+from interfaces.ports import SessionRepository
 from tests.support.documents import DEC_1, v1_session, v2_session
 
 # --- the whole of the new source ---------------------------------------------------------
@@ -51,7 +51,7 @@ def registered(monkeypatch):
 
 def run(argv):
     with redirect_stdout(io.StringIO()) as out:
-        status = job_entry.main(["glue_job.py", *argv], {})
+        status = command_line.main(["glue_job.py", *argv], {})
     return status, json.loads(out.getvalue().strip().splitlines()[-1])
 
 

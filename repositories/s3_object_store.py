@@ -9,7 +9,8 @@ from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import S3Transfer, TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from interfaces.abstractions import ObjectStore, PublishError
+from interfaces.errors import PublishError
+from interfaces.ports import ObjectStore
 from utils.files import file_size
 from utils.secrets import one_line
 

@@ -16,13 +16,8 @@ from config.errors import ConfigError
 from config.settings import JobConfig, help_text
 from factories.bootstrap import python_shell_engine, spark_engine
 from factories.configuration import load_config
-from interfaces.abstractions import (
-    JobStopped,
-    ObjectStore,
-    OutputError,
-    PublishError,
-    SourceError,
-)
+from interfaces.errors import JobStopped, OutputError, PublishError, SourceError
+from interfaces.ports import ObjectStore
 from services.dataset_job import JobFailure, JobResult, run_job
 from services.engine import Engine
 from utils.logging_setup import configure_logging, redaction

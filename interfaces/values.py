@@ -1,0 +1,84 @@
+"""The values the layers hand each other: the date range a run selects (and its time
+slices), and what a source yields for each stored record."""
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+from typing import List, Mapping, Optional, Sequence, Union
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Whole UTC days, both ends inclusive."""
+
+    start: dt.date
+    end: dt.date
+
+    # Cached: a file source asks for both bounds for every line it reads.
+    @functools.cached_property
+    def start_seconds(self) -> float:
+        return _midnight_seconds(self.start)
+
+    @functools.cached_property
+    def end_exclusive_seconds(self) -> float:
+        """Midnight after the last day: a time is in range when start <= t < this."""
+        return _midnight_seconds(self.end + dt.timedelta(days=1))
+
+
+    @property
+    def index(self) -> int:
+        """A whole range is its own first and only slice."""
+        return 0
+
+    @property
+    def whole(self) -> "DateRange":
+        """The run's whole range (a TimeSlice's `whole` is the range it was cut from)."""
+        return self
+
+    def slices(self, count: int) -> List["TimeSlice"]:
+        """The range cut into `count` contiguous, half-open slices of (nearly) equal
+        duration, on whole seconds; together they select exactly what the range selects."""
+        start, end = int(self.start_seconds), int(self.end_exclusive_seconds)
+        count = max(1, min(count, end - start))
+        bounds = [start + (end - start) * position // count for position in range(count + 1)]
+        return [TimeSlice(index, bounds[index], bounds[index + 1], self)
+                for index in range(count)]
+
+
+@dataclass(frozen=True)
+class TimeSlice:
+    """A half-open UTC time window [start_seconds, end_exclusive_seconds) of a run's range:
+    the unit of work of a parallel run (services/sliced_reading.py)."""
+
+    index: int
+    start_seconds: int
+    end_exclusive_seconds: int
+    whole: DateRange
+
+
+# What a repository selects by: a whole range, or one slice of it.
+TimeWindow = Union[DateRange, TimeSlice]
+
+
+def _midnight_seconds(day: dt.date) -> float:
+    return float((day - dt.date(1970, 1, 1)).days * 86400)
+
+
+@dataclass(frozen=True)
+class UnreadableDocument:
+    """A stored record that could not even be decoded (a broken JSON line): a reject."""
+
+    reason: str
+    position: Optional[int] = None  # line number in a file source
+
+
+@dataclass(frozen=True)
+class JoinedSession:
+    """An Agno 3 session document with the run documents found for it (by `session_id`) in
+    the runs collection or runs file, in the order the source returned them."""
+
+    document: Mapping
+    run_documents: Sequence[Mapping]
+
+
+SourceItem = Union[Mapping, JoinedSession, UnreadableDocument]
