@@ -61,10 +61,6 @@ def run(config: JobConfig, build: EngineBuilder) -> Tuple[Dict[str, object], str
     return summary_of(config, result, outputs), where
 
 
-def _outside_range(source: object) -> object:
-    return source.get("outside_range") if isinstance(source, dict) else None
-
-
 def summary_of(config: JobConfig, result: JobResult,
                outputs: Dict[str, object]) -> Dict[str, object]:
     stats = result.stats
@@ -75,7 +71,7 @@ def summary_of(config: JobConfig, result: JobResult,
         "documents_read": stats.documents_read, "rows_written": stats.rows_written,
         "rejects": stats.rejected, "warnings": dict(sorted(stats.warnings.items())),
         "published": bool(config.s3_bucket),
-        "outside_range": _outside_range(result.manifest.get("source")),
+        "outside_range": result.source.outside_range,
         "note": result.note,
         "outputs": outputs,
     }

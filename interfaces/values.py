@@ -4,7 +4,7 @@ slices), and what a source yields for each stored record."""
 import datetime as dt
 import functools
 from dataclasses import dataclass
-from typing import List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 
 @dataclass(frozen=True)
@@ -82,3 +82,38 @@ class JoinedSession:
 
 
 SourceItem = Union[Mapping, JoinedSession, UnreadableDocument]
+
+
+@dataclass
+class SourceReport:
+    """What a source says about a read: its description as the manifest shows it (never a
+    password), and the facts the run decides by, read from it in one place."""
+
+    description: Dict[str, Any]
+
+    @property
+    def runs_joined(self) -> bool:
+        """Whether an Agno 3 runs collection or runs file was joined to the sessions."""
+        runs = self.description.get("runs")
+        return isinstance(runs, dict) and bool(runs.get("joined"))
+
+    @property
+    def outside_range(self) -> Optional[Dict[str, Any]]:
+        """What a file source held outside the range (count, earliest, latest), if known."""
+        outside = self.description.get("outside_range")
+        return outside if isinstance(outside, dict) else None
+
+    @staticmethod
+    def merged(reports: Sequence["SourceReport"], known: Mapping[str, object]
+               ) -> "SourceReport":
+        """The range's report from its slices': the first slice's description, with the
+        run documents each slice joined added up, and what the parent knows on top."""
+        merged = dict(reports[0].description) if reports else {}
+        if reports and reports[0].runs_joined:
+            runs = dict(merged["runs"])
+            for counter in ("documents_read", "sessions_with_runs"):
+                runs[counter] = sum(report.description["runs"].get(counter, 0)
+                                    for report in reports)
+            merged["runs"] = runs
+        merged.update(known)
+        return SourceReport(merged)

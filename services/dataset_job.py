@@ -24,6 +24,7 @@ from config.errors import ConfigError
 from config.settings import JobConfig
 from interfaces.errors import OutputError, PublishError
 from interfaces.ports import ObjectStore
+from interfaces.values import SourceReport
 from services.column_statistics import ColumnStatistics
 from services.conversation_extraction_service import ExtractionStats
 from services.engine import Engine
@@ -44,6 +45,7 @@ class JobFailure(Exception):
 @dataclass
 class JobResult:
     stats: ExtractionStats
+    source: SourceReport
     note: Optional[str] = None  # what the user should know about an odd result
     outputs: Dict[str, PublishedFile] = field(default_factory=dict)
     parts: List[PublishedFile] = field(default_factory=list)  # rows in parts (Spark)
@@ -87,7 +89,7 @@ def run_job(config: JobConfig, engine: Engine, store: Optional[ObjectStore] = No
             logger.warning("nothing_selected %s", note)
         check_reject_ratio(config, written, outputs.rejects)
         check_not_emptying(config, stats, outputs.manifest, store, note)
-        result = JobResult(stats=stats, note=note)
+        result = JobResult(stats=stats, source=source, note=note)
         with _saying_where_local_files_are(outputs.folder):
             result.parts = engine.publish(config, written, outputs, store, result)
         outputs.commit()
@@ -137,11 +139,11 @@ def check_reject_ratio(config: JobConfig, written: Written,
 
 
 def nothing_selected_note(config: JobConfig, stats: ExtractionStats,
-                          source: Dict[str, object]) -> Optional[str]:
+                          source: SourceReport) -> Optional[str]:
     """When the range selected nothing from a source that held documents, say so and which
     range would select them."""
-    outside = source.get("outside_range")
-    if stats.documents_read or not isinstance(outside, dict) or not outside.get("documents"):
+    outside = source.outside_range
+    if stats.documents_read or outside is None or not outside.get("documents"):
         return None
     if not outside.get("earliest"):
         return "the range selected 0 of {:,} documents, none of which has a {} that is a " \
@@ -213,14 +215,13 @@ def write_manifest(config: JobConfig, manifest_content: Dict[str, object],
 SESSIONS_WITHOUT_RUNS = "sessions_without_runs"
 
 
-def warn_when_runs_look_missing(stats: ExtractionStats, source: Dict[str, object]) -> None:
+def warn_when_runs_look_missing(stats: ExtractionStats, source: SourceReport) -> None:
     """Rows of zeros that look valid are the worst output this job can give. When half or
     more of the sessions have no runs and no runs collection was joined, the likely cause
     is an Agno 3 database (runs in their own collection) read without it: say so, and
     count the warning `sessions_without_runs` (the number of such sessions)."""
-    runs = source.get("runs")
-    joined = isinstance(runs, dict) and runs.get("joined")
-    if joined or not stats.rows_written or 2 * stats.sessions_without_runs < stats.rows_written:
+    if (source.runs_joined or not stats.rows_written
+            or 2 * stats.sessions_without_runs < stats.rows_written):
         return
     stats.warnings[SESSIONS_WITHOUT_RUNS] = stats.sessions_without_runs
     logger.warning(
@@ -229,7 +230,7 @@ def warn_when_runs_look_missing(stats: ExtractionStats, source: Dict[str, object
         "or RUNS_INPUT_PATH (file)", stats.sessions_without_runs, stats.rows_written)
 
 
-def build_manifest(config: JobConfig, source: Dict[str, object], stats: ExtractionStats,
+def build_manifest(config: JobConfig, source: SourceReport, stats: ExtractionStats,
                    statistics: ColumnStatistics, outputs: Dict[str, PublishedFile],
                    started_at: dt.datetime, finished_at: dt.datetime,
                    seconds: float) -> Dict[str, object]:
@@ -241,7 +242,7 @@ def build_manifest(config: JobConfig, source: Dict[str, object], stats: Extracti
         "duration_seconds": round(seconds, 3),
         "date_range": {"start_date": str(config.start_date), "end_date": str(config.end_date),
                        "time_zone": "UTC", "end_inclusive": True},
-        "source": dict(source, session_schema=config.session_schema),
+        "source": dict(source.description, session_schema=config.session_schema),
         "documents_read": stats.documents_read,
         "rows_written": stats.rows_written,
         "rejects": stats.rejected,

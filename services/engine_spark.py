@@ -26,7 +26,7 @@ from typing import Callable, Dict, List, Optional
 from config.settings import JobConfig
 from interfaces.errors import SourceError
 from interfaces.ports import ObjectStore
-from interfaces.values import DateRange, TimeSlice
+from interfaces.values import DateRange, SourceReport, TimeSlice
 from services.column_statistics import ColumnStatistics
 from services.conversation_extraction_service import ExtractionStats
 from services.dataset_job import JobResult
@@ -59,7 +59,7 @@ class StagedSlice:
     rejects_key: Optional[str]
     stats: ExtractionStats
     statistics: ColumnStatistics
-    source: Dict[str, object]
+    source: SourceReport
 
 
 _logging_ready = False

@@ -14,7 +14,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional
 
 from config.constants import (
     ESTIMATED_ROW_BYTES,
@@ -24,7 +24,7 @@ from config.constants import (
 from config.settings import JobConfig
 from interfaces.errors import OutputError, ReadAgain
 from interfaces.ports import SessionRepository
-from interfaces.values import DateRange, SourceItem, TimeSlice, TimeWindow
+from interfaces.values import DateRange, SourceItem, SourceReport, TimeSlice, TimeWindow
 from services.column_statistics import ColumnStatistics
 from services.conversation_extraction_service import ExtractionStats, extract_features
 from services.csv_writer import CsvWriter
@@ -43,7 +43,7 @@ class Written:
     statistics: ColumnStatistics
     csv: Optional[CsvWriter]  # None on Spark, whose CSV is in parts
     rejects: RejectLog
-    source: Dict[str, object]
+    source: SourceReport
 
     def commit_csv(self) -> str:
         """The CSV under its final name."""
@@ -80,7 +80,7 @@ def _read_window_once(config: JobConfig, repository: SessionRepository, window: 
             statistics=statistics, expected_documents=repository.expected_documents)
         writer.close()
         rejects.close()
-    return Written(stats, statistics, writer, rejects, repository.describe())
+    return Written(stats, statistics, writer, rejects, SourceReport(repository.describe()))
 
 
 def space_checked(documents: Iterable[SourceItem], expected_documents: Callable[[], Optional[int]],
@@ -139,7 +139,7 @@ class SliceOutput:
     rejects_path: Optional[str]
     stats: ExtractionStats
     statistics: ColumnStatistics
-    source: Dict[str, object]
+    source: SourceReport
 
 
 def run_slice(slice_source, window: TimeSlice, folder: str) -> SliceOutput:
@@ -167,7 +167,7 @@ class SliceTotals:
     def __init__(self):
         self.stats = ExtractionStats()
         self.statistics = ColumnStatistics()
-        self.sources: List[Dict[str, object]] = []
+        self.sources: List[SourceReport] = []
 
     def add(self, output) -> None:
         """A slice's result: anything with its `stats`, `statistics` and `source`."""
@@ -178,23 +178,7 @@ class SliceTotals:
     def written(self, writer: Optional[CsvWriter], rejects: RejectLog,
                 known: Dict[str, object]) -> Written:
         return Written(self.stats, self.statistics, writer, rejects,
-                       merged_description(self.sources, known))
-
-
-def merged_description(sources: Sequence[Dict[str, Any]],
-                       known: Dict[str, object]) -> Dict[str, object]:
-    """The range's source description from its slices': the first slice's, with the run
-    documents each slice joined added up, and what the parent knows (a file's
-    outside_range) on top."""
-    merged = dict(sources[0]) if sources else {}
-    runs = merged.get("runs")
-    if isinstance(runs, dict) and runs.get("joined"):
-        runs = dict(runs)
-        for counter in ("documents_read", "sessions_with_runs"):
-            runs[counter] = sum(source["runs"].get(counter, 0) for source in sources)
-        merged["runs"] = runs
-    merged.update(known)
-    return merged
+                       SourceReport.merged(self.sources, known))
 
 
 def span_of(window: TimeSlice) -> str:

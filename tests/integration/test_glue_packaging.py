@@ -68,10 +68,11 @@ def test_the_wheel_holds_every_package(dist):
     [wheel] = [p for p in os.listdir(dist) if p.endswith(".whl")]
     assert wheel.endswith("-py3-none-any.whl")
     names = zipfile.ZipFile(dist / wheel).namelist()
-    for package in ("config", "interfaces", "repositories", "services", "calculators",
-                    "factories", "utils"):
+    for package in ("config", "interfaces", "repositories", "repositories/simulated",
+                    "services", "calculators", "factories", "factories/sources", "entrypoints",
+                    "utils"):
         assert package + "/__init__.py" in names
-    assert not any(name.startswith("tests/") for name in names)
+    assert not any(name.startswith(("tests/", "tooling/")) for name in names)
 
 
 def test_copied_script_runs_from_the_wheel_without_awsglue(dist, installed_python, tmp_path):

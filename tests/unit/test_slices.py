@@ -9,7 +9,7 @@ from bson import ObjectId, json_util
 
 from config.errors import ConfigError
 from factories.configuration import load_config
-from interfaces.values import DateRange, JoinedSession, UnreadableDocument
+from interfaces.values import DateRange, JoinedSession, SourceReport, UnreadableDocument
 from repositories.date_filter import OutsideRange
 from repositories.file_repository import (
     FileSessionRepository,
@@ -20,7 +20,6 @@ from repositories.file_repository import (
 from repositories.simulated import SimulatedSessionRepository
 from services.column_statistics import ColumnStatistics
 from services.conversation_extraction_service import ExtractionStats
-from services.reading import merged_description
 from tests.support.documents import DEC_1, v1_session, v2_session
 from tests.support.reading import read_all
 from utils.counts import Counts
@@ -135,12 +134,15 @@ def test_the_description_adds_up_the_runs_each_slice_joined():
     slices = [{"type": "mongo", "runs": {"joined": True, "collection": "r",
                                          "documents_read": n, "sessions_with_runs": n // 2}}
               for n in (4, 6)]
-    assert merged_description(slices, {"outside_range": {"documents": 1}}) == {
+    reports = [SourceReport(description) for description in slices]
+    merged = SourceReport.merged(reports, {"outside_range": {"documents": 1}})
+    assert merged.runs_joined and merged.outside_range == {"documents": 1}
+    assert merged.description == {
         "type": "mongo", "runs": {"joined": True, "collection": "r", "documents_read": 10,
                                   "sessions_with_runs": 5},
         "outside_range": {"documents": 1}}
-    assert merged_description([{"runs": {"joined": False}}] * 2, {}) == {
-        "runs": {"joined": False}}
+    assert SourceReport.merged([SourceReport({"runs": {"joined": False}})] * 2, {}
+                               ).description == {"runs": {"joined": False}}
 
 
 def test_workers_is_a_number_or_auto(monkeypatch):
