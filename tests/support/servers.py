@@ -32,6 +32,17 @@ def wait_for_port(port: int, timeout: float = 30.0, process=None) -> None:
     raise RuntimeError("nothing listens on 127.0.0.1:{} after {}s".format(port, timeout))
 
 
+def stop_process(process) -> None:
+    """Ends a server the tests started, by its PID: SIGTERM, then SIGKILL after 10 s."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def ensure_ferretdb() -> str:
     """Builds FerretDB from its Go module the first time (a few minutes), then reuses it."""
     subprocess.run([os.path.join(ROOT, "scripts", "install_ferretdb.sh")], check=True,
@@ -65,13 +76,7 @@ class FerretDB:
         return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self.process = None
 
 
@@ -174,11 +179,5 @@ class S3Proxy:
         return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self.process = None
