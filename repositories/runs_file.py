@@ -126,7 +126,7 @@ class RunsFile(RunsSource):
 
 
 class RunsIndex(RunsSource):
-    """A runs file another process indexed (RunsFile.index_path), opened read-only: the
+    """A runs file another process indexed (RunsFile.hand_over_index), opened read-only: the
     parallel slices of one run share one index."""
 
     def __init__(self, index_path: str, description: Dict[str, object]):
