@@ -48,7 +48,7 @@ class DateRange:
 @dataclass(frozen=True)
 class TimeSlice:
     """A half-open UTC time window [start_seconds, end_exclusive_seconds) of a run's range:
-    the unit of work of a parallel run (services/sliced_reading.py)."""
+    the unit of work of a parallel run (services/engine_workers.py, services/engine_spark.py)."""
 
     index: int
     start_seconds: int
