@@ -7,8 +7,7 @@ from typing import Mapping, Optional, Tuple
 from config.errors import ConfigError
 from config.settings import JobConfig
 from factories.aws_clients import aws_client
-from factories.configuration import for_spark
-from factories.repository_factory import build_repository
+from factories.configuration import for_spark, source_of
 from factories.slice_sources import SliceSource, prepare_slice_source
 from interfaces.ports import ObjectStore
 from services.engine import Engine
@@ -32,7 +31,7 @@ def python_shell_engine(config: JobConfig) -> Tuple[Engine, Optional[ObjectStore
     store = build_object_store(config)
     if config.workers > 1:
         return Workers(prepare_slice_source(config)), store
-    return OnePass(build_repository(config)), store
+    return OnePass(source_of(config).build(config)), store
 
 
 def spark_engine(config: JobConfig, session=None,
