@@ -143,7 +143,7 @@ def pipeline(batches, folder: str, batch_size=None) -> None:
             yield from join.joined(bson.decode_all(sessions))
 
     writer = CsvWriter(os.path.join(folder, "bench.csv"))
-    rejects = RejectLog(os.path.join(folder, "rejects.jsonl"))
+    rejects = RejectLog(os.path.join(folder, "_rejects.jsonl"))
     kwargs = {"batch_size": batch_size} if batch_size else {}
     extract_features(documents(), writer, rejects, Thresholds(), **kwargs)
     writer.commit()

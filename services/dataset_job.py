@@ -29,14 +29,15 @@ from services.column_statistics import ColumnStatistics
 from services.conversation_extraction_service import ExtractionStats
 from services.engine import Engine
 from services.reading import Written
-from services.run_outputs import JSON_CONTENT_TYPE, PublishedFile, RunOutputs
+from services.run_outputs import (
+    FAILED_REJECTS_NAME,
+    JSON_CONTENT_TYPE,
+    PublishedFile,
+    RunOutputs,
+)
 from utils.files import AtomicFile, remove_abandoned_temporary_files
 
 logger = logging.getLogger(__name__)
-
-# The rejects of a run that failed MAX_REJECT_RATIO: kept beside the earlier outputs.
-FAILED_REJECTS_NAME = "rejects.failed.jsonl"
-
 
 class JobFailure(Exception):
     """A runtime failure decided by the job itself (rejects over MAX_REJECT_RATIO)."""
@@ -88,7 +89,7 @@ def run_job(config: JobConfig, engine: Engine, store: Optional[ObjectStore] = No
         if note:
             logger.warning("nothing_selected %s", note)
         check_reject_ratio(config, written, outputs.rejects)
-        check_not_emptying(config, stats, outputs.manifest, store, note)
+        check_not_emptying(config, stats, outputs.earlier_manifests(), store, note)
         result = JobResult(stats=stats, source=source, note=note)
         with _saying_where_local_files_are(outputs.folder):
             result.parts = engine.publish(config, written, outputs, store, result)
@@ -155,15 +156,17 @@ def nothing_selected_note(config: JobConfig, stats: ExtractionStats,
 
 
 def check_not_emptying(config: JobConfig, stats: ExtractionStats,
-                       manifest_file: PublishedFile, store: Optional[ObjectStore],
+                       manifests: List[PublishedFile], store: Optional[ObjectStore],
                        note: Optional[str] = None) -> None:
     """An empty result must not silently replace a non-empty one of the same range (a
-    wrong range, a source that lost its data): fail unless ALLOW_EMPTY says it may."""
+    wrong range, a source that lost its data): fail unless ALLOW_EMPTY says it may.
+    `manifests`: where the earlier result's manifest may be."""
     if stats.rows_written or config.allow_empty:
         return
-    earlier = [(manifest_file.path, _rows_in(_read_local(manifest_file.path)))]
+    earlier = [(manifest.path, _rows_in(_read_local(manifest.path))) for manifest in manifests]
     if store is not None:
-        earlier.append((store.uri(manifest_file.key), _rows_in(store.fetch(manifest_file.key))))
+        earlier += [(store.uri(manifest.key), _rows_in(store.fetch(manifest.key)))
+                    for manifest in manifests]
     for where, rows in earlier:
         if rows:
             raise JobFailure(

@@ -6,10 +6,10 @@ from typing import Dict, List, Optional
 from config.settings import JobConfig
 from interfaces.ports import ObjectStore, SessionRepository
 from interfaces.values import DateRange
-from services.dataset_job import FAILED_REJECTS_NAME, JobResult
+from services.dataset_job import JobResult
 from services.engine import Engine
 from services.reading import Written, read_window
-from services.run_outputs import PublishedFile, RunOutputs
+from services.run_outputs import FAILED_REJECTS_NAME, PublishedFile, RunOutputs
 from utils.files import remove_if_present
 
 
@@ -31,7 +31,7 @@ class OnePass(Engine):
         result.outputs["csv"] = outputs.csv
         if written.stats.rejected:
             result.outputs["rejects"] = outputs.rejects
-        remove_if_present(outputs.manifest.path)
+        outputs.withdraw_local()
         written.commit_csv()
         if written.rejects.commit() is None:
             # Nothing rejected this time: an earlier run's rejects file would now mislead.
@@ -39,7 +39,7 @@ class OnePass(Engine):
         remove_if_present(os.path.join(outputs.folder, FAILED_REJECTS_NAME))
         if store is None:
             return []
-        store.delete(outputs.manifest.key)
+        outputs.withdraw_remote(store)
         if "rejects" not in result.outputs:
             store.delete(outputs.rejects.key)
         # A Spark run of the same range left parts beside: with them, a reader of the

@@ -243,8 +243,8 @@ def _publish(config: JobConfig, store: ObjectStore, staged: List[StagedSlice],
              rejects: RejectLog, outputs: RunOutputs,
              result: JobResult) -> List[PublishedFile]:
     """The point of no return, in the order readers rely on (see the module's docstring)."""
-    remove_if_present(outputs.manifest.path)
-    store.delete(outputs.manifest.key)
+    outputs.withdraw_local()
+    outputs.withdraw_remote(store)
     metadata = upload_metadata(config)
     parts = []
     for part in staged:

@@ -15,10 +15,18 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Protocol
 
 from config.settings import JobConfig
-from utils.files import file_size, sha256_of
+from interfaces.ports import ObjectStore
+from utils.files import file_size, remove_if_present, sha256_of
 
-MANIFEST_NAME = "manifest.json"
-REJECTS_NAME = "rejects.jsonl"
+# Names that start with `_` are metadata: Athena, Hive, Spark and pyarrow skip them, so the
+# folder read as a table holds only rows.
+MANIFEST_NAME = "_manifest.json"
+REJECTS_NAME = "_rejects.jsonl"
+# The rejects of a run that failed MAX_REJECT_RATIO: kept beside the earlier outputs.
+FAILED_REJECTS_NAME = "_rejects.failed.jsonl"
+# What contract 1.1 called them: withdrawn when a run publishes, read for an earlier result.
+LEGACY_MANIFEST_NAME = "manifest.json"
+LEGACY_NAMES = (LEGACY_MANIFEST_NAME, "rejects.jsonl", "rejects.failed.jsonl")
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 JSONL_CONTENT_TYPE = "application/x-ndjson"
 JSON_CONTENT_TYPE = "application/json"
@@ -71,6 +79,7 @@ class RunOutputs:
         self.csv = self._file(config, config.csv_name, CSV_CONTENT_TYPE)
         self.rejects = self._file(config, REJECTS_NAME, JSONL_CONTENT_TYPE)
         self.manifest = self._file(config, MANIFEST_NAME, JSON_CONTENT_TYPE)
+        self.legacy = [self._file(config, name, JSON_CONTENT_TYPE) for name in LEGACY_NAMES]
         self._held: List[Discardable] = []
         self._on_exit: List[Callable[[], None]] = []
         self._committed = False
@@ -81,6 +90,20 @@ class RunOutputs:
 
     def files(self) -> List[PublishedFile]:
         return [self.csv, self.rejects, self.manifest]
+
+    def earlier_manifests(self) -> List[PublishedFile]:
+        """Where an earlier result's manifest may be: today's name, then contract 1.1's."""
+        return [self.manifest, self.legacy[0]]
+
+    def withdraw_local(self) -> None:
+        """The earlier manifest and contract 1.1's metadata files go before new files take
+        the places they name."""
+        for output in [self.manifest, *self.legacy]:
+            remove_if_present(output.path)
+
+    def withdraw_remote(self, store: ObjectStore) -> None:
+        for output in [self.manifest, *self.legacy]:
+            store.delete(output.key)
 
     def hold(self, *temporary: Optional[Discardable]) -> None:
         """Temporary files of this run, discarded unless the run commits."""

@@ -29,7 +29,7 @@ def test_default_run_writes_csv_and_manifest_and_is_byte_identical_when_repeated
     csv_path = tmp_path / "one" / "training_data" / "{}_to_{}".format(start, end) / (
         "conversations_{}_to_{}.csv".format(start, end))
     assert first.summary["outputs"]["csv"]["path"] == str(csv_path)
-    assert csv_path.exists() and (csv_path.parent / "manifest.json").exists()
+    assert csv_path.exists() and (csv_path.parent / "_manifest.json").exists()
     assert len(csv_path.read_text().splitlines()) == 501
     second = run_job(["--OUTPUT_DIR", str(tmp_path / "two")])
     assert second.returncode == 0
@@ -85,11 +85,11 @@ def test_too_many_rejects_exit_1_without_a_manifest(tmp_path):
                       "2024-12-01", "--END_DATE", "2024-12-01", "--OUTPUT_DIR", str(tmp_path)])
     assert result.returncode == 1
     assert "3 of 4 documents rejected" in result.summary["error"]
-    assert not list(tmp_path.rglob("manifest.json"))
+    assert not list(tmp_path.rglob("_manifest.json"))
     # kept for inspection under their own name; no earlier result is touched
-    [failed] = list(tmp_path.rglob("rejects.failed.jsonl"))
+    [failed] = list(tmp_path.rglob("_rejects.failed.jsonl"))
     assert failed.read_text().count("\n") == 3 and str(failed) in result.summary["error"]
-    assert not list(tmp_path.rglob("rejects.jsonl")) and not list(tmp_path.rglob("*.csv"))
+    assert not list(tmp_path.rglob("_rejects.jsonl")) and not list(tmp_path.rglob("*.csv"))
 
 
 def test_in_process_run(tmp_path, capsys):
@@ -100,7 +100,7 @@ def test_in_process_run(tmp_path, capsys):
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["rows_written"] == 40 and summary["published"] is False
     manifest = json.loads((tmp_path / "training_data" / "2024-12-01_to_2024-12-31" /
-                           "manifest.json").read_text())
+                           "_manifest.json").read_text())
     assert manifest["source"]["type"] == "simulated"
 
 

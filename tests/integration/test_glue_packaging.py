@@ -60,7 +60,7 @@ def test_glues_boto3_reaches_the_endpoint_the_environment_names(dist, installed_
     assert result.returncode == 0, result.stderr[-2000:]
     keys = [item["Key"] for item in boto3.client("s3").list_objects_v2(
         Bucket="glue-shell-out")["Contents"]]
-    assert "training_data/2024-12-01_to_2024-12-07/manifest.json" in keys
+    assert "training_data/2024-12-01_to_2024-12-07/_manifest.json" in keys
 
 
 def test_the_wheel_holds_every_package(dist):

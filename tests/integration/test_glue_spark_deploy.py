@@ -60,7 +60,7 @@ def test_the_deployed_spark_job_runs_from_what_deploy_ships(aws, dist, tmp_path,
     parts = sorted(key for key in stored if ".part-" in key)
     assert len(parts) == 8 and result.summary["outputs"]["parts"] == [
         "s3://features/" + key for key in parts]
-    manifest = json.loads(stored[PREFIX + "/manifest.json"])
+    manifest = json.loads(stored[PREFIX + "/_manifest.json"])
     assert [part["key"] for part in manifest["parts"]] == parts
     assert manifest["job_run_id"] == "jr_" + glue_version.replace(".", "")
 

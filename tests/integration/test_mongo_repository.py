@@ -219,7 +219,7 @@ def test_unreachable_server_exits_1_quickly_naming_the_host_not_the_password(tmp
     assert "Topology" not in result.summary["error"]
     assert "socketTimeoutMS" not in result.summary["error"]
     assert "S3cretPassw0rd" not in result.stdout + result.stderr
-    assert not list(tmp_path.rglob("manifest.json"))
+    assert not list(tmp_path.rglob("_manifest.json"))
     assert elapsed < 60  # a bound on a hang, not a performance figure
 
 
@@ -248,7 +248,7 @@ def test_server_stopped_while_the_cursor_is_read(tmp_path):
         repo.close()
     finally:
         server.stop()
-    assert not list((tmp_path / "out").rglob("manifest.json"))
+    assert not list((tmp_path / "out").rglob("_manifest.json"))
     assert not list((tmp_path / "out").rglob("*.csv"))
 
 

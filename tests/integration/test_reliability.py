@@ -105,7 +105,7 @@ def test_any_json_document_is_a_row_or_a_reject(tmp_path, docs):
     status = glue_job.main(["glue_job.py", "--REPOSITORY_TYPE", "file", "--INPUT_PATH", str(dump),
                             "--OUTPUT_DIR", str(folder / "out"), *DEC], {})
     assert status == 0
-    manifest = json.load(open(next((folder / "out").rglob("manifest.json"))))
+    manifest = json.load(open(next((folder / "out").rglob("_manifest.json"))))
     assert manifest["documents_read"] == len(docs) - unselected_objects
     assert manifest["rows_written"] + manifest["rejects"] == manifest["documents_read"]
     assert_clean_csv(manifest["outputs"]["csv"]["path"], manifest["rows_written"])
@@ -169,9 +169,9 @@ def test_two_runs_of_the_same_range_at_once_leave_complete_files(tmp_path):
     csv_name = "conversations_2024-12-01_to_2024-12-31.csv"
     assert (folder / csv_name).read_bytes() == open(alone.summary["outputs"]["csv"]["path"],
                                                     "rb").read()
-    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest = json.loads((folder / "_manifest.json").read_text())
     assert manifest["rows_written"] == 4000
-    assert sorted(p.name for p in folder.iterdir()) == [csv_name, "manifest.json"]
+    assert sorted(p.name for p in folder.iterdir()) == ["_manifest.json", csv_name]
 
 
 PASSWORD = "pl4nted-Pa55word"
@@ -221,7 +221,7 @@ def test_manifest_and_summary_hold_no_password(mongo_server, mongo_database, tmp
 def test_a_full_disk_on_the_manifest_names_the_manifest(tmp_path):
     out = tmp_path / "out"
     summary = run_with_file_size_limit(out, 3, 8_000)  # the CSV fits, the manifest does not
-    manifest = out / "training_data" / "2024-12-01_to_2024-12-31" / "manifest.json"
+    manifest = out / "training_data" / "2024-12-01_to_2024-12-31" / "_manifest.json"
     assert summary["error"] == "cannot write the manifest {}: File too large".format(manifest)
     assert not manifest.exists() and not list(out.rglob("*.part"))
 

@@ -66,25 +66,25 @@ def store(request, aws):
 
 
 def test_the_job_publishes_verified_files_and_the_manifest_last(store, tmp_path):
-    store.client.put_object(Bucket=store.bucket, Key=PREFIX + "/rejects.jsonl", Body=b"{}\n")
+    store.client.put_object(Bucket=store.bucket, Key=PREFIX + "/_rejects.jsonl", Body=b"{}\n")
     result = store.run(tmp_path, "--JOB_RUN_ID", "jr_1")
     assert result.returncode == 0, result.stderr[-2000:]
     stored = store.objects()
-    assert sorted(stored) == [CSV_KEY, PREFIX + "/manifest.json"]  # stale rejects withdrawn
+    assert sorted(stored) == [PREFIX + "/_manifest.json", CSV_KEY]  # stale rejects withdrawn
     for key, body in stored.items():
         assert body == (tmp_path / key).read_bytes()
     head = store.client.head_object(Bucket=store.bucket, Key=CSV_KEY)
     assert head["Metadata"]["sha256"] == hashlib.sha256(stored[CSV_KEY]).hexdigest()
     if "md5" in store.options:
         assert head["ETag"].strip('"') == hashlib.md5(stored[CSV_KEY]).hexdigest()
-    manifest = json.loads(stored[PREFIX + "/manifest.json"])
+    manifest = json.loads(stored[PREFIX + "/_manifest.json"])
     assert manifest["outputs"]["csv"]["sha256"] == head["Metadata"]["sha256"]
     assert manifest["rows_written"] == 80
 
     again = store.run(tmp_path / "again", "--JOB_RUN_ID", "jr_2")
     assert again.returncode == 0, again.stderr[-2000:]
     assert store.objects()[CSV_KEY] == stored[CSV_KEY]
-    assert json.loads(store.objects()[PREFIX + "/manifest.json"])["job_run_id"] == "jr_2"
+    assert json.loads(store.objects()[PREFIX + "/_manifest.json"])["job_run_id"] == "jr_2"
 
 
 def test_large_files_go_in_parts_and_are_verified(store, tmp_path):
@@ -127,7 +127,7 @@ def test_a_store_without_additional_checksums_is_named_in_one_line(s3proxy_serve
     assert result.returncode == 1
     error = result.summary["error"]
     assert "\n" not in error and "S3_SSE=none" in error and "S3_CHECKSUM=md5" in error
-    assert PREFIX + "/manifest.json" not in store.objects()
+    assert PREFIX + "/_manifest.json" not in store.objects()
 
 
 def test_a_corrupted_upload_is_caught_by_its_etag(aws, tmp_path):

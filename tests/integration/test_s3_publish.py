@@ -35,7 +35,7 @@ def test_outputs_land_at_the_legacy_keys_encrypted_and_verified(aws, tmp_path):
                                    "--JOB_RUN_ID", "jr_42"], env=aws)
     assert result.returncode == 0, result.stderr
     stored = objects(s3)
-    assert sorted(stored) == [CSV_KEY, PREFIX + "/manifest.json"]
+    assert sorted(stored) == [PREFIX + "/_manifest.json", CSV_KEY]
     for key, body in stored.items():
         assert body == (tmp_path / key).read_bytes()
     head = s3.head_object(Bucket=BUCKET, Key=CSV_KEY)
@@ -44,12 +44,12 @@ def test_outputs_land_at_the_legacy_keys_encrypted_and_verified(aws, tmp_path):
     assert head["Metadata"] == {"rows": "60", "start-date": "2024-12-01",
                                 "end-date": "2024-12-31", "job-run-id": "jr_42",
                                 "sha256": sha256_of(str(tmp_path / CSV_KEY))}
-    manifest_head = s3.head_object(Bucket=BUCKET, Key=PREFIX + "/manifest.json")
+    manifest_head = s3.head_object(Bucket=BUCKET, Key=PREFIX + "/_manifest.json")
     assert manifest_head["ContentType"] == "application/json"
-    manifest = json.loads(stored[PREFIX + "/manifest.json"])
+    manifest = json.loads(stored[PREFIX + "/_manifest.json"])
     assert manifest["outputs"]["csv"]["s3_uri"] == "s3://{}/{}".format(BUCKET, CSV_KEY)
     assert manifest["outputs"]["csv"]["sha256"] == head["Metadata"]["sha256"]
-    assert result.summary["outputs"]["manifest"]["s3_uri"] == "s3://{}/{}/manifest.json".format(
+    assert result.summary["outputs"]["manifest"]["s3_uri"] == "s3://{}/{}/_manifest.json".format(
         BUCKET, PREFIX)
 
 
@@ -92,7 +92,7 @@ def test_rerun_overwrites_the_same_keys_with_complete_files(aws, tmp_path):
     assert first.returncode == second.returncode == 0
     assert sorted(before) == sorted(after)
     assert before[CSV_KEY] == after[CSV_KEY]
-    assert json.loads(after[PREFIX + "/manifest.json"])["job_run_id"] == "run-2"
+    assert json.loads(after[PREFIX + "/_manifest.json"])["job_run_id"] == "run-2"
 
 
 def test_missing_bucket_fails_before_reading_anything(aws, tmp_path):
@@ -142,7 +142,7 @@ def restricted_s3(tmp_path):
             "admin": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
             "job": [{"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject",
                                                    "s3:DeleteObject"],
-                     "Resource": "arn:aws:s3:::{}/*manifest.json".format(BUCKET)},
+                     "Resource": "arn:aws:s3:::{}/*_manifest.json".format(BUCKET)},
                     {"Effect": "Allow", "Action": "s3:DeleteObject",
                      "Resource": "arn:aws:s3:::{}/*".format(BUCKET)},
                     {"Effect": "Allow", "Action": "s3:ListBucket",  # the start-up check
@@ -155,7 +155,7 @@ def restricted_s3(tmp_path):
         admin = boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1",
                              aws_access_key_id=keys["admin"]["AccessKeyId"],
                              aws_secret_access_key=keys["admin"]["SecretAccessKey"])
-        admin.put_object(Bucket=BUCKET, Key=PREFIX + "/manifest.json", Body=b"{}")
+        admin.put_object(Bucket=BUCKET, Key=PREFIX + "/_manifest.json", Body=b"{}")
         env = {"AWS_ENDPOINT_URL": server.endpoint, "AWS_DEFAULT_REGION": "us-east-1",
                "AWS_ACCESS_KEY_ID": keys["job"]["AccessKeyId"],
                "AWS_SECRET_ACCESS_KEY": keys["job"]["SecretAccessKey"]}
@@ -170,7 +170,7 @@ def test_a_refused_csv_upload_publishes_no_manifest(restricted_s3, tmp_path):
     assert result.returncode == 1
     assert result.summary["error"].startswith("upload of s3://{}/{} failed: AccessDenied".format(
         BUCKET, CSV_KEY))
-    assert PREFIX + "/manifest.json" not in objects(admin)  # the stale one was withdrawn
+    assert PREFIX + "/_manifest.json" not in objects(admin)  # the stale one was withdrawn
     assert (tmp_path / CSV_KEY).exists()
 
 

@@ -110,10 +110,10 @@ def test_parts_concatenated_in_order_are_the_one_process_csv(spark, mongo_server
         PREFIX, index) for index in range(8)]
     assert summary["outputs"]["parts"] == ["s3://spark/" + key for key in parts]
     assert body == csv[len(header):]
-    assert stored[PREFIX + "/rejects.jsonl"] == single[PREFIX + "/rejects.jsonl"]
+    assert stored[PREFIX + "/_rejects.jsonl"] == single[PREFIX + "/_rejects.jsonl"]
     assert not [key for key in stored if STAGING_FOLDER in key]
-    manifest = json.loads(stored[PREFIX + "/manifest.json"])
-    single_manifest = json.loads(single[PREFIX + "/manifest.json"])
+    manifest = json.loads(stored[PREFIX + "/_manifest.json"])
+    single_manifest = json.loads(single[PREFIX + "/_manifest.json"])
     import hashlib
     assert [(p["key"], p["size"], p["sha256"]) for p in manifest["parts"]] == [
         (key, len(stored[key]), hashlib.sha256(stored[key]).hexdigest()) for key in parts]
@@ -211,7 +211,7 @@ def test_the_script_runs_as_glue_runs_it(aws, tmp_path):
                      script=os.path.join(ROOT, "spark_job.py"), timeout=240)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.summary["rows_written"] == 300 and len(result.summary["outputs"]["parts"]) == 8
-    manifest = json.loads(objects("spark-script")[PREFIX + "/manifest.json"])
+    manifest = json.loads(objects("spark-script")[PREFIX + "/_manifest.json"])
     assert manifest["job_run_id"] == "jr_spark" and sum(
         part["rows"] for part in manifest["parts"]) == 300
 

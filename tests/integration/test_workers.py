@@ -54,7 +54,7 @@ def test_every_golden_corpus_with_three_workers_gives_the_golden_outputs(tmp_pat
         for name in sorted(os.listdir(expected)):
             with open(os.path.join(expected, name), "rb") as left, \
                     open(os.path.join(tmp_path, corpus, name), "rb") as right:
-                if name == "manifest.json":
+                if name == "_manifest.json":
                     assert_same_result(json.load(left), json.load(right))
                 else:
                     assert right.read() == left.read(), (corpus, name)

@@ -36,7 +36,7 @@ def folder(tmp_path):
 
 def test_rows_plus_rejects_equal_documents_and_the_manifest_says_so(tmp_path):
     result = run_job(config_for(tmp_path), OnePass(FakeRepository(documents(40, broken=1))))
-    manifest = json.loads((folder(tmp_path) / "manifest.json").read_text())
+    manifest = json.loads((folder(tmp_path) / "_manifest.json").read_text())
     counts = (manifest["documents_read"], manifest["rows_written"], manifest["rejects"])
     assert counts == (41, 40, 1)
     assert manifest["shapes"] == {"agno_v1": 20, "agno_v1_legacy": 0, "agno_v2": 20,
@@ -47,7 +47,7 @@ def test_rows_plus_rejects_equal_documents_and_the_manifest_says_so(tmp_path):
     csv_lines = (folder(tmp_path) / "conversations_2024-12-01_to_2024-12-31.csv").read_text(
     ).splitlines()
     assert len(csv_lines) == 41
-    rejects = [json.loads(line) for line in (folder(tmp_path) / "rejects.jsonl").read_text(
+    rejects = [json.loads(line) for line in (folder(tmp_path) / "_rejects.jsonl").read_text(
     ).splitlines()]
     assert rejects == [{"_id": None, "session_id": "bad0", "reason": "runs is not a list"}]
     assert manifest["outputs"]["csv"]["sha256"] == result.outputs["csv"].sha256
@@ -67,10 +67,14 @@ def test_publishing_order_is_withdraw_then_data_then_manifest(tmp_path):
     run_job(config_for(tmp_path), OnePass(FakeRepository(documents(5, broken=0))), store)
     assert store.calls == [
         ("check", None),  # the bucket is checked before anything is read
+        ("delete", PREFIX + "/_manifest.json"),
+        # what contract 1.1 named them: no manifest of an earlier run may stay beside
         ("delete", PREFIX + "/manifest.json"), ("delete", PREFIX + "/rejects.jsonl"),
+        ("delete", PREFIX + "/rejects.failed.jsonl"),
+        ("delete", PREFIX + "/_rejects.jsonl"),
         ("upload", PREFIX + "/conversations_2024-12-01_to_2024-12-31.csv"),
-        ("upload", PREFIX + "/manifest.json")]
-    manifest = json.loads(store.objects[PREFIX + "/manifest.json"])
+        ("upload", PREFIX + "/_manifest.json")]
+    manifest = json.loads(store.objects[PREFIX + "/_manifest.json"])
     assert manifest["outputs"]["csv"]["s3_uri"] == (
         "s3://fake/" + PREFIX + "/conversations_2024-12-01_to_2024-12-31.csv")
 
@@ -84,23 +88,23 @@ def test_too_many_rejects_fail_after_writing_them_and_publish_nothing(tmp_path):
             OnePass(FakeRepository(documents(5, broken=1))))  # an earlier run, a reject
     before = snapshot(folder(tmp_path))
     store = FakeStore()
-    with pytest.raises(JobFailure, match="2 of 12 documents rejected.*rejects.failed.jsonl"):
+    with pytest.raises(JobFailure, match="2 of 12 documents rejected.*_rejects.failed.jsonl"):
         run_job(config_for(tmp_path, MAX_REJECT_RATIO="0.1"),
                 OnePass(FakeRepository(documents(10, broken=2))), store)
     after = snapshot(folder(tmp_path))
-    failed = after.pop("rejects.failed.jsonl")
+    failed = after.pop("_rejects.failed.jsonl")
     assert failed.count(b"\n") == 2
     assert after == before  # the earlier CSV, rejects and manifest, byte for byte
     assert store.calls == [("check", None)]
     # the next good run publishes and clears the failed run's rejects
     run_job(config_for(tmp_path), OnePass(FakeRepository(documents(5))))
-    assert not (folder(tmp_path) / "rejects.failed.jsonl").exists()
+    assert not (folder(tmp_path) / "_rejects.failed.jsonl").exists()
 
 
 def test_a_source_failure_leaves_the_earlier_outputs_exactly_as_they_were(tmp_path):
     run_job(config_for(tmp_path), OnePass(FakeRepository(documents(5))))  # an earlier good run
     before = snapshot(folder(tmp_path))
-    assert "manifest.json" in before
+    assert "_manifest.json" in before
     with pytest.raises(SourceError):
         run_job(config_for(tmp_path), OnePass(FakeRepository(documents(5000), fail_after=4000)))
     assert snapshot(folder(tmp_path)) == before
@@ -122,7 +126,7 @@ def test_temporary_files_of_dead_runs_are_removed_and_those_of_live_runs_kept(tm
     place.mkdir(parents=True)
     csv_name = "conversations_2024-12-01_to_2024-12-31.csv"
     dead = place / "{}.{}-0123abcd.part".format(csv_name, 2 ** 22 + 12345)  # above pid_max
-    live = place / "manifest.json.{}-89abcdef.part".format(os.getppid())
+    live = place / "_manifest.json.{}-89abcdef.part".format(os.getppid())
     unrelated = place / "notes.part"
     for path in (dead, live, unrelated):
         path.write_text("x")
@@ -135,15 +139,15 @@ def test_a_publish_failure_keeps_the_local_files_and_writes_no_manifest(tmp_path
     with pytest.raises(PublishError, match="AccessDenied; the local outputs stay in .*2024-12-31$"):
         run_job(config_for(tmp_path), OnePass(FakeRepository(documents(5))), store)
     assert (folder(tmp_path) / "conversations_2024-12-01_to_2024-12-31.csv").exists()
-    assert not (folder(tmp_path) / "manifest.json").exists()
-    assert not any(key.endswith("manifest.json") for key in store.objects)
+    assert not (folder(tmp_path) / "_manifest.json").exists()
+    assert not any(key.endswith("_manifest.json") for key in store.objects)
 
 
 def test_an_empty_range_is_a_header_only_csv_and_a_manifest(tmp_path):
     run_job(config_for(tmp_path), OnePass(FakeRepository([])))
     csv_text = (folder(tmp_path) / "conversations_2024-12-01_to_2024-12-31.csv").read_text()
     assert csv_text.count("\n") == 1 and csv_text.startswith("session_id,agent_name,")
-    manifest = json.loads((folder(tmp_path) / "manifest.json").read_text())
+    manifest = json.loads((folder(tmp_path) / "_manifest.json").read_text())
     assert manifest["documents_read"] == 0 and manifest["rows_written"] == 0
     # no rows, no statistics: null, never a 0 that reads as measured
     statistics = manifest["column_statistics"]
@@ -162,7 +166,7 @@ def test_half_the_sessions_without_runs_and_no_join_is_a_named_warning(tmp_path,
     docs = agno3_sessions_without_their_runs(3) + documents(3)
     result = run_job(config_for(tmp_path), OnePass(FakeRepository(docs)))
     assert result.stats.warnings["sessions_without_runs"] == 3
-    manifest = json.loads((folder(tmp_path) / "manifest.json").read_text())
+    manifest = json.loads((folder(tmp_path) / "_manifest.json").read_text())
     assert manifest["warnings"]["sessions_without_runs"] == 3
     assert "RUNS_COLLECTION" in caplog.text and "Agno 3" in caplog.text
 
@@ -178,13 +182,13 @@ def test_fewer_than_half_without_runs_or_a_joined_runs_source_is_no_warning(tmp_
 
 
 def test_a_failed_manifest_upload_leaves_no_manifest_anywhere(tmp_path):
-    store = FakeStore(fail_on_key_suffix="manifest.json")
+    store = FakeStore(fail_on_key_suffix="_manifest.json")
     with pytest.raises(PublishError):
         run_job(config_for(tmp_path), OnePass(FakeRepository(documents(5))), store)
     assert (folder(tmp_path) / "conversations_2024-12-01_to_2024-12-31.csv").exists()
     assert sorted(p.name for p in folder(tmp_path).iterdir()) == [
         "conversations_2024-12-01_to_2024-12-31.csv"]
-    assert not any(key.endswith("manifest.json") for key in store.objects)
+    assert not any(key.endswith("_manifest.json") for key in store.objects)
 
 
 def test_an_output_folder_that_leads_outside_output_dir_is_refused(tmp_path):
@@ -202,7 +206,7 @@ def test_the_manifest_echoes_the_configuration_without_secrets_and_defines_each_
     config = config_for(tmp_path, MONGO_URI="mongodb://reader:Pa55word@db.example:27017/",
                         REPOSITORY_TYPE="simulated")
     run_job(config, OnePass(FakeRepository(documents(2))))
-    text = (folder(tmp_path) / "manifest.json").read_text()
+    text = (folder(tmp_path) / "_manifest.json").read_text()
     manifest = json.loads(text)
     assert "Pa55word" not in text
     echoed = manifest["configuration"]
@@ -220,13 +224,32 @@ def test_an_empty_result_does_not_replace_a_non_empty_one_unless_allowed(tmp_pat
         run_job(config_for(tmp_path), OnePass(FakeRepository([])))
     assert snapshot(folder(tmp_path)) == before
     run_job(config_for(tmp_path, ALLOW_EMPTY="true"), OnePass(FakeRepository([])))
-    manifest = json.loads((folder(tmp_path) / "manifest.json").read_text())
+    manifest = json.loads((folder(tmp_path) / "_manifest.json").read_text())
     assert manifest["rows_written"] == 0
 
 
 def test_an_earlier_non_empty_result_in_s3_counts_too(tmp_path):
     store = FakeStore()
-    store.objects[PREFIX + "/manifest.json"] = json.dumps({"rows_written": 9}).encode()
+    store.objects[PREFIX + "/_manifest.json"] = json.dumps({"rows_written": 9}).encode()
     with pytest.raises(JobFailure, match=r"\(9 rows, in S3\)"):
         run_job(config_for(tmp_path), OnePass(FakeRepository([])), store)
-    assert ("upload", PREFIX + "/manifest.json") not in store.calls
+    assert ("upload", PREFIX + "/_manifest.json") not in store.calls
+
+
+def test_metadata_of_contract_1_1_is_withdrawn_and_still_guards_an_earlier_result(tmp_path):
+    """Before contract 1.2 the manifest and rejects were manifest.json and rejects.jsonl,
+    which readers of the folder took for data. A run withdraws them, locally and in S3;
+    until then an earlier result under those names is not replaced by an empty one."""
+    store = FakeStore()
+    legacy = folder(tmp_path)
+    legacy.mkdir(parents=True)
+    (legacy / "manifest.json").write_text(json.dumps({"rows_written": 7}))
+    store.objects[PREFIX + "/manifest.json"] = json.dumps({"rows_written": 7}).encode()
+    with pytest.raises(JobFailure, match=r"earlier result of .* \(7 rows, local\)"):
+        run_job(config_for(tmp_path), OnePass(FakeRepository([])), store)
+    (legacy / "rejects.jsonl").write_text("{}\n")
+    run_job(config_for(tmp_path), OnePass(FakeRepository(documents(3))), store)
+    assert sorted(p.name for p in legacy.iterdir()) == [
+        "_manifest.json", "conversations_2024-12-01_to_2024-12-31.csv"]
+    assert sorted(store.objects) == [PREFIX + "/_manifest.json",
+                                     PREFIX + "/conversations_2024-12-01_to_2024-12-31.csv"]

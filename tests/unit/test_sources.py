@@ -64,7 +64,7 @@ def test_a_registered_source_runs_in_one_pass_and_in_worker_processes(registered
     assert status == 0, summary
     assert (summary["source"], summary["rows_written"]) == ("in_memory", 30)
     manifest_path = os.path.join(os.path.dirname(summary["outputs"]["csv"]["path"]),
-                                 "manifest.json")
+                                 "_manifest.json")
     with open(manifest_path) as handle:
         manifest = json.load(handle)
     assert manifest["source"]["type"] == "in_memory"
