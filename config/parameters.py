@@ -238,6 +238,10 @@ PARAMETERS: Tuple[Parameter, ...] = (
     Parameter("END_DATE", "last day, `YYYY-MM-DD`, inclusive (at most {} days in all)".format(
         constants.MAX_RANGE_DAYS), "yesterday (UTC)", date,
         lambda today: today - dt.timedelta(days=1)),
+    Parameter("CSV_FORMULA_GUARD", "`off`, or `quote` to put `'` before text cells a "
+              "spreadsheet would run as formulas (starting with = + - @, tab, CR), for a file "
+              "meant for spreadsheets; either way such cells are counted as `formula_like_text`",
+              "`off`", choice("off", "quote"), _constant("off")),
     Parameter("S3_BUCKET", "when set, outputs are uploaded there; otherwise they stay local",
               "–", matching(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$", "a bucket name (3-63 "
                             "lowercase letters, digits, dots, hyphens)")),

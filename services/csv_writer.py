@@ -7,63 +7,49 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from calculators.batch import FeatureColumns
-from calculators.columns import COLUMN_NAMES, TEXT_COLUMNS
+from calculators.column import FLAG, INTEGER, REAL
+from calculators.columns import COLUMN_NAMES, COLUMNS, TEXT_COLUMNS
 from utils.counts import Counts
 from utils.files import AtomicFile
 
-_WHOLE_NUMBER_LIMIT = 1e15
-# "%.10g" writes a whole number below this as an integer, and from it in exponent form.
-_WHOLE_AS_G_LIMIT = 1e10
-_FLOAT_FORMAT = "%.10g".__mod__
+# How a number column is written: integer and flag columns as integers; every other number
+# column as a real, always with a decimal point or an exponent, as the shortest text that
+# reads back to the same double (Python's repr), so that every reader infers one type for
+# the column whatever the data (contract 1.2).
+_WHOLE_FORMAT = "%d"
+_REAL_FORMAT = "%r"
+_WHOLE_TYPES = frozenset((INTEGER, FLAG))
+COLUMN_TYPES = {column.name: column.dtype for column in COLUMNS}
 
 
-def format_numbers(values: np.ndarray) -> List[str]:
-    """A whole number below 10^15 in magnitude as an integer; any other with `%.10g`
-    (one by one: the writer takes this path only for the rare column that needs it)."""
-    whole = (np.floor(values) == values) & (np.abs(values) < _WHOLE_NUMBER_LIMIT)
-    return [str(int(value)) if is_whole else _FLOAT_FORMAT(value)
-            for value, is_whole in zip(values.tolist(), whole.tolist())]
+def number_column(values: np.ndarray, dtype: str = REAL) -> Tuple[str, list]:
+    """A number column as (its %-format, its values for it)."""
+    values = values + 0.0  # -0.0 becomes 0.0
+    return (_WHOLE_FORMAT if dtype in _WHOLE_TYPES else _REAL_FORMAT), values.tolist()
 
 
-def number_column(values: np.ndarray) -> Tuple[str, list]:
-    """A number column as (its %-format, its values for it), with the text format_numbers
-    gives: "%d" when every value is a whole number below 10^15; "%.10g" when no value is
-    a whole number from 10^10 (which "%.10g" would write in exponent form); else "%s" over
-    format_numbers' texts."""
-    values = values + 0.0  # -0.0 becomes 0.0, which both formats write as "0"
-    whole = np.floor(values) == values
-    magnitude = np.abs(values)
-    if (whole & (magnitude < _WHOLE_NUMBER_LIMIT)).all():
-        return "%d", values.tolist()
-    if not (whole & (magnitude >= _WHOLE_AS_G_LIMIT) & (magnitude < _WHOLE_NUMBER_LIMIT)).any():
-        return "%.10g", values.tolist()
-    return "%s", format_numbers(values)
-
-
-MAX_TEXT_CELL = 4096
-NEUTRALISED_TEXT_CELL = "neutralised_text_cell"
-TRUNCATED_TEXT_CELL = "truncated_text_cell"
+FORMULA_LIKE_TEXT = "formula_like_text"
 REPLACED_CHARACTER = "replaced_character"
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP, CSV injection).
 _FORMULA_START = frozenset("=+-@\t\r")
 _REPLACEMENT = "\ufffd"
 
 
-def safe_text(value: str, warnings: Counts) -> str:
-    """A text cell a reader can take as it is: lone surrogates (possible in JSON input, not
-    encodable as UTF-8) and NUL bytes become U+FFFD; more than MAX_TEXT_CELL characters are
-    cut there; a leading = + - @ tab or CR gets a single quote before it, so no spreadsheet
-    runs it as a formula. Each change is counted as a warning by kind."""
+def safe_text(value: str, warnings: Counts, formula_guard: bool = False) -> str:
+    """A text cell as the source holds it, so that an id joins back to MongoDB. Only what
+    no UTF-8 file can hold changes: lone surrogates (possible in JSON input) and NUL bytes
+    become U+FFFD, counted as `replaced_character`. A cell a spreadsheet would run as a
+    formula (it starts with = + - @, a tab or CR) is counted as `formula_like_text`; with
+    the formula guard (CSV_FORMULA_GUARD=quote, for files meant for spreadsheets) it gets
+    a single quote before it."""
     if "\x00" in value or not _encodable(value):
         value = "".join(_REPLACEMENT if ch == "\x00" or "\ud800" <= ch <= "\udfff" else ch
                         for ch in value)
         warnings.add(REPLACED_CHARACTER)
-    if len(value) > MAX_TEXT_CELL:
-        value = value[:MAX_TEXT_CELL]
-        warnings.add(TRUNCATED_TEXT_CELL)
     if value[:1] in _FORMULA_START:
-        value = "'" + value
-        warnings.add(NEUTRALISED_TEXT_CELL)
+        warnings.add(FORMULA_LIKE_TEXT)
+        if formula_guard:
+            value = "'" + value
     return value
 
 
@@ -75,14 +61,14 @@ def _encodable(value: str) -> bool:
     return True
 
 
-def safe_column(values: List[str], warnings: Counts) -> List[str]:
+def safe_column(values: List[str], warnings: Counts, formula_guard: bool = False
+                ) -> List[str]:
     """safe_text over a column, with one pass over the joined text when nothing needs it."""
     joined = "".join(values)
     if ("\x00" not in joined and (joined.isascii() or _encodable(joined))
-            and max(map(len, values), default=0) <= MAX_TEXT_CELL
             and not any(value[:1] in _FORMULA_START for value in values)):
         return values
-    return [safe_text(value, warnings) for value in values]
+    return [safe_text(value, warnings, formula_guard) for value in values]
 
 
 def quote_text(value: str) -> str:
@@ -103,9 +89,11 @@ def quote_column(values: List[str]) -> List[str]:
 class CsvWriter:
     """The dataset file: header first, then rows batch by batch, committed when complete."""
 
-    def __init__(self, path: str, column_names: Sequence[str] = COLUMN_NAMES):
+    def __init__(self, path: str, column_names: Sequence[str] = COLUMN_NAMES,
+                 formula_guard: bool = False):
         self.path = path
         self.column_names = tuple(column_names)
+        self.formula_guard = formula_guard
         self.rows = 0
         self._file = AtomicFile(path)
         self._file.write(",".join(self.column_names) + "\n")
@@ -120,9 +108,10 @@ class CsvWriter:
             values = columns[name]
             if name in TEXT_COLUMNS:
                 formats.append("%s")
-                cells.append(quote_column(safe_column(values, warnings)))
+                cells.append(quote_column(safe_column(values, warnings, self.formula_guard)))
             else:
-                column_format, column_cells = number_column(values)
+                column_format, column_cells = number_column(values,
+                                                            COLUMN_TYPES.get(name, REAL))
                 formats.append(column_format)
                 cells.append(column_cells)
         rows = len(cells[0]) if cells else 0

@@ -69,7 +69,8 @@ def _read_window_once(config: JobConfig, repository: SessionRepository, window: 
                       csv_path: str, rejects_path: str, folder: str) -> Written:
     opened: List = []
     with discarded_on_failure(opened, folder):
-        writer = opened_file(opened, CsvWriter(csv_path))
+        writer = opened_file(opened, CsvWriter(
+            csv_path, formula_guard=config.csv_formula_guard == "quote"))
         rejects = opened_file(opened, RejectLog(rejects_path))
         statistics = ColumnStatistics()
         documents = space_checked(repository.documents(window), repository.expected_documents,

@@ -5,27 +5,37 @@ import numpy as np
 import pytest
 
 from calculators.columns import COLUMN_NAMES
-from services.csv_writer import CsvWriter, format_numbers, quote_text, safe_column
+from services.csv_writer import CsvWriter, quote_text, safe_column
 from utils.counts import Counts
 
 
 @pytest.mark.parametrize("value, text", [
-    (0.0, "0"), (-0.0, "0"), (3.0, "3"), (-12.0, "-12"), (1e14, "100000000000000"),
-    (999999999999999.0, "999999999999999"), (1e15, "1e+15"), (2.5, "2.5"),
-    (1 / 3, "0.3333333333"), (123456.789012345, "123456.789"), (1e-7, "1e-07"),
-    (-1e20, "-1e+20"),
+    (0.0, "0.0"), (-0.0, "0.0"), (3.0, "3.0"), (-12.0, "-12.0"), (1e14, "100000000000000.0"),
+    (1e16, "1e+16"), (2.5, "2.5"), (1 / 3, "0.3333333333333333"),
+    (123456.789012345, "123456.789012345"), (1e-7, "1e-07"), (-1e20, "-1e+20"),
 ])
-def test_number_format(value, text, tmp_path):
-    assert format_numbers(np.array([value])) == [text]
-    # Through the writer: alone ("%d" or "%.10g"), beside a fraction ("%.10g" unless a
-    # whole number from 10^10 needs "%s"), and beside such a number (always "%s").
-    for column in ([value], [value, 0.5], [value, 0.5, 1e12]):
+def test_a_real_is_always_written_as_a_real_that_reads_back_exactly(value, text, tmp_path):
+    """Contract 1.2: a real column has one type in every file, whatever its values."""
+    for column in ([value], [value, 0.5], [value, 3.0, 1e12]):
         path = str(tmp_path / "numbers.csv")
-        writer = CsvWriter(path, ["n"])
+        writer = CsvWriter(path, ["n"])  # not in the registry: a real
         writer.write_batch({"n": np.array(column)})
         writer.commit()
         with open(path) as handle:
-            assert handle.read().splitlines()[1] == text
+            cells = handle.read().splitlines()[1:]
+        assert cells[0] == text and float(cells[0]) == value
+        assert all(("." in cell or "e" in cell) and float(cell) == number
+                   for cell, number in zip(cells, column))
+
+
+def test_integer_and_flag_columns_are_written_as_integers(tmp_path):
+    path = str(tmp_path / "numbers.csv")
+    writer = CsvWriter(path, ["total_runs", "timeout_flag", "success_rate"])
+    writer.write_batch({"total_runs": np.array([3.0, 0.0]), "timeout_flag": np.array([1.0, 0.0]),
+                        "success_rate": np.array([1.0, 0.0])})
+    writer.commit()
+    with open(path) as handle:
+        assert handle.read().splitlines()[1:] == ["3,1,1.0", "0,0,0.0"]
 
 
 @pytest.mark.parametrize("value, text", [
@@ -51,7 +61,7 @@ def test_the_file_parses_back_with_the_header_and_quoted_text(tmp_path):
     rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
     assert rows[0] == list(COLUMN_NAMES)
     assert rows[1][0] == "a,\"b\"\r\nc" and rows[2][0] == "é"
-    assert rows[1][4] == "1" and rows[2][4] == "2.5"
+    assert rows[1][4] == "1" and rows[1][5] == "1.0" and rows[2][5] == "2.5"
     assert len(rows) == 3 and all(len(row) == len(COLUMN_NAMES) for row in rows)
 
 
@@ -61,35 +71,49 @@ def test_an_empty_result_is_a_header_only_file(tmp_path):
     assert (tmp_path / "e.csv").read_text() == ",".join(COLUMN_NAMES) + "\n"
 
 
-@pytest.mark.parametrize("value, written, warning", [
-    ("=HYPERLINK(\"http://x\",\"y\")", "'=HYPERLINK(\"http://x\",\"y\")", "neutralised_text_cell"),
-    ("+1", "'+1", "neutralised_text_cell"), ("-2+3", "'-2+3", "neutralised_text_cell"),
-    ("@SUM(A1)", "'@SUM(A1)", "neutralised_text_cell"),
-    ("\tcmd", "'\tcmd", "neutralised_text_cell"), ("\rcmd", "'\rcmd", "neutralised_text_cell"),
-    ("a\x00b", "a\ufffdb", "replaced_character"),
-    ("lone \udc80 surrogate", "lone \ufffd surrogate", "replaced_character"),
-    ("x" * 5000, "x" * 4096, "truncated_text_cell"),
-    ("safe=value", "safe=value", None), ("é", "é", None),
+@pytest.mark.parametrize("value, warning", [
+    ("=HYPERLINK(\"http://x\",\"y\")", "formula_like_text"), ("+14155550100", "formula_like_text"),
+    ("-5f3a", "formula_like_text"), ("@mention-bot", "formula_like_text"),
+    ("=1+1", "formula_like_text"), ("\tcmd", "formula_like_text"), ("\rcmd", "formula_like_text"),
+    ("'quoted", None), ("safe=value", None), ("é", None), ("x" * 5000, None),
 ])
-def test_text_cells_are_made_safe_and_every_change_is_counted(value, written, warning):
+def test_text_is_written_exactly_as_the_source_holds_it_and_formulas_are_counted(value,
+                                                                                 warning):
     warnings = Counts()
-    assert safe_column(["plain", value], warnings) == ["plain", written]
+    assert safe_column(["plain", value], warnings) == ["plain", value]
     assert warnings == ({warning: 1} if warning else {})
+    guarded = Counts()
+    expected = "'" + value if warning else value
+    assert safe_column(["plain", value], guarded, formula_guard=True) == ["plain", expected]
+    assert guarded == warnings
 
 
-def test_a_hostile_cell_reaches_the_file_neutralised_and_parses_back(tmp_path):
+@pytest.mark.parametrize("value, written", [
+    ("a\x00b", "a\ufffdb"), ("lone \udc80 surrogate", "lone \ufffd surrogate")])
+def test_only_what_utf8_cannot_hold_is_replaced_and_counted(value, written):
+    warnings = Counts()
+    assert safe_column([value], warnings) == [written]
+    assert warnings == {"replaced_character": 1}
+
+
+def test_ids_come_back_exactly_and_a_long_cell_whole(tmp_path):
     path = tmp_path / "out.csv"
     writer = CsvWriter(str(path))
-    columns = {name: np.array([1.0]) for name in COLUMN_NAMES}
+    columns = {name: np.array([1.0, 2.0, 3.0, 4.0]) for name in COLUMN_NAMES}
     for name in ("session_id", "agent_name", "model_provider", "model_id", "user_id", "schema",
                  "session_start", "session_end", "date"):
-        columns[name] = ["ok"]
-    columns["agent_name"] = ["=cmd|' /C calc'!A0"]
-    columns["user_id"] = ["u" * 1_000_000]  # past the csv module's 131,072 field limit
+        columns[name] = ["ok"] * 4
+    columns["session_id"] = ["-5f3a", "'quoted", "=1+1", "plain"]
+    columns["user_id"] = ["+14155550100", "u" * 1_000_000, "@x", ""]
     warnings = Counts()
     writer.write_batch(columns, warnings)
     writer.commit()
-    [row] = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
-    assert row["agent_name"] == "'=cmd|' /C calc'!A0"
-    assert len(row["user_id"]) == 4096
-    assert warnings == {"neutralised_text_cell": 1, "truncated_text_cell": 1}
+    limit = csv.field_size_limit()
+    csv.field_size_limit(2_000_000)  # the csv module's default stops at 131,072
+    try:
+        rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    finally:
+        csv.field_size_limit(limit)
+    assert [row["session_id"] for row in rows] == ["-5f3a", "'quoted", "=1+1", "plain"]
+    assert [row["user_id"] for row in rows] == ["+14155550100", "u" * 1_000_000, "@x", ""]
+    assert warnings == {"formula_like_text": 4}

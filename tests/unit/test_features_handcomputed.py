@@ -264,10 +264,10 @@ def test_the_written_row_puts_each_value_at_its_contract_position(tmp_path):
     header, row = list(csv.reader(open(tmp_path / "one.csv", encoding="utf-8")))
     assert header == list(COLUMN_NAMES) and len(row) == len(header)
     expected = {"session_id": "s-v1", "agent_name": "Weather Agent", "total_runs": "2",
-                "max_total_tokens": "700", "max_execution_time": "3", "max_tool_calls": "2",
+                "max_total_tokens": "700.0", "max_execution_time": "3.0", "max_tool_calls": "2",
                 "duplicate_tools_score": "0.5", "max_consecutive_failures": "1",
                 "total_errors": "2", "user_id": "u1", "schema": "agno_v1",
-                "session_start": "2024-12-01T00:00:00Z", "sum_input_tokens": "720",
+                "session_start": "2024-12-01T00:00:00Z", "sum_input_tokens": "720.0",
                 "failed_runs": "1", "duplicate_tool_calls": "1"}  # 720 = 60 + 60 + 600
     assert {name: row[header.index(name)] for name in expected} == expected
 
