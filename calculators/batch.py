@@ -55,6 +55,9 @@ class SessionFacts(NamedTuple):
     created_at: float  # NaN when the session has no readable time
     updated_at: float
     distinct_tools: int
+    # The latest of updated_at and, for Agno 3, its run documents' updated_at: the version
+    # of the session a row reflects (NaN when none is readable).
+    source_updated_at: float
 
 
 class SessionBatch:
@@ -102,6 +105,7 @@ class SessionBatch:
             schema=facts.schema,
             created_at=np.array(facts.created_at, dtype=np.float64),
             updated_at=np.array(facts.updated_at, dtype=np.float64),
+            source_updated_at=np.array(facts.source_updated_at, dtype=np.float64),
             distinct_tools=np.array(facts.distinct_tools, dtype=np.float64),
         )
 
@@ -153,6 +157,7 @@ class FrozenBatch:
     schema: List[str]
     created_at: np.ndarray
     updated_at: np.ndarray
+    source_updated_at: np.ndarray
     distinct_tools: np.ndarray
 
     def __len__(self) -> int:

@@ -47,6 +47,8 @@ GROUPS: Tuple[ColumnGroup, ...] = (
                 session_time_volume.session_time_features),
     ColumnGroup("Session time, volume and tools", session_time_volume.VOLUME_COLUMNS,
                 session_time_volume.volume_features),
+    ColumnGroup("Version of the source", session_time_volume.VERSION_COLUMNS,
+                session_time_volume.version_features),
 )
 
 COLUMNS: Tuple[Column, ...] = tuple(column for group in GROUPS for column in group.columns)

@@ -111,7 +111,9 @@ def add_session(item, batch: SessionBatch, forced_shape: Optional[str],
     tool_names: Set[str] = set()
     is_run_output = shape in _RUN_OUTPUT_SHAPES
     normalised = [normalise_run(run, is_run_output, tool_names, warnings) for run in runs]
-    batch.add_session(_session_facts(document, shape, runs, tool_names, warnings), normalised)
+    facts = _session_facts(document, shape, runs, tool_names, warnings)
+    batch.add_session(facts._replace(source_updated_at=_latest_update(
+        facts.updated_at, run_documents)), normalised)
     return shape
 
 
@@ -136,7 +138,20 @@ def _session_facts(document: dict, shape: str, runs: list, tool_names: set,
         created_at=_time(document.get("created_at"), warnings),
         updated_at=_time(document.get("updated_at"), warnings),
         distinct_tools=len(tool_names),
+        source_updated_at=_NAN,
     )
+
+
+def _latest_update(updated_at: float, run_documents: Sequence[Mapping]) -> float:
+    """The latest of the session's updated_at and its run documents' (features.md 75). A
+    run document's unreadable time is no time; the session's own is counted as ever."""
+    latest = updated_at
+    for run_document in run_documents:
+        if isinstance(run_document, Mapping):
+            seconds = epoch_seconds(run_document.get("updated_at"))
+            if seconds is not None and not latest >= seconds:  # NaN compares False
+                latest = seconds
+    return latest
 
 
 def _object(value) -> dict:

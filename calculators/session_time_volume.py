@@ -146,6 +146,19 @@ def volume_features(batch: FrozenBatch, th: Thresholds) -> Dict[str, np.ndarray]
     }
 
 
+VERSION_COLUMNS = (
+    Column("source_updated_at", TEXT, "",
+           "the latest of the session's `updated_at` and, for Agno 3, the `updated_at` of its "
+           "run documents, ISO 8601 UTC like session_start (empty if none): the version of "
+           "the session this row reflects"),
+)
+
+
+def version_features(batch: FrozenBatch, th: Thresholds) -> FeatureColumns:
+    """VERSION_COLUMNS, as defined above."""
+    return {"source_updated_at": iso_seconds(batch.source_updated_at)}
+
+
 def segment_percentile(runs, values: np.ndarray, percent: float) -> np.ndarray:
     """Each session's percentile of `values` with linear interpolation, as np.percentile.
 

@@ -261,6 +261,10 @@ def features(doc, th=TH, forced=None, run_docs=()):
     out["session_start"] = iso(start)
     out["session_end"] = iso(end)
     out["date"] = iso(start)[:10]
+    versions = [updated] + [to_time(rd.get("updated_at")) for rd in run_docs
+                            if isinstance(rd, dict)]
+    versions = [v for v in versions if v is not None]
+    out["source_updated_at"] = iso(max(versions)) if versions else ""
     num = {}
     if n:
         col = {k: [r[k] for r in runs] for k in runs[0]}

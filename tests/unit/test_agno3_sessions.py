@@ -149,3 +149,21 @@ def test_speed_and_growth_skip_runs_without_tokens_between_others():
         "avg_tokens_per_second": (100 + 500) / 2, "min_tokens_per_second": 100,
         "max_tokens_per_second": 500, "speed_inconsistency_ratio": 5,
         "inconsistent_speed_frequency": 0, "speed_anomaly_flag": 0})
+
+
+def test_source_updated_at_is_the_latest_update_of_the_session_and_its_run_documents():
+    """Column 75: which version of the session a row reflects. Agno 3 upserts each run
+    document with its own updated_at, so a run that ended after the session's last save
+    moves it; an unreadable run time is no time."""
+    later_run = dict(run_document("a", 100, 0), updated_at=DEC_1 + 7200)
+    bad_run = dict(run_document("b", 200, 1), updated_at="not a time")
+    row = row_of(SESSION, [later_run, bad_run])
+    assert row["source_updated_at"] == "2024-12-01T02:00:00Z"
+    earlier_run = dict(run_document("a", 100, 0), updated_at=DEC_1 + 50)
+    assert row_of(SESSION, [earlier_run])["source_updated_at"] == "2024-12-01T00:01:40Z"
+    no_time = {key: value for key, value in SESSION.items() if key != "updated_at"}
+    assert row_of(no_time, [run_document("a", 100, 0)])["source_updated_at"] == ""
+    # Agno 1 and 2 keep no run documents: the session's own updated_at
+    [v2] = feature_rows([dict(SESSION, runs=[run_data("r", 10)], updated_at=DEC_1 + 30)],
+                        warnings=Counts())
+    assert v2["source_updated_at"] == "2024-12-01T00:00:30Z"

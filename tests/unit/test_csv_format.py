@@ -4,7 +4,7 @@ import io
 import numpy as np
 import pytest
 
-from calculators.columns import COLUMN_NAMES
+from calculators.columns import COLUMN_NAMES, TEXT_COLUMNS
 from services.csv_writer import CsvWriter, quote_text, safe_column
 from utils.counts import Counts
 
@@ -50,8 +50,7 @@ def test_the_file_parses_back_with_the_header_and_quoted_text(tmp_path):
     path = tmp_path / "out.csv"
     writer = CsvWriter(str(path))
     columns = {name: np.array([1.0, 2.5]) for name in COLUMN_NAMES}
-    for name in ("session_id", "agent_name", "model_provider", "model_id", "user_id", "schema",
-                 "session_start", "session_end", "date"):
+    for name in TEXT_COLUMNS:
         columns[name] = ["a,\"b\"\r\nc", "é"]
     writer.write_batch(columns)
     assert not path.exists()  # nothing under the final name until committed
@@ -100,8 +99,7 @@ def test_ids_come_back_exactly_and_a_long_cell_whole(tmp_path):
     path = tmp_path / "out.csv"
     writer = CsvWriter(str(path))
     columns = {name: np.array([1.0, 2.0, 3.0, 4.0]) for name in COLUMN_NAMES}
-    for name in ("session_id", "agent_name", "model_provider", "model_id", "user_id", "schema",
-                 "session_start", "session_end", "date"):
+    for name in TEXT_COLUMNS:
         columns[name] = ["ok"] * 4
     columns["session_id"] = ["-5f3a", "'quoted", "=1+1", "plain"]
     columns["user_id"] = ["+14155550100", "u" * 1_000_000, "@x", ""]
