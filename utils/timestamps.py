@@ -12,7 +12,11 @@ _EPOCH = dt.datetime(1970, 1, 1)
 # Times outside years 1-9999 cannot be written as ISO dates; they count as no time.
 _MIN_SECONDS = -62135596800.0
 _MAX_SECONDS = 253402300799.0
-NUMERIC_TEXT = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
+# A number as text, with the white space float() itself strips around it (ASCII only: the
+# str.isspace() characters \x1c-\x1f match \s but make float() fail). Unambiguous, so a
+# long run of digits followed by another character fails in linear time.
+NUMERIC_TEXT = re.compile(r"[ \t\n\r\f\v]*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+                          r"(?:[eE][+-]?[0-9]+)?[ \t\n\r\f\v]*\Z")
 
 
 def epoch_seconds(value) -> Optional[float]:

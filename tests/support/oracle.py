@@ -17,7 +17,9 @@ TH = dict(TOKEN_SPIKE_MULTIPLIER=2.0, EXPLOSIVE_GROWTH_THRESHOLD=5.0, EXTREME_TO
           FAILURE_RATE_THRESHOLD=0.5, BREAKDOWN_THRESHOLD=0.1, SLOW_TOKENS_PER_SECOND=50,
           FAST_TOKENS_PER_SECOND=1000)
 
-NUM = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
+# ASCII digits and the ASCII white space float() strips (not \x1c-\x1f, which \s matches).
+NUM = re.compile(r"^[ \t\n\r\f\v]*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
+                 r"[ \t\n\r\f\v]*\Z")
 
 
 class Reject(Exception):

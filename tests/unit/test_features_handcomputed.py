@@ -282,3 +282,18 @@ def test_a_signalling_nan_decimal_is_a_non_numeric_metric_not_a_crash():
     assert_values(row, {"sum_input_tokens": 0, "sum_output_tokens": 12.5,
                         "avg_execution_time": 0})
     assert warnings["non_numeric_metric"] == 2
+
+
+@pytest.mark.parametrize("text", ["12\x1c", "12\x1f", "\x1e12", "1" * 61_000 + "x",
+                                  "1_000", "nan", "\u0661\u0662"])
+def test_text_that_float_would_refuse_or_that_is_no_plain_number_counts_zero(text):
+    """A metric or time stored as such text is one document's oddity, never a failed run:
+    \\x1c-\\x1f match \\s but float() refuses them; a long run of digits and another
+    character took time quadratic in its length to refuse."""
+    warnings = Counts()
+    row = row_of({"session_id": "t", "created_at": text, "runs": [
+        {"created_at": DEC_1, "metrics": {"input_tokens": text, "output_tokens": [text, 7],
+                                          "duration": 2.0}}]}, warnings=warnings)
+    assert_values(row, {"sum_input_tokens": 0, "sum_output_tokens": 7,
+                        "avg_execution_time": 2.0, "session_start": "2024-12-01T00:00:00Z"})
+    assert warnings == {"non_numeric_metric": 2, "unreadable_timestamp": 1}
