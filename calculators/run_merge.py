@@ -18,6 +18,7 @@ and counted as `unusable_run_document`. A `run_data` without `status` takes the 
 document's `status`.
 """
 
+import math
 from typing import List, Mapping, Optional, Sequence
 
 from utils.counts import Counts
@@ -33,7 +34,10 @@ class MergeRejected(Exception):
 
 def _order_number(value) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # a whole number past a double's range (JSON allows it)
+            return math.inf if value > 0 else -math.inf
     return 0.0
 
 

@@ -43,11 +43,13 @@ class RunsJoin:
         self.batch_size = batch_size
         self.documents_read = 0
         self.sessions_with_runs = 0
+        self.documents_without_text_session_id = 0
 
     def joined(self, items: Iterable[SourceItem]) -> Iterator[SourceItem]:
         """`items` with their runs. The counts are this read's: a read begun again
         (ReadAgain) counts from zero."""
         self.documents_read = self.sessions_with_runs = 0
+        self.documents_without_text_session_id = 0
         batch: List[SourceItem] = []
         for item in items:
             batch.append(item)
@@ -64,8 +66,12 @@ class RunsJoin:
         if session_ids:
             for run_document in self.source.runs_of(session_ids):
                 self.documents_read += 1
-                runs_by_session.setdefault(run_document["session_id"], []).append(
-                    run_document)
+                session_id = run_document.get("session_id")
+                if type(session_id) is not str:
+                    # MongoDB's $in also matches an array holding the id: not Agno's shape
+                    self.documents_without_text_session_id += 1
+                    continue
+                runs_by_session.setdefault(session_id, []).append(run_document)
         for item in batch:
             session_id = _joinable_id(item)
             runs = runs_by_session.get(session_id) if session_id is not None else None
@@ -76,8 +82,13 @@ class RunsJoin:
                 yield item
 
     def describe(self) -> Dict[str, object]:
-        return dict(self.source.describe(), joined=True, documents_read=self.documents_read,
-                    sessions_with_runs=self.sessions_with_runs)
+        described = dict(self.source.describe(), joined=True,
+                         documents_read=self.documents_read,
+                         sessions_with_runs=self.sessions_with_runs)
+        if self.documents_without_text_session_id:
+            described["documents_without_text_session_id"] = (
+                self.documents_without_text_session_id)
+        return described
 
 
 NOT_JOINED: Dict[str, object] = {"joined": False}

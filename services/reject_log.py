@@ -1,6 +1,7 @@
 """rejects.jsonl: one line per document that did not become a row, with its reason."""
 
 import json
+import math
 from typing import Optional
 
 from utils.files import AtomicFile
@@ -20,7 +21,8 @@ class RejectLog:
         entry = {"_id": _plain(document_id), "session_id": _plain(session_id), "reason": reason}
         if line is not None:
             entry["line"] = line
-        self._file.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+        self._file.write(json.dumps(entry, ensure_ascii=False, default=str,
+                                    allow_nan=False) + "\n")
         self.count += 1
 
     def append_text(self, text: str, count: int) -> None:
@@ -56,7 +58,10 @@ class RejectLog:
 
 
 def _plain(value):
-    """A JSON-friendly identifier: text and numbers as they are, anything else as text."""
+    """A JSON-friendly identifier: text and finite numbers as they are, anything else (NaN
+    and infinity included, which strict JSON readers refuse) as text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
     if value is None or isinstance(value, (str, int, float)) and not isinstance(value, bool):
         return value
     return str(value)

@@ -1,7 +1,7 @@
 """Tiny in-memory stand-ins for the job's boundaries, for fast service-layer tests."""
 
 from interfaces.errors import PublishError, SourceError
-from interfaces.ports import ObjectStore, SessionRepository
+from interfaces.ports import ObjectStore, RunsSource, SessionRepository
 
 
 class FakeRepository(SessionRepository):
@@ -59,3 +59,22 @@ class FakeStore(ObjectStore):
         with open(path, "rb") as handle:
             self.objects[key] = handle.read()
         return self.uri(key)
+
+
+class FakeRunsSource(RunsSource):
+    """Run documents in memory, returned for the asked session ids as MongoDB's $in would:
+    a document whose session_id is an array holding an asked id matches too."""
+
+    def __init__(self, run_documents):
+        self.run_documents = run_documents
+
+    def runs_of(self, session_ids):
+        asked = set(session_ids)
+        for document in self.run_documents:
+            value = document.get("session_id")
+            values = value if isinstance(value, list) else [value]
+            if any(isinstance(v, str) and v in asked for v in values) or isinstance(value, dict):
+                yield document
+
+    def describe(self):
+        return {"collection": "fake_runs"}

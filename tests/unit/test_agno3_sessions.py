@@ -167,3 +167,28 @@ def test_source_updated_at_is_the_latest_update_of_the_session_and_its_run_docum
     [v2] = feature_rows([dict(SESSION, runs=[run_data("r", 10)], updated_at=DEC_1 + 30)],
                         warnings=Counts())
     assert v2["source_updated_at"] == "2024-12-01T00:00:30Z"
+
+
+def test_a_run_index_past_a_doubles_range_orders_last_instead_of_failing_the_run():
+    documents = [run_document("huge", 400, 10 ** 400), run_document("small", 100, 1),
+                 run_document("negative", 50, -(10 ** 400))]
+    row = row_of(SESSION, documents)
+    # tot in order: negative 50, small 100, huge 400 -> growth rates 2 and 4
+    assert_values(row, {"total_runs": 3, "max_token_growth_rate": 4})
+
+
+def test_a_run_document_whose_session_id_is_not_text_is_left_out_of_the_join():
+    """MongoDB's $in matches an array holding the id; Agno writes text. Such a document
+    is counted in the join's description and joined to no session."""
+    from repositories.runs_join import RunsJoin
+    from tests.unit.fakes import FakeRunsSource
+
+    good = run_document("a", 100, 0)
+    odd = dict(run_document("b", 200, 1), session_id=["s3"])
+    unhashable = dict(run_document("c", 300, 2), session_id={"id": "s3"})
+    join = RunsJoin(FakeRunsSource([good, odd, unhashable]), batch_size=10)
+    [joined] = list(join.joined([SESSION]))
+    assert [run["run_id"] for run in joined.run_documents] == ["a"]
+    described = join.describe()
+    assert (described["documents_read"], described["documents_without_text_session_id"]) == (
+        3, 2)

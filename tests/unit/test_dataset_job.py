@@ -253,3 +253,16 @@ def test_metadata_of_contract_1_1_is_withdrawn_and_still_guards_an_earlier_resul
         "_manifest.json", "conversations_2024-12-01_to_2024-12-31.csv"]
     assert sorted(store.objects) == [PREFIX + "/_manifest.json",
                                      PREFIX + "/conversations_2024-12-01_to_2024-12-31.csv"]
+
+
+@pytest.mark.parametrize("odd_id", [float("nan"), float("inf"), float("-inf")])
+def test_a_reject_whose_id_is_nan_or_infinite_is_strict_json(tmp_path, odd_id):
+    run_job(config_for(tmp_path, MAX_REJECT_RATIO="1"),
+            OnePass(FakeRepository([{"_id": odd_id, "session_id": odd_id, "runs": "x"}])))
+
+    def refuse(constant):
+        raise ValueError("not strict JSON: " + constant)
+
+    [line] = (folder(tmp_path) / "_rejects.jsonl").read_text().splitlines()
+    reject = json.loads(line, parse_constant=refuse)
+    assert reject["_id"] == reject["session_id"] == str(odd_id)
