@@ -40,7 +40,7 @@ GROUPS: Tuple[ColumnGroup, ...] = (
                 execution_time.execution_time_features),
     ColumnGroup("Tool calls", tool_calls.TOOL_CALL_COLUMNS, tool_calls.tool_call_features),
     ColumnGroup("Speed (over the M runs with time_r > 0 and tot_r > 0, tps_r = tot_r / "
-                "time_r; all 0 when M = 0)", speed.SPEED_COLUMNS, speed.speed_features),
+                "time_r; 34-39 null and 40 0 when M = 0)", speed.SPEED_COLUMNS, speed.speed_features),
     ColumnGroup("Failures", failures.FAILURE_COLUMNS, failures.failure_features),
     ColumnGroup("Session context", identity.CONTEXT_COLUMNS, identity.context_features),
     ColumnGroup("Session time, volume and tools", session_time_volume.SESSION_TIME_COLUMNS,

@@ -21,7 +21,7 @@ FAILURE_COLUMNS = (
     Column("total_errors", INTEGER, "errors",
            "sum(errors)"),
     Column("degradation_score", REAL, "difference of shares",
-           "N >= 2: failure rate of runs[N//2:] minus failure rate of runs[:N//2]; else 0"),
+           "N >= 2: failure rate of runs[N//2:] minus failure rate of runs[:N//2]; else null"),
     Column("systematic_failure_flag", FLAG, "0 or 1",
            "failure_rate > FAILURE_RATE_THRESHOLD"),
     Column("complete_breakdown_flag", FLAG, "0 or 1",
@@ -43,12 +43,13 @@ def failure_features(batch: FrozenBatch, th: Thresholds) -> Dict[str, np.ndarray
     in_second_half = position_in_session(runs) >= half[runs.session_of_run]
     late_failures = seg_sum(runs, failed * in_second_half)
     degradation = np.where(n >= 2, safe_divide(late_failures, n - half)
-                           - safe_divide(failures - late_failures, half), 0.0)
+                           - safe_divide(failures - late_failures, half), np.nan)
     has_runs = (n > 0).astype(np.float64)
     return {
         "success_rate": success_rate,
         "failure_rate": failure_rate,
-        "max_consecutive_failures": seg_extreme(runs, longest_streaks(runs), np.maximum),
+        "max_consecutive_failures": seg_extreme(runs, longest_streaks(runs), np.maximum,
+                                                empty=0.0),
         "avg_errors_per_run": safe_divide(total_errors, n),
         "total_errors": total_errors,
         "degradation_score": degradation,

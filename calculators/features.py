@@ -14,9 +14,9 @@ def compute_features(batch: FrozenBatch, thresholds: Thresholds,
                      warnings: Counts) -> FeatureColumns:
     """Every column for every session of the batch, as arrays (numbers) or lists (texts).
 
-    When N = 0 every numeric column is 0. A value that overflowed to infinity or NaN (only
-    possible with absurd stored metrics near 1e308) is written as 0 and counted as a
-    `non_finite_feature` warning, so no NaN or inf ever reaches the file.
+    A value that is not defined is NaN, written as null (contract 1.2, features.md section
+    3). A value that overflowed to infinity (only possible with absurd stored metrics near
+    1e308) is null too, counted as a `non_finite_feature` warning: no inf reaches a file.
     """
     columns: FeatureColumns = {}
     # Overflow is handled right below, so numpy need not warn about it.
@@ -24,12 +24,10 @@ def compute_features(batch: FrozenBatch, thresholds: Thresholds,
         for group in GROUPS:
             columns.update(group.calculator(batch, thresholds))
 
-    no_runs = batch.runs.run_count == 0
     for name in NUMERIC_COLUMNS:
         values = columns[name]
-        values[no_runs] = 0.0
-        bad = ~np.isfinite(values)
-        if bad.any():
-            warnings.add(NON_FINITE_FEATURE, int(bad.sum()))
-            values[bad] = 0.0
+        overflowed = np.isinf(values)
+        if overflowed.any():
+            warnings.add(NON_FINITE_FEATURE, int(overflowed.sum()))
+            values[overflowed] = np.nan
     return columns

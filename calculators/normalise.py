@@ -195,7 +195,7 @@ def _run_output_metrics(metrics: dict, warnings: Counts) -> Tuple[float, ...]:
             metric_value(metrics.get("output_tokens"), warnings),
             metric_value(metrics.get("duration"), warnings),
             metric_value(metrics.get("cache_read_tokens"), warnings),
-            metric_value(metrics.get("cost"), warnings))
+            _recorded(metrics.get("cost"), warnings))
 
 
 def _run_response_metrics(metrics: dict, warnings: Counts) -> Tuple[float, ...]:
@@ -208,7 +208,12 @@ def _run_response_metrics(metrics: dict, warnings: Counts) -> Tuple[float, ...]:
     out_tokens = metric_value(value if value is not None else metrics.get("completion_tokens"),
                               warnings)
     return (in_tokens, out_tokens, metric_value(metrics.get("time"), warnings),
-            metric_value(metrics.get("cached_tokens"), warnings), 0.0)
+            metric_value(metrics.get("cached_tokens"), warnings), _NAN)  # 1.x keeps no cost
+
+
+def _recorded(value, warnings: Counts) -> float:
+    """A metric that may be unknown (cost): NaN when absent or null, else its value."""
+    return _NAN if value is None else metric_value(value, warnings)
 
 
 def _failure(run: dict) -> Tuple[bool, list]:

@@ -2,7 +2,8 @@
 
 Sums use bincount over the session index, so sessions with no runs get 0. Max and min use
 `reduceat` over the starts of the non-empty sessions only: reduceat of an empty segment
-would return the next element instead of an identity.
+would return the next element instead of an identity. A value that is not defined (a mean,
+max, min or share over no runs, a ratio over 0) is NaN, written as null (contract 1.2).
 """
 
 import numpy as np
@@ -11,16 +12,20 @@ from calculators.batch import RUN_FIELDS, RunArrays
 
 
 def seg_sum(runs: RunArrays, values: np.ndarray) -> np.ndarray:
-    return np.bincount(runs.session_of_run, weights=values, minlength=runs.sessions)
+    # float64 always: bincount over no runs at all would give integers
+    return np.bincount(runs.session_of_run, weights=values,
+                       minlength=runs.sessions).astype(np.float64, copy=False)
 
 
 def seg_mean(runs: RunArrays, values: np.ndarray) -> np.ndarray:
-    """sum / N, 0 for a session with no runs."""
+    """sum / N, NaN (null) for a session with no runs."""
     return safe_divide(seg_sum(runs, values), runs.run_count)
 
 
-def seg_extreme(runs: RunArrays, values: np.ndarray, ufunc, empty: float = 0.0) -> np.ndarray:
-    """`ufunc` (np.maximum, np.minimum, np.fmax, np.fmin) over each session's runs."""
+def seg_extreme(runs: RunArrays, values: np.ndarray, ufunc,
+                empty: float = np.nan) -> np.ndarray:
+    """`ufunc` (np.maximum, np.minimum, np.fmax, np.fmin) over each session's runs; `empty`
+    (NaN: null) for a session with none."""
     result: np.ndarray = np.full(runs.sessions, empty, dtype=np.float64)
     has_runs = runs.run_count > 0
     if len(values):
@@ -39,10 +44,10 @@ def seg_std(runs: RunArrays, values: np.ndarray, mean: np.ndarray) -> np.ndarray
 
 
 def safe_divide(numerator, denominator) -> np.ndarray:
-    """numerator / denominator, and 0 where the denominator is 0."""
+    """numerator / denominator, and NaN (null: not defined) where the denominator is 0."""
     numerator = np.asarray(numerator, dtype=np.float64)
     denominator = np.asarray(denominator, dtype=np.float64)
-    out = np.zeros(np.broadcast(numerator, denominator).shape, dtype=np.float64)
+    out = np.full(np.broadcast(numerator, denominator).shape, np.nan, dtype=np.float64)
     np.divide(numerator, denominator, out=out, where=denominator != 0)
     return out
 

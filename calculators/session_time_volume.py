@@ -26,17 +26,17 @@ SESSION_TIME_COLUMNS = (
     Column("session_end", TEXT, "",
            "latest t_r; if none, the session's `updated_at`, else `created_at`; same format"),
     Column("session_duration_seconds", REAL, "seconds",
-           "session_end - session_start (0 if either is empty)"),
+           "session_end - session_start (null if either is empty)"),
     Column("date", TEXT, "",
            "date of session_start, YYYY-MM-DD (empty if none)"),
     Column("hour_of_day", INTEGER, "hour",
-           "hour of session_start, 0-23 UTC (0 if none)"),
+           "hour of session_start, 0-23 UTC (null if none)"),
     Column("day_of_week", INTEGER, "weekday",
-           "weekday of session_start, Monday = 0 (0 if none)"),
+           "weekday of session_start, Monday = 0 (null if none)"),
     Column("avg_inter_run_gap_seconds", REAL, "seconds",
-           "mean of t[i] - t[i-1] over consecutive runs that both have t"),
+           "mean of t[i] - t[i-1] over consecutive runs that both have t (null if none)"),
     Column("max_inter_run_gap_seconds", REAL, "seconds",
-           "max of the same gaps (0 if none)"),
+           "max of the same gaps (null if none)"),
 )
 
 
@@ -52,19 +52,20 @@ def session_time_features(batch: FrozenBatch, th: Thresholds) -> FeatureColumns:
                    np.where(np.isnan(batch.updated_at), batch.created_at, batch.updated_at),
                    latest)
     has_start = ~np.isnan(start)
-    duration = np.where(has_start & ~np.isnan(end), end - start, 0.0)
+    duration = np.where(has_start & ~np.isnan(end), end - start, np.nan)
 
     start_seconds = np.floor(np.where(has_start, start, 0.0))
     days = np.floor(start_seconds / _SECONDS_PER_DAY)
-    hour = np.where(has_start, np.floor((start_seconds - days * _SECONDS_PER_DAY) / 3600.0), 0.0)
-    weekday = np.where(has_start, (days + 3) % 7, 0.0)  # 1970-01-01 was a Thursday
+    hour = np.where(has_start, np.floor((start_seconds - days * _SECONDS_PER_DAY) / 3600.0),
+                    np.nan)
+    weekday = np.where(has_start, (days + 3) % 7, np.nan)  # 1970-01-01 was a Thursday
 
     previous = shifted(t)
     has_gap = previous_in_session(runs) & ~np.isnan(t) & ~np.isnan(previous)
     gaps = np.where(has_gap, t - previous, 0.0)
     gap_count = seg_sum(runs, has_gap)
     max_gap = seg_extreme(runs, np.where(has_gap, gaps, -np.inf), np.maximum, empty=-np.inf)
-    max_gap[gap_count == 0] = 0.0
+    max_gap[gap_count == 0] = np.nan
 
     start_text = iso_seconds(start)
     numeric = {
@@ -100,7 +101,7 @@ VOLUME_COLUMNS = (
     Column("reasoning_tokens", REAL, "tokens",
            "sum(reason)"),
     Column("avg_time_to_first_token", REAL, "seconds",
-           "mean of ttft_r over runs with ttft_r > 0 (0 if none)"),
+           "mean of ttft_r over runs with ttft_r > 0 (null if none)"),
     Column("p95_execution_time", REAL, "seconds",
            "95th percentile of time, linear interpolation (numpy's default)"),
     Column("tool_error_count", INTEGER, "calls",
@@ -112,7 +113,7 @@ VOLUME_COLUMNS = (
     Column("failed_runs", INTEGER, "runs",
            "count(failed_r)"),
     Column("cost", REAL, "USD",
-           "sum(cost)"),
+           "sum(cost) over the runs that record one; null when none does (all of Agno 1.x)"),
     Column("duplicate_tool_calls", INTEGER, "calls",
            "sum(dup)"),
 )
@@ -141,7 +142,7 @@ def volume_features(batch: FrozenBatch, th: Thresholds) -> Dict[str, np.ndarray]
         "tool_error_rate": safe_divide(tool_errors, seg_sum(runs, runs.tools)),
         "distinct_tools": batch.distinct_tools,
         "failed_runs": seg_sum(runs, runs.failed),
-        "cost": seg_sum(runs, runs.cost),
+        "cost": recorded_sum(runs, runs.cost),
         "duplicate_tool_calls": seg_sum(runs, runs.duplicates),
     }
 
@@ -159,13 +160,22 @@ def version_features(batch: FrozenBatch, th: Thresholds) -> FeatureColumns:
     return {"source_updated_at": iso_seconds(batch.source_updated_at)}
 
 
+def recorded_sum(runs, values: np.ndarray) -> np.ndarray:
+    """The sum of the values runs recorded (not NaN); NaN (null) for a session where no run
+    recorded one: an unknown cost is not a cost of 0."""
+    recorded = ~np.isnan(values)
+    total = seg_sum(runs, np.where(recorded, values, 0.0))
+    total[seg_sum(runs, recorded) == 0] = np.nan
+    return total
+
+
 def segment_percentile(runs, values: np.ndarray, percent: float) -> np.ndarray:
     """Each session's percentile of `values` with linear interpolation, as np.percentile.
 
     Sorts once by (session, value); for N values the percentile sits at rank
     q = percent / 100 * (N - 1), between sorted[floor(q)] and sorted[floor(q) + 1].
     """
-    result = np.zeros(runs.sessions)
+    result = np.full(runs.sessions, np.nan)
     has_runs = runs.run_count > 0
     if not len(values):
         return result

@@ -30,7 +30,7 @@ SPEED_COLUMNS = (
 def speed_features(batch: FrozenBatch, th: Thresholds) -> Dict[str, np.ndarray]:
     """SPEED_COLUMNS, as defined above, over the M runs with time_r > 0 and tot_r > 0
     (tps_r = tot_r / time_r): a run that produced no tokens, such as a failed call, has
-    no speed; every column is 0 when M = 0."""
+    no speed; when M = 0 every column is null but the flag, which is 0."""
     runs = batch.runs
     timed = (runs.time > 0) & (runs.total_tokens > 0)
     timed_runs = seg_sum(runs, timed)
@@ -39,8 +39,8 @@ def speed_features(batch: FrozenBatch, th: Thresholds) -> Dict[str, np.ndarray]:
     min_tps = seg_extreme(runs, np.where(timed, tps, np.inf), np.minimum, empty=np.inf)
     max_tps = seg_extreme(runs, np.where(timed, tps, -np.inf), np.maximum, empty=-np.inf)
     has_timed = timed_runs > 0
-    min_tps[~has_timed] = 0.0
-    max_tps[~has_timed] = 0.0
+    min_tps[~has_timed] = np.nan  # no timed run with tokens: no speed
+    max_tps[~has_timed] = np.nan
     inconsistent = timed & ((tps < th.SLOW_TOKENS_PER_SECOND) | (tps > th.FAST_TOKENS_PER_SECOND))
     inconsistent_frequency = safe_divide(seg_sum(runs, inconsistent), timed_runs)
     ratio = safe_divide(max_tps, min_tps)

@@ -34,7 +34,7 @@ TOKEN_COLUMNS = (
            "count(tot_r > mean(tot) * TOKEN_SPIKE_MULTIPLIER) / N"),
     Column("max_token_growth_rate", REAL, "ratio",
            "over the K runs with tot_r > 0 only, in order (g[1..K]): max of g[i] / g[i-1] for i "
-           ">= 2; 1 when K < 2"),
+           ">= 2; null when K < 2"),
     Column("explosive_growth_events", INTEGER, "count",
            "count of those growth rates > EXPLOSIVE_GROWTH_THRESHOLD"),
     Column("extreme_token_flag", FLAG, "0 or 1",
@@ -62,7 +62,7 @@ def token_features(batch: FrozenBatch, th: Thresholds) -> Dict[str, np.ndarray]:
     rate = np.full(len(growth), -np.inf)
     np.divide(growth, shifted(growth), out=rate, where=has_rate)
     max_rate = seg_extreme(producing, rate, np.maximum, empty=-np.inf)
-    max_rate[max_rate == -np.inf] = 1.0
+    max_rate[max_rate == -np.inf] = np.nan  # fewer than two runs with tokens: no rate
 
     return {
         "avg_total_tokens": mean_tot,

@@ -238,6 +238,9 @@ PARAMETERS: Tuple[Parameter, ...] = (
     Parameter("END_DATE", "last day, `YYYY-MM-DD`, inclusive (at most {} days in all)".format(
         constants.MAX_RANGE_DAYS), "yesterday (UTC)", date,
         lambda today: today - dt.timedelta(days=1)),
+    Parameter("UNDEFINED_VALUES", "`null` (an empty cell) or `zero` for values that are not "
+              "defined (a mean over no runs, a ratio over 0; docs/features.md), for readers "
+              "that cannot take nulls", "`null`", choice("null", "zero"), _constant("null")),
     Parameter("CSV_FORMULA_GUARD", "`off`, or `quote` to put `'` before text cells a "
               "spreadsheet would run as formulas (starting with = + - @, tab, CR), for a file "
               "meant for spreadsheets; either way such cells are counted as `formula_like_text`",

@@ -47,6 +47,7 @@ class JobConfig:
     date_field: str
     start_date: dt.date
     end_date: dt.date
+    undefined_values: str
     csv_formula_guard: str
     s3_bucket: Optional[str]
     s3_prefix: str

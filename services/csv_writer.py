@@ -22,10 +22,25 @@ _WHOLE_TYPES = frozenset((INTEGER, FLAG))
 COLUMN_TYPES = {column.name: column.dtype for column in COLUMNS}
 
 
-def number_column(values: np.ndarray, dtype: str = REAL) -> Tuple[str, list]:
-    """A number column as (its %-format, its values for it)."""
+def number_column(values: np.ndarray, dtype: str = REAL,
+                  undefined_as_zero: bool = False) -> Tuple[str, list]:
+    """A number column as (its %-format, its values for it). A value that is not defined
+    (NaN) is an empty cell, or 0 with UNDEFINED_VALUES=zero."""
     values = values + 0.0  # -0.0 becomes 0.0
-    return (_WHOLE_FORMAT if dtype in _WHOLE_TYPES else _REAL_FORMAT), values.tolist()
+    value_format = _WHOLE_FORMAT if dtype in _WHOLE_TYPES else _REAL_FORMAT
+    undefined = np.isnan(values)
+    if not undefined.any():
+        return value_format, values.tolist()
+    values = np.where(undefined, 0.0, values)
+    if undefined_as_zero:
+        return value_format, values.tolist()
+    # "%s" writes a float as repr does, and an undefined value's "" as nothing; whole
+    # numbers go as ints. The batch's one %-operation stays (docs/benchmarks.md).
+    cells = (values.tolist() if value_format == _REAL_FORMAT
+             else values.astype(np.int64).tolist())
+    for index in np.flatnonzero(undefined).tolist():
+        cells[index] = ""
+    return "%s", cells
 
 
 FORMULA_LIKE_TEXT = "formula_like_text"
@@ -90,10 +105,11 @@ class CsvWriter:
     """The dataset file: header first, then rows batch by batch, committed when complete."""
 
     def __init__(self, path: str, column_names: Sequence[str] = COLUMN_NAMES,
-                 formula_guard: bool = False):
+                 formula_guard: bool = False, undefined_as_zero: bool = False):
         self.path = path
         self.column_names = tuple(column_names)
         self.formula_guard = formula_guard
+        self.undefined_as_zero = undefined_as_zero
         self.rows = 0
         self._file = AtomicFile(path)
         self._file.write(",".join(self.column_names) + "\n")
@@ -110,8 +126,8 @@ class CsvWriter:
                 formats.append("%s")
                 cells.append(quote_column(safe_column(values, warnings, self.formula_guard)))
             else:
-                column_format, column_cells = number_column(values,
-                                                            COLUMN_TYPES.get(name, REAL))
+                column_format, column_cells = number_column(
+                    values, COLUMN_TYPES.get(name, REAL), self.undefined_as_zero)
                 formats.append(column_format)
                 cells.append(column_cells)
         rows = len(cells[0]) if cells else 0

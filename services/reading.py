@@ -70,7 +70,8 @@ def _read_window_once(config: JobConfig, repository: SessionRepository, window: 
     opened: List = []
     with discarded_on_failure(opened, folder):
         writer = opened_file(opened, CsvWriter(
-            csv_path, formula_guard=config.csv_formula_guard == "quote"))
+            csv_path, formula_guard=config.csv_formula_guard == "quote",
+            undefined_as_zero=config.undefined_values == "zero"))
         rejects = opened_file(opened, RejectLog(rejects_path))
         statistics = ColumnStatistics()
         documents = space_checked(repository.documents(window), repository.expected_documents,

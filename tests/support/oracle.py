@@ -163,7 +163,8 @@ def norm_run(r, v2, warn):
         i, o = metric(m.get("input_tokens"), warn), metric(m.get("output_tokens"), warn)
         time = metric(m.get("duration"), warn)
         cache = metric(m.get("cache_read_tokens"), warn)
-        cost = metric(m.get("cost"), warn)
+        # recorded when metrics holds a cost that is not null (contract 1.2)
+        cost = None if m.get("cost") is None else metric(m.get("cost"), warn)
     else:
         i = metric(m.get("input_tokens") if m.get("input_tokens") is not None
                    else m.get("prompt_tokens"), warn)
@@ -171,7 +172,7 @@ def norm_run(r, v2, warn):
                    else m.get("completion_tokens"), warn)
         time = metric(m.get("time"), warn)
         cache = metric(m.get("cached_tokens"), warn)
-        cost = 0.0
+        cost = None  # Agno 1.x keeps no cost
     total = metric(m.get("total_tokens"), warn)
     tot = total if total > 0 else i + o
     ttft = first_metric(m.get("time_to_first_token"), warn)
@@ -207,7 +208,28 @@ def norm_run(r, v2, warn):
 
 
 def div(a, b):
-    return a / b if b else 0.0
+    """a / b; None (null: not defined) when b is 0 or a is null."""
+    return a / b if b and a is not None else None
+
+
+def plus(a, b):
+    return None if a is None or b is None else a + b
+
+
+def greater(a, b):
+    """A flag: 0 when the tested value is null."""
+    return int(a is not None and a > b)
+
+
+# The counts and sums: 0 when the session has no runs (features.md section 3).
+ZERO_WITHOUT_RUNS = (
+    "total_runs", "explosive_growth_events", "time_explosion_events", "total_tool_calls",
+    "max_consecutive_failures", "total_errors", "sum_input_tokens", "sum_output_tokens",
+    "sum_total_tokens", "cache_read_tokens", "reasoning_tokens", "tool_error_count",
+    "distinct_tools", "failed_runs", "duplicate_tool_calls")
+FLAGS = ("extreme_token_flag", "mega_explosion_flag", "timeout_flag", "extreme_duration_flag",
+         "tool_overuse_flag", "tool_explosion_flag", "speed_anomaly_flag",
+         "systematic_failure_flag", "complete_breakdown_flag")
 
 
 def iso(seconds):
@@ -267,7 +289,14 @@ def features(doc, th=TH, forced=None, run_docs=()):
                             if isinstance(rd, dict)]
     versions = [v for v in versions if v is not None]
     out["source_updated_at"] = iso(max(versions)) if versions else ""
-    num = {}
+    # A column missing from `num` is null.
+    num = {name: 0 for name in ZERO_WITHOUT_RUNS + FLAGS}
+    if start is not None and end is not None:
+        num["session_duration_seconds"] = end - start
+    if start is not None:
+        moment = dt.datetime.fromtimestamp(math.floor(start), dt.timezone.utc)
+        num["hour_of_day"] = moment.hour
+        num["day_of_week"] = moment.weekday()
     if n:
         col = {k: [r[k] for r in runs] for k in runs[0]}
         tot, time, tools, out_tok = col["tot"], col["time"], col["tools"], col["o"]
@@ -283,7 +312,8 @@ def features(doc, th=TH, forced=None, run_docs=()):
             1 for x in tot if x > mean(tot) * th["TOKEN_SPIKE_MULTIPLIER"]) / n
         grew = [x for x in tot if x > 0]
         rates = [grew[k] / grew[k - 1] for k in range(1, len(grew))]
-        num["max_token_growth_rate"] = max(rates) if rates else 1.0
+        if rates:
+            num["max_token_growth_rate"] = max(rates)
         num["explosive_growth_events"] = sum(1 for x in rates
                                              if x > th["EXPLOSIVE_GROWTH_THRESHOLD"])
         num["extreme_token_flag"] = int(max(tot) > th["EXTREME_TOKEN_LIMIT"])
@@ -306,11 +336,11 @@ def features(doc, th=TH, forced=None, run_docs=()):
         num["excessive_tools_frequency"] = sum(
             1 for x in tools if x > th["EXCESSIVE_TOOLS_LIMIT"]) / n
         num["duplicate_tools_score"] = div(sum(col["dup"]), sum(tools))
-        num["tool_chaos_score"] = (num["excessive_tools_frequency"]
-                                   + num["tool_explosion_ratio"] / 10)
+        num["tool_chaos_score"] = plus(num["excessive_tools_frequency"],
+                                       div(num["tool_explosion_ratio"], 10))
         num["tool_overuse_flag"] = int(max(tools) > th["TOOL_OVERUSE_LIMIT"])
-        num["tool_explosion_flag"] = int(
-            num["tool_explosion_ratio"] > th["EXPLOSIVE_GROWTH_THRESHOLD"])
+        num["tool_explosion_flag"] = greater(num["tool_explosion_ratio"],
+                                             th["EXPLOSIVE_GROWTH_THRESHOLD"])
         tps = [r["tot"] / r["time"] for r in runs if r["time"] > 0 and r["tot"] > 0]
         if tps:
             num["avg_tokens_per_second"] = mean(tps)
@@ -321,8 +351,8 @@ def features(doc, th=TH, forced=None, run_docs=()):
                 1 for x in tps if x < th["SLOW_TOKENS_PER_SECOND"]
                 or x > th["FAST_TOKENS_PER_SECOND"]) / len(tps)
             num["temporal_chaos_score"] = num["inconsistent_speed_frequency"]
-            num["speed_anomaly_flag"] = int(
-                num["speed_inconsistency_ratio"] > th["SPEED_INCONSISTENCY_LIMIT"])
+            num["speed_anomaly_flag"] = greater(num["speed_inconsistency_ratio"],
+                                                th["SPEED_INCONSISTENCY_LIMIT"])
         failed = col["failed"]
         num["success_rate"] = sum(1 for f in failed if not f) / n
         num["failure_rate"] = sum(failed) / n
@@ -339,12 +369,6 @@ def features(doc, th=TH, forced=None, run_docs=()):
             num["degradation_score"] = sum(failed[h:]) / (n - h) - sum(failed[:h]) / h
         num["systematic_failure_flag"] = int(num["failure_rate"] > th["FAILURE_RATE_THRESHOLD"])
         num["complete_breakdown_flag"] = int(num["success_rate"] < th["BREAKDOWN_THRESHOLD"])
-        if start is not None and end is not None:
-            num["session_duration_seconds"] = end - start
-        if start is not None:
-            moment = dt.datetime.fromtimestamp(math.floor(start), dt.timezone.utc)
-            num["hour_of_day"] = moment.hour
-            num["day_of_week"] = moment.weekday()
         gaps = [runs[k]["t"] - runs[k - 1]["t"] for k in range(1, n)
                 if runs[k]["t"] is not None and runs[k - 1]["t"] is not None]
         if gaps:
@@ -359,12 +383,15 @@ def features(doc, th=TH, forced=None, run_docs=()):
         num["cache_read_tokens"] = sum(col["cache"])
         num["reasoning_tokens"] = sum(col["reason"])
         ttft = [x for x in col["ttft"] if x > 0]
-        num["avg_time_to_first_token"] = mean(ttft) if ttft else 0.0
+        if ttft:
+            num["avg_time_to_first_token"] = mean(ttft)
         num["p95_execution_time"] = float(np.percentile(time, 95))
         num["tool_error_count"] = sum(col["err"])
         num["tool_error_rate"] = div(sum(col["err"]), sum(tools))
         num["distinct_tools"] = len(set().union(*col["names"]))
         num["failed_runs"] = sum(failed)
-        num["cost"] = sum(col["cost"])
+        costs = [c for c in col["cost"] if c is not None]
+        if costs:
+            num["cost"] = sum(costs)
         num["duplicate_tool_calls"] = sum(col["dup"])
     return out, num, warn

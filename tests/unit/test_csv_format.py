@@ -115,3 +115,18 @@ def test_ids_come_back_exactly_and_a_long_cell_whole(tmp_path):
     assert [row["session_id"] for row in rows] == ["-5f3a", "'quoted", "=1+1", "plain"]
     assert [row["user_id"] for row in rows] == ["+14155550100", "u" * 1_000_000, "@x", ""]
     assert warnings == {"formula_like_text": 4}
+
+
+@pytest.mark.parametrize("undefined_as_zero, cells", [
+    (False, ["2,1.5", ",", "0,0.0"]), (True, ["2,1.5", "0,0.0", "0,0.0"])])
+def test_an_undefined_value_is_an_empty_cell_or_with_undefined_values_zero_a_zero(
+        tmp_path, undefined_as_zero, cells):
+    path = str(tmp_path / "nulls.csv")
+    writer = CsvWriter(path, ["hour_of_day", "success_rate"],
+                       undefined_as_zero=undefined_as_zero)
+    nan = float("nan")
+    writer.write_batch({"hour_of_day": np.array([2.0, nan, 0.0]),
+                        "success_rate": np.array([1.5, nan, 0.0])})
+    writer.commit()
+    with open(path) as handle:
+        assert handle.read().splitlines()[1:] == cells

@@ -43,7 +43,11 @@ def test_rows_plus_rejects_equal_documents_and_the_manifest_says_so(tmp_path):
                                   "agno_v3": 0, "empty": 0}
     assert manifest["reject_reasons"] == {"runs is not a list": 1}
     assert manifest["columns"] == list(COLUMN_NAMES)
-    assert manifest["column_statistics"]["total_runs"] == {"min": 1, "mean": 1.0, "max": 1}
+    assert manifest["column_statistics"]["total_runs"] == {
+        "nulls": 0, "zeros": 0, "min": 1, "mean": 1.0, "max": 1}
+    # one run each: no degradation (N < 2) anywhere, so no statistic but the null count
+    assert manifest["column_statistics"]["degradation_score"] == {
+        "nulls": 40, "zeros": 0, "min": None, "mean": None, "max": None}
     csv_lines = (folder(tmp_path) / "conversations_2024-12-01_to_2024-12-31.csv").read_text(
     ).splitlines()
     assert len(csv_lines) == 41
@@ -152,7 +156,7 @@ def test_an_empty_range_is_a_header_only_csv_and_a_manifest(tmp_path):
     # no rows, no statistics: null, never a 0 that reads as measured
     statistics = manifest["column_statistics"]
     assert list(statistics) == list(NUMERIC_COLUMNS)  # text columns have none
-    assert all(values == {"min": None, "mean": None, "max": None}
+    assert all(values == {"nulls": 0, "zeros": 0, "min": None, "mean": None, "max": None}
                for values in statistics.values())
 
 

@@ -5,11 +5,12 @@ Each expected value below was worked out on paper from the column definitions of
 
 import csv
 import datetime as dt
+import math
 
 import pytest
 
 from calculators.batch import SessionBatch
-from calculators.columns import COLUMN_NAMES, NUMERIC_COLUMNS
+from calculators.columns import COLUMN_NAMES, FLAG_COLUMNS, NUMERIC_COLUMNS
 from calculators.features import compute_features
 from calculators.normalise import RejectedDocument, add_session
 from config.thresholds import Thresholds
@@ -28,8 +29,11 @@ def row_of(document, **kwargs):
 
 
 def assert_values(row, expected):
+    """`expected`: a text, a number, or None for null (the row holds NaN)."""
     for name, value in expected.items():
-        if isinstance(value, str):
+        if value is None:
+            assert math.isnan(row[name]), (name, row[name])
+        elif isinstance(value, str):
             assert row[name] == value, name
         else:
             assert row[name] == pytest.approx(value, rel=1e-9, abs=1e-12), name
@@ -89,7 +93,7 @@ def test_agno_v1_session():
         "avg_input_tokens": 360, "avg_output_tokens": 65, "output_input_ratio": 130 / 720,
         "cache_read_tokens": 0, "reasoning_tokens": 0, "avg_time_to_first_token": 0.4,
         "p95_execution_time": 2.2 + 0.95 * 0.8, "tool_error_count": 1, "tool_error_rate": 0.5,
-        "distinct_tools": 1, "failed_runs": 1, "cost": 0, "duplicate_tool_calls": 1,
+        "distinct_tools": 1, "failed_runs": 1, "cost": None, "duplicate_tool_calls": 1,
     })
 
 
@@ -153,8 +157,8 @@ def test_agno_v1_legacy_wraps_runs_and_an_element_without_response_is_an_empty_r
         "schema": "agno_v1_legacy", "total_runs": 2, "agent_name": "Old Agent",
         "model_id": "", "sum_input_tokens": 40, "sum_output_tokens": 10,
         "max_total_tokens": 50, "avg_total_tokens": 25, "token_explosion_ratio": 2,
-        # tot = [50, 0]: growth is measured over runs with tokens only, and one has none
-        "max_token_growth_rate": 1.0, "p95_execution_time": 0.475,
+        # tot = [50, 0]: growth is measured over runs with tokens only: K = 1, no rate
+        "max_token_growth_rate": None, "p95_execution_time": 0.475, "cost": None,
         "session_start": "2024-12-01T00:00:00Z", "session_end": "2024-12-01T00:00:00Z",
     })
 
@@ -167,10 +171,20 @@ def test_agno_v1_legacy_wraps_runs_and_an_element_without_response_is_an_empty_r
     ({"session_id": "e", "created_at": DEC_1}, "empty"),
     ({"session_id": "f", "memory": None, "created_at": DEC_1}, "empty"),
 ])
-def test_no_runs_means_every_numeric_column_is_zero(document, shape):
+def test_no_runs_means_null_but_for_counts_sums_flags_and_the_sessions_time(document, shape):
+    """Contract 1.2: a mean, max, share or score over no runs is not defined (null); the
+    counts and sums are 0, the flags 0, and 53, 55, 56 follow the session's own time."""
     row = row_of(document)
     assert row["schema"] == shape
-    assert all(row[name] == 0 for name in NUMERIC_COLUMNS)
+    zero = {"total_runs", "explosive_growth_events", "time_explosion_events",
+            "total_tool_calls", "max_consecutive_failures", "total_errors", "sum_input_tokens",
+            "sum_output_tokens", "sum_total_tokens", "cache_read_tokens", "reasoning_tokens",
+            "tool_error_count", "distinct_tools", "failed_runs", "duplicate_tool_calls",
+            "session_duration_seconds", "hour_of_day"} | set(FLAG_COLUMNS)
+    assert {name for name in NUMERIC_COLUMNS if row[name] == 0} == zero
+    assert row["day_of_week"] == 6  # 2024-12-01 was a Sunday
+    assert all(math.isnan(row[name]) for name in NUMERIC_COLUMNS
+               if name not in zero and name != "day_of_week")
     assert row["session_start"] == "2024-12-01T00:00:00Z"
     assert row["session_end"] == "2024-12-01T00:00:00Z"
     assert row["date"] == "2024-12-01"
@@ -180,21 +194,26 @@ def test_all_zero_tokens_and_no_timed_runs():
     document = {"session_id": "z", "runs": [{"metrics": {}}, {"metrics": {"input_tokens": 0}}]}
     row = row_of(document)
     assert_values(row, {
-        "total_runs": 2, "avg_total_tokens": 0, "token_explosion_ratio": 0,
-        "output_explosion_ratio": 0, "token_coefficient_variation": 0,
-        "max_token_growth_rate": 1, "avg_tokens_per_second": 0, "min_tokens_per_second": 0,
-        "speed_inconsistency_ratio": 0, "inconsistent_speed_frequency": 0,
+        # a ratio over a mean of 0 is not defined; no run has tokens, so none has a speed
+        "total_runs": 2, "avg_total_tokens": 0, "token_explosion_ratio": None,
+        "output_explosion_ratio": None, "token_coefficient_variation": None,
+        "max_token_growth_rate": None, "avg_tokens_per_second": None,
+        "min_tokens_per_second": None, "speed_inconsistency_ratio": None,
+        "inconsistent_speed_frequency": None, "speed_anomaly_flag": 0,
         "success_rate": 1, "complete_breakdown_flag": 0, "session_start": "",
-        "session_end": "", "date": "", "hour_of_day": 0, "day_of_week": 0,
+        "session_end": "", "date": "", "hour_of_day": None, "day_of_week": None,
+        "session_duration_seconds": None, "avg_inter_run_gap_seconds": None,
+        "cost": None, "avg_time_to_first_token": None,
     })
 
 
 def test_timed_runs_with_zero_tokens_have_no_speed():
-    # Contract 1.1: a run that produced no tokens (a failed call) has no speed, so M = 0.
+    # A run that produced no tokens (a failed call) has no speed, so M = 0: 34-39 null.
     row = row_of({"runs": [{"metrics": {"duration": 1.0}}, {"metrics": {"duration": 2.0}}]})
-    assert_values(row, {"avg_tokens_per_second": 0, "min_tokens_per_second": 0,
-                        "speed_inconsistency_ratio": 0, "inconsistent_speed_frequency": 0,
-                        "temporal_chaos_score": 0, "speed_anomaly_flag": 0})
+    assert_values(row, {"avg_tokens_per_second": None, "min_tokens_per_second": None,
+                        "max_tokens_per_second": None, "speed_inconsistency_ratio": None,
+                        "inconsistent_speed_frequency": None, "temporal_chaos_score": None,
+                        "speed_anomaly_flag": 0})
 
 
 def test_one_run():
@@ -202,8 +221,9 @@ def test_one_run():
         {"metrics": {"input_tokens": 10, "output_tokens": 5, "duration": 40.0},
          "status": "ERROR", "tools": [{"tool_name": "t"}] * 12}]})
     assert_values(row, {
-        "token_coefficient_variation": 0, "max_token_growth_rate": 1,
-        "degradation_score": 0, "extreme_time_frequency": 1, "infinite_loop_risk_score": 1,
+        # one run with tokens: no growth rate; one run: no degradation (N < 2)
+        "token_coefficient_variation": 0, "max_token_growth_rate": None,
+        "degradation_score": None, "extreme_time_frequency": 1, "infinite_loop_risk_score": 1,
         "failure_rate": 1, "complete_breakdown_flag": 1, "systematic_failure_flag": 1,
         "excessive_tools_frequency": 1, "tool_chaos_score": 1.1, "duplicate_tool_calls": 11,
         "duplicate_tools_score": 11 / 12, "distinct_tools": 1, "p95_execution_time": 40,

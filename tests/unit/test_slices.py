@@ -122,12 +122,26 @@ def test_counts_and_statistics_of_slices_add_up():
     assert (total.warnings, total.shapes, total.reject_reasons) == (
         {"a": 3, "b": 1}, {"agno_v2": 1, "agno_v3": 2}, {"bad": 1})
     first, second, empty = ColumnStatistics(), ColumnStatistics(), ColumnStatistics()
-    first.rows, second.rows = 2, 1
-    first._min["total_runs"], first._max["total_runs"], first._sum["total_runs"] = 1, 5, 6
-    second._min["total_runs"], second._max["total_runs"], second._sum["total_runs"] = 0, 3, 3
+    nan = float("nan")
+    first.update(columns_with(total_runs=[1.0, 5.0], degradation_score=[0.5, nan]))
+    second.update(columns_with(total_runs=[0.0], degradation_score=[nan]))
     first.add(second)
     first.add(empty)
-    assert first.as_dict()["total_runs"] == {"min": 0, "mean": 3.0, "max": 5}
+    statistics = first.as_dict()
+    assert statistics["total_runs"] == {"nulls": 0, "zeros": 1, "min": 0, "mean": 2.0,
+                                        "max": 5}
+    assert statistics["degradation_score"] == {"nulls": 2, "zeros": 0, "min": 0.5,
+                                               "mean": 0.5, "max": 0.5}
+
+
+def columns_with(**given):
+    """A batch's numeric columns: the given ones, NaN (null) elsewhere."""
+    import numpy as np
+
+    from calculators.columns import NUMERIC_COLUMNS
+
+    rows = len(next(iter(given.values())))
+    return {name: np.array(given.get(name, [float("nan")] * rows)) for name in NUMERIC_COLUMNS}
 
 
 def test_the_description_adds_up_the_runs_each_slice_joined():
