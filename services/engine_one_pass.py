@@ -26,34 +26,40 @@ class OnePass(Engine):
 
     def publish(self, config: JobConfig, written: Written, outputs: RunOutputs,
                 store: Optional[ObjectStore], result: JobResult) -> List[PublishedFile]:
-        """The earlier manifest is withdrawn (locally, then in S3) before new files take
-        the places it names; the new manifest comes after."""
-        result.outputs["csv"] = outputs.csv
-        if written.stats.rejected:
-            result.outputs["rejects"] = outputs.rejects
-        outputs.withdraw_local()
-        written.commit_csv()
-        if written.rejects.commit() is None:
-            # Nothing rejected this time: an earlier run's rejects file would now mislead.
-            remove_if_present(outputs.rejects.path)
-        remove_if_present(os.path.join(outputs.folder, FAILED_REJECTS_NAME))
-        if store is None:
-            return []
-        outputs.withdraw_remote(store)
-        if "rejects" not in result.outputs:
-            store.delete(outputs.rejects.key)
-        # A Spark run of the same range left parts beside: with them, a reader of the
-        # folder would count every row twice.
-        for key in store.keys("{}/{}".format(config.output_key_prefix, config.csv_part_stem)):
-            store.delete(key)
-        metadata = upload_metadata(config, rows=written.stats.rows_written)
-        for output in result.outputs.values():
-            output.s3_uri = store.upload(output.path, output.key, output.content_type,
-                                         metadata, output.sha256)
-        return []
+        return publish_local_csv(config, written, outputs, store, result)
 
     def close(self) -> None:
         self.repository.close()
+
+
+def publish_local_csv(config: JobConfig, written: Written, outputs: RunOutputs,
+                      store: Optional[ObjectStore], result: JobResult) -> List[PublishedFile]:
+    """The local CSV and rejects under their final names, then in S3. The earlier manifest
+    is withdrawn (locally, then in S3) before new files take the places it names; the new
+    manifest comes after."""
+    result.outputs["csv"] = outputs.csv
+    if written.stats.rejected:
+        result.outputs["rejects"] = outputs.rejects
+    outputs.withdraw_local()
+    written.commit_csv()
+    if written.rejects.commit() is None:
+        # Nothing rejected this time: an earlier run's rejects file would now mislead.
+        remove_if_present(outputs.rejects.path)
+    remove_if_present(os.path.join(outputs.folder, FAILED_REJECTS_NAME))
+    if store is None:
+        return []
+    outputs.withdraw_remote(store)
+    if "rejects" not in result.outputs:
+        store.delete(outputs.rejects.key)
+    # A Spark run of the same range left parts beside: with them, a reader of the
+    # folder would count every row twice.
+    for key in store.keys("{}/{}".format(config.output_key_prefix, config.csv_part_stem)):
+        store.delete(key)
+    metadata = upload_metadata(config, rows=written.stats.rows_written)
+    for output in result.outputs.values():
+        output.s3_uri = store.upload(output.path, output.key, output.content_type,
+                                     metadata, output.sha256)
+    return []
 
 
 def upload_metadata(config: JobConfig, rows: Optional[int] = None) -> Dict[str, str]:

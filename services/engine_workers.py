@@ -8,12 +8,15 @@ import shutil
 import tempfile
 import time
 from concurrent.futures.process import BrokenProcessPool
-from typing import List
+from typing import List, Optional
 
 from config.settings import JobConfig
 from interfaces.errors import SourceError
+from interfaces.ports import ObjectStore
 from services.csv_writer import CsvWriter
-from services.engine_one_pass import OnePass
+from services.dataset_job import JobResult
+from services.engine import Engine
+from services.engine_one_pass import publish_local_csv
 from services.reading import (
     SliceTotals,
     Written,
@@ -24,13 +27,13 @@ from services.reading import (
     span_of,
 )
 from services.reject_log import RejectLog
-from services.run_outputs import RunOutputs
+from services.run_outputs import PublishedFile, RunOutputs
 from utils.worker_pool import worker_pool
 
 logger = logging.getLogger(__name__)
 
 
-class Workers(OnePass):
+class Workers(Engine):
     """Reads in worker processes; publishes the local CSV as one pass does.
     `prepare_slices(pool, work_folder)` gives the picklable source the workers read from
     (factories/slice_sources.py)."""
@@ -44,8 +47,9 @@ class Workers(OnePass):
         return read_in_slices(config, self.prepare_slices, outputs.csv.path,
                               outputs.rejects.path, outputs.folder)
 
-    def close(self) -> None:
-        """The workers built and closed their own repositories."""
+    def publish(self, config: JobConfig, written: Written, outputs: RunOutputs,
+                store: Optional[ObjectStore], result: JobResult) -> List[PublishedFile]:
+        return publish_local_csv(config, written, outputs, store, result)
 
 
 def read_in_slices(config: JobConfig, prepare_slices, csv_path: str, rejects_path: str,
