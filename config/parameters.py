@@ -62,10 +62,9 @@ def whole_number(minimum: int, maximum: Optional[int] = None) -> Callable[[str],
         " and <= {}".format(maximum) if maximum is not None else "")
 
     def parse(value: str) -> int:
-        try:
-            number = int(value)
-        except ValueError:
-            raise Invalid(accepted, "{!r}".format(value)) from None
+        if not _WHOLE.match(value):  # int() would take "1_0" as 10, and other digits
+            raise Invalid(accepted, "{!r}".format(value[:40]))
+        number = int(value)
         if number < minimum or (maximum is not None and number > maximum):
             raise Invalid(accepted, "{}".format(number))
         return number
@@ -92,6 +91,7 @@ def ratio(value: str) -> float:
 
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_WHOLE = re.compile(r"[+-]?[0-9]{1,18}\Z")
 
 
 def date(value: str) -> dt.date:

@@ -110,7 +110,11 @@ def split_job_arguments(argv: Sequence[str]) -> Tuple[Dict[str, str], List[str]]
         token = argv[index]
         index += 1
         if not token.startswith("--"):
-            continue
+            # Glue passes only --NAME value pairs: anything else is a mistake whose intent
+            # (START_DATE=..., -START_DATE ...) must not be dropped silently.
+            shown = token if len(token) <= 40 else token[:37] + "..."
+            raise ConfigError("arguments", "--NAME value or --NAME=value pairs",
+                              "{!r} is not one".format(shown))
         name, has_equals, value = token[2:].partition("=")
         if not has_equals:
             if index < len(argv) and _is_value_of(name, argv[index]):
@@ -119,6 +123,8 @@ def split_job_arguments(argv: Sequence[str]) -> Tuple[Dict[str, str], List[str]]
             else:
                 value = ""
         if name in BY_NAME:
+            if name in found:
+                raise ConfigError(name, "the parameter once", "given twice")
             found[name] = value
         else:
             unknown.append(name)

@@ -37,7 +37,10 @@ def parse_thresholds(text: Optional[str]) -> Thresholds:
         raise ConfigError("THRESHOLDS", "a JSON object such as {\"TIMEOUT_LIMIT\": 90}",
                           "{:,} characters long".format(len(text)))
     try:
-        overrides = json.loads(text)
+        overrides = json.loads(text, object_pairs_hook=_without_duplicates)
+    except _DuplicateName as duplicate:
+        raise ConfigError("THRESHOLDS", "each name once", "{!r} given twice".format(
+            str(duplicate))) from None
     except RecursionError:
         raise ConfigError("THRESHOLDS", "a JSON object such as {\"TIMEOUT_LIMIT\": 90}",
                           "nested too deeply") from None
@@ -59,8 +62,30 @@ def parse_thresholds(text: Optional[str]) -> Thresholds:
             shown = repr(value)
             raise ConfigError("THRESHOLDS", "a finite number for each name", "{} is {}".format(
                 name, shown if len(shown) <= 40 else shown[:37] + "..."))
+        if number < 0 or (name in _SHARES and number > 1):
+            raise ConfigError("THRESHOLDS", "a number from 0 to 1 for {}, and >= 0 for every "
+                              "other name".format(", ".join(sorted(_SHARES))),
+                              "{} is {}".format(name, value))
         values[name] = number
     return replace(Thresholds(), **values)
+
+
+# The thresholds that are shares of runs: a rate above 1 or below 0 would flag everything
+# or nothing.
+_SHARES = frozenset(("FAILURE_RATE_THRESHOLD", "BREAKDOWN_THRESHOLD"))
+
+
+class _DuplicateName(Exception):
+    pass
+
+
+def _without_duplicates(pairs):
+    seen = {}
+    for name, value in pairs:
+        if name in seen:
+            raise _DuplicateName(name)
+        seen[name] = value
+    return seen
 
 
 _MAX_TEXT = 10_000  # thirteen names and numbers fit in a few hundred characters

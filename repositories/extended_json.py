@@ -152,9 +152,16 @@ _BLANK_START = (b"", b" ", b"\t", b"\n", b"\r", b"\x0b", b"\x0c")  # bytes.strip
 
 
 def is_blank(raw: bytes) -> bool:
-    """A line with nothing but white space. Only a line starting with white space can be
+    """A line with nothing but white space (after a UTF-8 byte-order mark, which an editor
+    may put on a file's first line). Only a line starting with white space or a mark can be
     blank, so the others are not stripped (copying every 10 KB line costs time)."""
-    return raw[:1] in _BLANK_START and not raw.strip()
+    start = raw[:1]
+    if start in _BLANK_START:
+        return not raw.strip()
+    return start == b"\xef" and raw[:3] == _BYTE_ORDER_MARK and not raw[3:].strip()
+
+
+_BYTE_ORDER_MARK = b"\xef\xbb\xbf"
 
 
 def decode_json_line(raw: bytes, line_number: int, excluded: Optional[ExcludedPaths] = None,

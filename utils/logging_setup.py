@@ -10,6 +10,14 @@ FORMAT = "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
 redaction = RedactingFilter()
 
 
+class OneLineFormatter(logging.Formatter):
+    """A record is one line: a line break inside a value (a path, an error text) is
+    written as \\n, so no value can forge a line of its own. A traceback follows as it is."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return super().formatMessage(record).replace("\r", "\\r").replace("\n", "\\n")
+
+
 def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     for handler in list(root.handlers):
@@ -17,7 +25,7 @@ def configure_logging(level: str = "INFO") -> None:
             root.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
     handler._dataset_job = True  # type: ignore[attr-defined]
-    handler.setFormatter(logging.Formatter(FORMAT, datefmt="%Y-%m-%dT%H:%M:%S%z"))
+    handler.setFormatter(OneLineFormatter(FORMAT, datefmt="%Y-%m-%dT%H:%M:%S%z"))
     handler.addFilter(redaction)
     root.addHandler(handler)
     root.setLevel(level)

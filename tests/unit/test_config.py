@@ -271,3 +271,44 @@ def test_job_config_has_one_field_per_parameter_in_order_and_hides_secrets():
     assert "hunter2" not in repr(config)
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.workers = 3
+
+
+@pytest.mark.parametrize("argv, parameter", [
+    (["--WORKERS", "1_0"], "WORKERS"), (["--BATCH_SIZE", "1_000"], "BATCH_SIZE"),
+    (["--SIMULATED_SESSIONS", "\u0661\u0662"], "SIMULATED_SESSIONS"),
+    (["--START_DATE", "2024-12-01", "--START_DATE", "2024-12-02"], "START_DATE"),
+    (["--START_DATE=2024-12-01", "--START_DATE", "2024-12-02"], "START_DATE"),
+    (["START_DATE=2024-12-01"], "arguments"), (["-START_DATE", "2024-12-01"], "arguments"),
+    (["--THRESHOLDS", '{"TIMEOUT_LIMIT": 60, "TIMEOUT_LIMIT": 90}'], "THRESHOLDS"),
+    (["--THRESHOLDS", '{"FAILURE_RATE_THRESHOLD": -1}'], "THRESHOLDS"),
+    (["--THRESHOLDS", '{"BREAKDOWN_THRESHOLD": 1.5}'], "THRESHOLDS"),
+    (["--THRESHOLDS", '{"TIMEOUT_LIMIT": -5}'], "THRESHOLDS"),
+])
+def test_what_would_run_with_another_meaning_than_intended_is_refused(argv, parameter):
+    """WORKERS=1_0 ran 10 workers (int() takes underscores); a repeated parameter kept its
+    last value; START_DATE=... without -- ran the default range; a duplicate THRESHOLDS
+    name kept the last; a negative rate flagged every row."""
+    with pytest.raises(ConfigError) as error:
+        load(argv)
+    assert error.value.parameter == parameter
+    assert "\n" not in str(error.value)
+
+
+def test_thresholds_accept_the_edges_of_their_ranges():
+    config = load(["--THRESHOLDS", '{"FAILURE_RATE_THRESHOLD": 1, "BREAKDOWN_THRESHOLD": 0,'
+                                   ' "TIMEOUT_LIMIT": 0}'])
+    assert (config.thresholds.FAILURE_RATE_THRESHOLD, config.thresholds.BREAKDOWN_THRESHOLD,
+            config.thresholds.TIMEOUT_LIMIT) == (1, 0, 0)
+
+
+def test_a_value_with_a_line_break_cannot_forge_a_log_line(capsys):
+    import logging
+
+    from utils.logging_setup import configure_logging
+
+    configure_logging("INFO")
+    logging.getLogger("forge").info("file path=%s", "x\n2026-11-30 level=ERROR forged\r")
+    lines = capsys.readouterr().err.splitlines()
+    [line] = [line for line in lines if "logger=forge" in line]
+    assert line.endswith("file path=x\\n2026-11-30 level=ERROR forged\\r")
+    assert not any(line.startswith("2026-11-30 level=ERROR") for line in lines)

@@ -88,6 +88,19 @@ def test_a_byte_order_mark_on_the_first_line_is_accepted(tmp_path):
     assert [item["session_id"] for item in items] == ["first", "second"]
 
 
+@pytest.mark.parametrize("content, sessions", [
+    (b"\xef\xbb\xbf", []), (b"\xef\xbb\xbf\n", []), (b"\xef\xbb\xbf  \r\n", []),
+    (b"\xef\xbb\xbf\n" + json.dumps(v2_session("after", DEC_1)).encode() + b"\n", ["after"]),
+])
+def test_a_byte_order_mark_alone_on_the_first_line_is_a_blank_line_not_a_reject(
+        tmp_path, content, sessions):
+    path = tmp_path / "bom-only.jsonl"
+    path.write_bytes(content)
+    items = list(FileSessionRepository(str(path), "created_at").documents(RANGE))
+    assert not [item for item in items if isinstance(item, UnreadableDocument)]
+    assert [item["session_id"] for item in items] == sessions
+
+
 def test_documents_outside_the_range_are_counted_with_the_span_of_their_dates(tmp_path):
     november = v2_session("nov", DEC_1 - 20 * 86400)
     january_ms = v2_session("jan", (END + 3 * 86400) * 1000)
