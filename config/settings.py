@@ -22,6 +22,7 @@ from config.parameters import (
     Parameter,
 )
 from config.thresholds import Thresholds
+from utils.secrets import masked_connection_string
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,10 @@ class JobConfig:
             value = getattr(self, parameter.field)
             if value is not None and parameter.secret:
                 value = "***"
+            elif isinstance(value, str) and masked_connection_string(value):
+                # a connection string with its credentials where none belongs (a whole URI
+                # pasted into MONGO_SECRET_ID): shown without them
+                value = masked_connection_string(value)
             elif isinstance(value, dt.date):
                 value = value.isoformat()
             elif isinstance(value, Thresholds):

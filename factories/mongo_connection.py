@@ -6,7 +6,7 @@ redaction before anything can print it.
 
 import json
 from typing import Any, Callable, Dict, Optional, Tuple
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from config import constants
 from config.errors import ConfigError
@@ -94,9 +94,10 @@ def connect(config: JobConfig, uri: str):
 
 def tls_settings(uri: str) -> Tuple[bool, bool]:
     """(TLS is on, a CA file is given) for a connection string, without resolving it."""
-    parts = urlsplit(uri)
-    options = {key.lower(): value.lower() for key, value in parse_qsl(parts.query)}
-    tls = parts.scheme == "mongodb+srv"
+    scheme, _, scheme_free = uri.partition("://")
+    query = scheme_free.partition("/")[2].partition("?")[2]  # as host_label cuts it
+    options = {key.lower(): value.lower() for key, value in parse_qsl(query)}
+    tls = scheme.lower() == "mongodb+srv"
     for key in ("tls", "ssl"):
         if key in options:
             tls = options[key] == "true"
@@ -104,6 +105,9 @@ def tls_settings(uri: str) -> Tuple[bool, bool]:
 
 
 def host_label(uri: str) -> str:
-    """The hosts of a connection string, without user or password."""
-    netloc = urlsplit(uri).netloc
-    return netloc.rsplit("@", 1)[-1]
+    """The hosts of a connection string, without user or password, cut as pymongo cuts
+    it: the host list ends at the first `/`, and the credentials at the last `@` before
+    it. (A URL parser would stop at a `#` or `?` inside an unescaped password, which
+    pymongo accepts, and show the password's first part as the host.)"""
+    scheme_free = uri.split("://", 1)[-1]
+    return scheme_free.partition("/")[0].rpartition("@")[2]

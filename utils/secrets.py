@@ -16,6 +16,18 @@ def mask_uri(text: str) -> str:
                                                                MASK), text)
 
 
+def masked_connection_string(value: str) -> Optional[str]:
+    """A connection string (`scheme://user:password@hosts...`) with everything before its
+    last `@` masked, whatever characters the password holds; None for any other text."""
+    scheme, separator, rest = value.partition("://")
+    if not separator or not _SCHEME.match(scheme) or "@" not in rest:
+        return None
+    return "{}://{}@{}".format(scheme, MASK, rest.rpartition("@")[2])
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*\Z")
+
+
 def passwords_in(text: Optional[str]) -> List[str]:
     """The passwords of the connection strings in `text`, raw and percent-decoded."""
     found: Set[str] = set()

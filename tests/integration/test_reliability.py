@@ -193,6 +193,47 @@ def test_a_password_never_reaches_output(uri, source, status, names, tmp_path):
     assert PASSWORD not in result.stdout + result.stderr
 
 
+# Each password, and the part of it a careless parser would show as the host.
+ODD_PASSWORDS = (("Pr3fix#Rest", "Pr3fix"), ("qa?b=c9", "qa?b"), ("pw@ss@word", "pw@ss"),
+                 ("xq/y9secret", "xq/y9"), ("100%25sure", "100%25"), ("se cret", "se cret"))
+
+
+@pytest.mark.parametrize("password, planted", ODD_PASSWORDS)
+def test_a_password_of_any_shape_never_reaches_any_output(password, planted, tmp_path, aws):
+    """Unescaped # ? @ / in a password, which pymongo takes, cut a URL parser's host list
+    in the middle of the password: the error and the manifest showed its first part as the
+    host. The same URI pasted into MONGO_SECRET_ID by mistake was echoed unmasked."""
+    import boto3
+
+    uri = "mongodb://reader:{}@127.0.0.1:1/?serverSelectionTimeoutMS=500".format(password)
+    result = run_job(["--MONGO_URI", uri, "--OUTPUT_DIR", str(tmp_path), "--LOG_LEVEL",
+                      "DEBUG"], env=aws, timeout=120)
+    assert result.returncode in (1, 2), result.stdout
+    outputs = result.stdout + result.stderr
+    assert password not in outputs and planted not in outputs
+    # The whole URI in MONGO_SECRET_ID: a local run, the simulated source, the echo masked.
+    boto3.client("s3").create_bucket(Bucket="echo-check")
+    result = run_job(["--MONGO_SECRET_ID", uri, "--REPOSITORY_TYPE", "simulated",
+                      "--SIMULATED_SESSIONS", "3", "--S3_BUCKET", "echo-check",
+                      "--OUTPUT_DIR", str(tmp_path / "echo"), *DEC], env=aws)
+    assert result.returncode == 0, result.stderr[-2000:]
+    stored = [boto3.client("s3").get_object(Bucket="echo-check", Key=item["Key"])["Body"].read()
+              for item in boto3.client("s3").list_objects_v2(Bucket="echo-check")["Contents"]]
+    local = [p.read_bytes() for p in (tmp_path / "echo").rglob("*") if p.is_file()]
+    for content in stored + local + [(result.stdout + result.stderr).encode()]:
+        assert password.encode() not in content
+
+
+def test_the_hosts_are_cut_from_the_uri_as_pymongo_cuts_them():
+    from factories.mongo_connection import host_label, tls_settings
+
+    assert host_label("mongodb://reader:Pr3fix#Rest@db1:27017,db2/?tls=true") == "db1:27017,db2"
+    assert host_label("mongodb+srv://u:a?b=c@cluster0.example.net/") == "cluster0.example.net"
+    assert host_label("mongodb://h:1/") == "h:1" and host_label("mongodb://h") == "h"
+    assert tls_settings("mongodb://u:p#q@h/?tls=true&tlsCAFile=/ca.pem") == (True, True)
+    assert tls_settings("mongodb+srv://u:p@h/") == (True, False)
+
+
 def test_secrets_manager_failure_names_the_secret_not_its_value(aws, tmp_path):
     import boto3
     boto3.client("secretsmanager").create_secret(

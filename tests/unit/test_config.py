@@ -312,3 +312,11 @@ def test_a_value_with_a_line_break_cannot_forge_a_log_line(capsys):
     [line] = [line for line in lines if "logger=forge" in line]
     assert line.endswith("file path=x\\n2026-11-30 level=ERROR forged\\r")
     assert not any(line.startswith("2026-11-30 level=ERROR") for line in lines)
+
+
+def test_a_connection_string_where_none_belongs_is_echoed_without_its_credentials():
+    config = load(env={"MONGO_SECRET_ID": "mongodb://reader:xq/y9 s#cret@db:1/?tls=true"})
+    assert config.echo()["MONGO_SECRET_ID"] == "mongodb://***@db:1/?tls=true"
+    assert config.echo()["MONGO_URI"] is None
+    assert load(env={"MONGO_SECRET_ID": "prod/agno/mongo"}).echo()["MONGO_SECRET_ID"] == (
+        "prod/agno/mongo")
