@@ -22,14 +22,22 @@ def aws_endpoint(service: str, environ: Optional[Mapping[str, str]] = None) -> O
     return None
 
 
-def aws_client_config():
+# A quick call (the start-up check) is given up within about 25 s on an endpoint that
+# accepts connections and never answers; uploads keep the patient settings.
+PATIENT = {"max_attempts": 4, "connect_timeout": 10, "read_timeout": 60}
+QUICK = {"max_attempts": 2, "connect_timeout": 5, "read_timeout": 10}
+
+
+def aws_client_config(patience=None):
     """Bounded connects, reads and retries. Checksums only where the job asks for them:
     boto3 1.36 and later would add a CRC32 to every upload by default, which S3-compatible
     stores without additional checksums refuse (the job chooses with S3_CHECKSUM)."""
     from botocore.config import Config
 
-    options = dict(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=10,
-                   read_timeout=60)
+    patience = patience or PATIENT
+    options = dict(retries={"mode": "standard", "max_attempts": patience["max_attempts"]},
+                   connect_timeout=patience["connect_timeout"],
+                   read_timeout=patience["read_timeout"])
     try:
         return Config(request_checksum_calculation="when_required",
                       response_checksum_validation="when_required", **options)
@@ -37,8 +45,8 @@ def aws_client_config():
         return Config(**options)
 
 
-def aws_client(service: str, environ: Optional[Mapping[str, str]] = None):
+def aws_client(service: str, environ: Optional[Mapping[str, str]] = None, patience=None):
     import boto3
 
     return boto3.client(service, endpoint_url=aws_endpoint(service, environ),
-                        config=aws_client_config())
+                        config=aws_client_config(patience))

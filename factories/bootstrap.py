@@ -6,7 +6,7 @@ from typing import Mapping, Optional, Tuple
 
 from config.errors import ConfigError
 from config.settings import JobConfig
-from factories.aws_clients import aws_client
+from factories.aws_clients import QUICK, aws_client
 from factories.configuration import for_spark, source_of
 from factories.slice_sources import SliceSource, prepare_slice_source
 from interfaces.ports import ObjectStore
@@ -20,7 +20,8 @@ def build_object_store(config: JobConfig,
     from repositories.s3_object_store import S3ObjectStore
 
     return S3ObjectStore(aws_client("s3", environ), config.s3_bucket, config.s3_sse,
-                         config.s3_kms_key_id, checksum=config.s3_checksum)
+                         config.s3_kms_key_id, checksum=config.s3_checksum,
+                         check_client=aws_client("s3", environ, QUICK))
 
 
 def python_shell_engine(config: JobConfig) -> Tuple[Engine, Optional[ObjectStore]]:

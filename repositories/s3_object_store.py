@@ -26,8 +26,11 @@ class S3ObjectStore(ObjectStore):
     (`sha256`) or the MD5 its ETag carries (`md5`, sent as Content-MD5 too)."""
 
     def __init__(self, client, bucket: str, sse: str = "AES256", kms_key_id: Optional[str] = None,
-                 transfer_config: Optional[TransferConfig] = None, checksum: str = "sha256"):
+                 transfer_config: Optional[TransferConfig] = None, checksum: str = "sha256",
+                 check_client=None):
         self.client = client
+        # The start-up check may use a client that gives up sooner than the uploads'.
+        self.check_client = check_client or client
         self.bucket = bucket
         self.sse = sse
         self.kms_key_id = kms_key_id
@@ -51,7 +54,7 @@ class S3ObjectStore(ObjectStore):
         """One HeadBucket call: credentials exist and are accepted, the bucket exists and
         answers. Whether each PutObject will be allowed is known only when it is tried."""
         try:
-            self.client.head_bucket(Bucket=self.bucket)
+            self.check_client.head_bucket(Bucket=self.bucket)
         except NoCredentialsError:
             raise PublishError("no AWS credentials found for s3://{} (environment, shared "
                                "config or the job's IAM role); nothing was read".format(

@@ -113,6 +113,23 @@ def test_endpoint_down_fails_before_reading_anything(aws, tmp_path):
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]
 
 
+def test_an_endpoint_that_accepts_and_never_answers_fails_the_start_up_check(aws, tmp_path):
+    """Before, four read attempts of 60 s each: 302 s until exit 1. The check now gives up
+    after two of 10 s; the subprocess's own timeout (90 s) catches a return of the old."""
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # connections complete in the backlog; nothing ever answers
+        endpoint = "http://127.0.0.1:%d" % silent.getsockname()[1]
+        result = run_job(RANGE_ARGS + ["--S3_BUCKET", BUCKET, "--OUTPUT_DIR", str(tmp_path)],
+                         env=dict(aws, AWS_ENDPOINT_URL=endpoint), timeout=90)
+    assert result.returncode == 1
+    assert result.summary["error"].startswith("bucket s3://{} not reachable: ".format(BUCKET))
+    assert "timeout" in result.summary["error"].lower()
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
 def test_no_credentials_fail_fast_with_a_plain_reason(aws, tmp_path):
     env = {name: value for name, value in aws.items() if not name.startswith("AWS_ACCESS")
            and not name.startswith("AWS_SECRET")}
