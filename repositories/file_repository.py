@@ -29,7 +29,7 @@ from interfaces.values import SourceItem, TimeWindow, UnreadableDocument
 from repositories.date_filter import OutsideRange, in_date_range, sort_key
 from repositories.extended_json import decode_json_line, is_blank, split_paths
 from repositories.runs_join import NOT_JOINED, RunsJoin
-from repositories.spool import TemporaryDatabase, open_spool, restored, stored
+from repositories.spool import TemporaryDatabase, open_spool, restored, sqlite_text, stored
 from repositories.unread_fields import sessions_projection
 from utils.progress import ProgressLog
 from utils.timestamps import epoch_seconds
@@ -329,6 +329,11 @@ def _sortable(key: Tuple) -> Tuple:
 
 
 def _number(value):
-    if type(value) is int and not -_INT64 <= value < _INT64:
+    """A sort value as SQLite can hold it: an integer beyond 64 bits as REAL, text with a
+    lone surrogate as its escape text."""
+    kind = type(value)
+    if kind is int and not -_INT64 <= value < _INT64:
         return float(value)
+    if kind is str:
+        return sqlite_text(value)
     return value

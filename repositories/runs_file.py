@@ -15,7 +15,7 @@ from interfaces.errors import SourceError
 from interfaces.ports import RunsSource
 from interfaces.values import UnreadableDocument
 from repositories.extended_json import decode_json_line, is_blank, split_paths
-from repositories.spool import TemporaryDatabase, open_spool, restored, stored
+from repositories.spool import TemporaryDatabase, open_spool, restored, sqlite_text, stored
 from repositories.unread_fields import runs_projection
 from utils.counts import Counts
 
@@ -109,7 +109,7 @@ class RunsFile(RunsSource):
         if type(session_id) is not str:
             self._skip("no text session_id", line_number)
             return None
-        return session_id, line_number, stored(document)
+        return sqlite_text(session_id), line_number, stored(document)
 
     def _skip(self, reason: str, line_number: int) -> None:
         self.unreadable.add(reason)
@@ -155,7 +155,7 @@ class RunsIndex(RunsSource):
 def _runs_of(connection: sqlite3.Connection, session_ids: Sequence[str]) -> List[Mapping]:
     found: List[Mapping] = []
     for start in range(0, len(session_ids), _LOOKUP_CHUNK):
-        chunk = session_ids[start:start + _LOOKUP_CHUNK]
+        chunk = [sqlite_text(session_id) for session_id in session_ids[start:start + _LOOKUP_CHUNK]]
         rows = connection.execute(
             "SELECT document FROM runs WHERE session_id IN ({}) "
             "ORDER BY session_id, line".format(",".join("?" * len(chunk))), chunk)

@@ -29,6 +29,17 @@ def restored(content: bytes) -> dict:
     return pickle.loads(content)
 
 
+def sqlite_text(value: str) -> str:
+    """`value` as SQLite can hold it. JSON may carry a lone UTF-16 surrogate (`\\ud800`),
+    which no UTF-8 text holds: such a character is kept as its escape text, the same on
+    every side of a comparison (a sort key, a join key)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
+
+
 def open_spool(path: str, read_only: bool = False) -> sqlite3.Connection:
     """A spool database tuned for one writer that needs no crash safety (it is temporary)."""
     if read_only:

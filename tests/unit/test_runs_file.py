@@ -1,6 +1,7 @@
 """The file source with RUNS_INPUT_PATH: a mongoexport of the runs collection, in any order."""
 
 import datetime as dt
+import json
 import os
 import random
 
@@ -70,3 +71,34 @@ def test_unreadable_runs_lines_are_skipped_counted_and_the_rest_joins(tmp_path):
             "invalid Extended JSON": 1, "no text session_id": 2, "not a JSON object": 1}
     finally:
         runs_file.close()
+
+
+def test_a_lone_surrogate_in_an_id_is_a_key_like_any_other(tmp_path):
+    """JSON may carry a lone UTF-16 surrogate (a legal \\ud800 escape), which SQLite cannot
+    hold: a shuffled file, its parallel scan and a runs file all failed on it."""
+    from repositories.file_repository import ScannedFileSlices, scan_in_parts
+    from tests.support.documents import DEC_1, v2_session
+    from tests.support.reading import read_all
+
+    odd_id = "s-\ud800-x"
+    sessions = [dict(v2_session("b", DEC_1 + 5), _id="id-b"),
+                dict(v2_session(odd_id, DEC_1 + 1), _id="zz-\udfff"),
+                dict(v2_session("a", DEC_1 + 1), _id="id-a")]  # shuffled: a spool sorts
+    lines = [json.dumps(document) for document in sessions]  # \\ud800 escapes, as JSON has
+    sessions_path = tmp_path / "sessions.jsonl"
+    sessions_path.write_text("\n".join(lines) + "\n", encoding="ascii")
+    runs_path = tmp_path / "runs.jsonl"
+    runs_path.write_text(json.dumps({"session_id": odd_id, "run_index": 0, "run_data": {
+        "run_id": "r", "status": "COMPLETED", "metrics": {"total_tokens": 9}}}) + "\n",
+        encoding="ascii")
+    repository = FileSessionRepository(str(sessions_path), "created_at",
+                                       RunsFile(str(runs_path), temporary_dir=str(tmp_path)))
+    read = read_all(repository, RANGE)
+    ids = [(item.document if isinstance(item, JoinedSession) else item)["session_id"]
+           for item in read]
+    assert ids == ["a", odd_id, "b"]  # (created_at, _id) order: "id-a" < "zz-..."
+    [joined] = [item for item in read if isinstance(item, JoinedSession)]
+    assert joined.document["session_id"] == odd_id and len(joined.run_documents) == 1
+    parts = scan_in_parts(str(sessions_path), RANGE, "created_at", 2, str(tmp_path), map)
+    sliced = list(ScannedFileSlices(str(sessions_path), "created_at", parts).documents(RANGE))
+    assert [document["session_id"] for document in sliced] == ["a", odd_id, "b"]
