@@ -7,7 +7,7 @@ Python, and sort by the same (DATE_FIELD, _id) order MongoDB uses across types.
 """
 
 import datetime as dt
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 from config.constants import EPOCH_MILLISECONDS_ABOVE
 from interfaces.values import TimeWindow
@@ -53,6 +53,19 @@ def in_date_range(value, date_range: TimeWindow) -> bool:
         return (seconds is not None
                 and date_range.start_seconds <= seconds < date_range.end_exclusive_seconds)
     return False
+
+
+def field_value(document: Mapping, path: str):
+    """The value at a field path as MongoDB's filter reads it (`meta.created` is the
+    `created` of the object `meta`); None when any step is missing or not an object."""
+    if "." not in path:
+        return document.get(path)
+    value: object = document
+    for name in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(name)
+    return value
 
 
 def sort_key(date_value, document_id) -> Tuple:

@@ -26,7 +26,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 from interfaces.errors import ReadAgain, SourceError
 from interfaces.ports import RunsSource, SessionRepository
 from interfaces.values import SourceItem, TimeWindow, UnreadableDocument
-from repositories.date_filter import OutsideRange, in_date_range, sort_key
+from repositories.date_filter import OutsideRange, field_value, in_date_range, sort_key
 from repositories.extended_json import decode_json_line, is_blank, split_paths
 from repositories.runs_join import NOT_JOINED, RunsJoin
 from repositories.spool import TemporaryDatabase, open_spool, restored, sqlite_text, stored
@@ -154,7 +154,7 @@ def _scanned(path: str, byte_start: int, byte_end: Optional[int], date_range: Ti
                 if isinstance(document, UnreadableDocument):
                     yield line_number, None, document.reason
                     continue
-                value = document.get(date_field)
+                value = field_value(document, date_field)
                 if not in_date_range(value, date_range):
                     part.outside.count(value)
                     continue
@@ -187,7 +187,8 @@ def scan_file_part(path: str, byte_start: int, byte_end: Optional[int], date_ran
             part.unreadable += 1
             connection.execute("INSERT INTO unreadable VALUES (?, ?)", (line_number, key))
             continue
-        pending.append(_sortable(key) + (line_number, epoch_seconds(document.get(date_field)),
+        pending.append(_sortable(key) + (line_number,
+                                         epoch_seconds(field_value(document, date_field)),
                                          stored(document)))
         if len(pending) >= _INSERT_EVERY:
             part.selected += len(pending)

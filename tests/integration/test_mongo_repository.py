@@ -335,3 +335,28 @@ def test_progress_knows_the_total_from_the_server_and_debug_shows_the_queries(
     skipped = run_cli(["--START_DATE", "2024-12-01", "--END_DATE", "2024-12-31",
                        "--PROGRESS_TOTAL", "false"], env=dict(env, LOG_LEVEL="INFO"))
     assert skipped.returncode == 0 and "sessions_in_range" not in skipped.stderr
+
+
+def test_a_dotted_date_field_selects_the_same_documents_from_mongodb_and_a_file(
+        mongo_server, mongo_database, tmp_path):
+    from bson import json_util
+
+    documents = [dict(v2_session("n%d" % i, DEC_1 + i), meta={"created": DEC_1 + 60 * i})
+                 for i in range(10)]
+    documents.append(dict(v2_session("november", DEC_1), meta={"created": DEC_1 - 86400}))
+    mongo_database.nested.insert_many([dict(d) for d in documents])
+    path = tmp_path / "nested.jsonl"
+    path.write_text("".join(json_util.dumps(d) + "\n" for d in documents))
+    summaries = []
+    for environment in ({"MONGO_URI": mongo_server, "DATABASE_NAME": mongo_database.name,
+                         "COLLECTION_NAME": "nested", "RUNS_COLLECTION": "none"},
+                        {"REPOSITORY_TYPE": "file", "INPUT_PATH": str(path)}):
+        result = run_cli(["--START_DATE", "2024-12-01", "--END_DATE", "2024-12-31",
+                          "--DATE_FIELD", "meta.created", "--OUTPUT_DIR",
+                          str(tmp_path / environment.get("REPOSITORY_TYPE", "mongo"))],
+                         env=environment)
+        assert result.returncode == 0, result.stderr[-2000:]
+        summaries.append(result.summary)
+        rows = read_csv(result.summary["outputs"]["csv"]["path"])
+        assert [row["session_id"] for row in rows] == ["n%d" % i for i in range(10)]
+    assert summaries[0]["rows_written"] == summaries[1]["rows_written"] == 10

@@ -156,3 +156,16 @@ def test_the_file_source_leaves_out_what_no_feature_reads(tmp_path):
     [projected] = read(FileSessionRepository(path, "created_at"))
     assert "session_data" not in projected and "messages" not in projected["runs"][0]
     assert projected["runs"][0]["metrics"] == document["runs"][0]["metrics"]
+
+
+def test_a_dotted_date_field_is_read_as_mongodb_reads_it(tmp_path):
+    """DATE_FIELD=meta.created: MongoDB's filter reads the nested field; the file source
+    read a top-level field named 'meta.created' and selected nothing."""
+    documents = [dict(v2_session("nested-%d" % i, DEC_1), meta={"created": DEC_1 + 10 - i})
+                 for i in range(3)]
+    documents += [dict(v2_session("flat", DEC_1), **{"meta.created": DEC_1}),
+                  dict(v2_session("not-object", DEC_1), meta=5)]
+    path = write_lines(tmp_path / "nested.jsonl", [json.dumps(d) for d in documents])
+    repository = FileSessionRepository(path, "meta.created")
+    assert [d["session_id"] for d in read_all(repository, RANGE)] == [
+        "nested-2", "nested-1", "nested-0"]
