@@ -103,6 +103,12 @@ class SourceReport:
         outside = self.description.get("outside_range")
         return outside if isinstance(outside, dict) else None
 
+    @property
+    def collections_instead(self) -> Optional[List[str]]:
+        """When the collection read does not exist: the collections its database holds."""
+        missing = self.description.get("collection_missing")
+        return list(missing.get("collections", [])) if isinstance(missing, dict) else None
+
     @staticmethod
     def merged(reports: Sequence["SourceReport"], known: Mapping[str, object]
                ) -> "SourceReport":

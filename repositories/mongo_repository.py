@@ -11,7 +11,7 @@ import contextlib
 import json
 import logging
 import time
-from typing import Any, Dict, Iterable, Iterator, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from pymongo import ASCENDING, MongoClient
 from pymongo.errors import PyMongoError, ServerSelectionTimeoutError
@@ -79,17 +79,22 @@ class MongoSessionRepository(SessionRepository):
         self._join: Optional[RunsJoin] = None
         self.count_total = count_total
         self._expected: Optional[int] = None
+        self._collections_instead: Optional[List[str]] = None
 
     @property
     def database_handle(self):
         return self.client[self.database]
 
     def describe(self) -> Dict[str, object]:
-        return {"type": "mongo", "hosts": self.host_label, "database": self.database,
-                "collection": self.collection, "date_field": self.date_field,
-                "projection": "exclude-unread-fields" if self.projection else "none",
-                "runs": self._join.describe() if self._join else dict(
-                    NOT_JOINED, requested=self.runs_collection)}
+        described: Dict[str, object] = {
+            "type": "mongo", "hosts": self.host_label, "database": self.database,
+            "collection": self.collection, "date_field": self.date_field,
+            "projection": "exclude-unread-fields" if self.projection else "none",
+            "runs": self._join.describe() if self._join else dict(
+                NOT_JOINED, requested=self.runs_collection)}
+        if self._collections_instead is not None:
+            described["collection_missing"] = {"collections": self._collections_instead}
+        return described
 
     def query(self, date_range: TimeWindow) -> Dict[str, Any]:
         return mongo_date_filter(self.date_field, date_range)
@@ -102,6 +107,7 @@ class MongoSessionRepository(SessionRepository):
                      "projection=%s batch_size=%d", self.database, self.collection,
                      json.dumps(self.query(date_range), default=str), self.date_field,
                      json.dumps(self.projection), self.batch_size)
+        self._collections_instead = self._collections_if_missing()
         if self.count_total:
             with self.read_errors(self.collection):
                 self._expected = self.database_handle[self.collection].count_documents(
@@ -125,6 +131,18 @@ class MongoSessionRepository(SessionRepository):
                 yield from cursor
             finally:
                 cursor.close()
+
+    def _collections_if_missing(self) -> Optional[List[str]]:
+        """None when COLLECTION_NAME exists; else the database's collections (the first
+        20), so that a misspelt name is not mistaken for an empty range."""
+        with self.read_errors(self.collection):
+            names = self.database_handle.list_collection_names()
+        if self.collection in names:
+            return None
+        found = sorted(name for name in names if not name.startswith("system."))[:20]
+        logger.warning("collection_missing collection=%s.%s collections=%s", self.database,
+                       self.collection, ",".join(found) or "none")
+        return found
 
     def _runs_collection_to_join(self) -> Optional[str]:
         """RUNS_COLLECTION resolved against the database: the name to join, or None."""

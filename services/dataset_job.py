@@ -143,6 +143,13 @@ def nothing_selected_note(config: JobConfig, stats: ExtractionStats,
                           source: SourceReport) -> Optional[str]:
     """When the range selected nothing from a source that held documents, say so and which
     range would select them."""
+    collections = source.collections_instead
+    if collections is not None and not stats.documents_read:
+        return ("collection {} does not exist in database {} ({}): check COLLECTION_NAME and "
+                "DATABASE_NAME".format(
+                    source.description.get("collection"), source.description.get("database"),
+                    "its collections: " + ", ".join(collections) if collections
+                    else "which has no collections"))
     outside = source.outside_range
     if stats.documents_read or outside is None or not outside.get("documents"):
         return None

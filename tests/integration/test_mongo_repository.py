@@ -360,3 +360,21 @@ def test_a_dotted_date_field_selects_the_same_documents_from_mongodb_and_a_file(
         rows = read_csv(result.summary["outputs"]["csv"]["path"])
         assert [row["session_id"] for row in rows] == ["n%d" % i for i in range(10)]
     assert summaries[0]["rows_written"] == summaries[1]["rows_written"] == 10
+
+
+def test_a_misspelt_collection_or_database_is_named_not_taken_for_an_empty_range(
+        mongo_server, mongo_database, tmp_path):
+    mongo_database.agno_sessions.insert_one(v2_session("s", DEC_1))
+    mongo_database.other.insert_one({"x": 1})
+    for database, collection, says in (
+            (mongo_database.name, "agno_sesions", "its collections: agno_sessions, other"),
+            (mongo_database.name + "x", "agno_sessions", "which has no collections")):
+        result = run_cli(["--START_DATE", "2024-12-01", "--END_DATE", "2024-12-31",
+                          "--OUTPUT_DIR", str(tmp_path / database)],
+                         env={"MONGO_URI": mongo_server, "DATABASE_NAME": database,
+                              "COLLECTION_NAME": collection})
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert result.summary["note"] == (
+            "collection {} does not exist in database {} ({}): check COLLECTION_NAME and "
+            "DATABASE_NAME".format(collection, database, says))
+        assert "collection_missing" in result.stderr
