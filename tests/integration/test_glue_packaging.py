@@ -95,8 +95,10 @@ def test_workers_auto_from_the_wheel_gives_the_one_process_csv(dist, installed_p
     shutil.copy(dist / "glue_job.py", elsewhere / "glue_job.py")
     csvs = []
     for workers in ("1", "auto"):
-        arguments = GLUE_ARGS + ["--SIMULATED_SESSIONS", "3000", "--WORKERS", workers,
-                                 "--OUTPUT_DIR", str(tmp_path / workers)]
+        # Glue passes each argument once: a run's value replaces the job's default
+        arguments = [value if previous != "--SIMULATED_SESSIONS" else "3000"
+                     for previous, value in zip([None] + GLUE_ARGS, GLUE_ARGS)]
+        arguments += ["--WORKERS", workers, "--OUTPUT_DIR", str(tmp_path / workers)]
         result = run_job(arguments, cwd=str(elsewhere), script=str(elsewhere / "glue_job.py"),
                          python=installed_python, env={"PYTHONPATH": ""})
         assert result.returncode == 0, result.stderr[-2000:]
