@@ -11,6 +11,7 @@ import logging
 import sqlite3
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 
+from config.errors import ConfigError
 from interfaces.errors import SourceError
 from interfaces.ports import RunsSource
 from interfaces.values import UnreadableDocument
@@ -87,6 +88,15 @@ class RunsFile(RunsSource):
         connection.execute("CREATE INDEX runs_by_session ON runs (session_id, line)")
         connection.commit()
         skipped = sum(self.unreadable.values())
+        if skipped and not self.indexed:
+            # A gzipped or UTF-16 export reads as lines of nothing: every session would
+            # look as if it had no runs.
+            raise ConfigError("RUNS_INPUT_PATH", "a mongoexport of the runs collection: JSON "
+                              "lines in UTF-8, not compressed",
+                              "none of its {:,} lines could be read ({})".format(
+                                  self.lines_read, ", ".join(
+                                      "{}: {}".format(reason, count) for reason, count
+                                      in sorted(self.unreadable.items()))))
         logger.info("runs_file_indexed path=%s lines=%d runs=%d skipped=%d", self.path,
                     self.lines_read, self.indexed, skipped)
         if skipped:

@@ -17,6 +17,7 @@ import shutil
 import sqlite3
 import tempfile
 from typing import Optional
+from urllib.parse import quote
 
 CACHE_KIB = 2 * 1024
 
@@ -43,7 +44,8 @@ def sqlite_text(value: str) -> str:
 def open_spool(path: str, read_only: bool = False) -> sqlite3.Connection:
     """A spool database tuned for one writer that needs no crash safety (it is temporary)."""
     if read_only:
-        connection = sqlite3.connect("file:{}?mode=ro".format(path), uri=True)
+        # A URI: a `?` or `#` in the folder's name (TMPDIR) must not read as its query
+        connection = sqlite3.connect("file:{}?mode=ro".format(quote(path)), uri=True)
     else:
         connection = sqlite3.connect(path)
         for pragma in ("journal_mode=OFF", "synchronous=OFF"):

@@ -5,6 +5,7 @@ import json
 import os
 import random
 
+import pytest
 from bson import json_util
 
 from interfaces.values import DateRange, JoinedSession
@@ -102,3 +103,45 @@ def test_a_lone_surrogate_in_an_id_is_a_key_like_any_other(tmp_path):
     parts = scan_in_parts(str(sessions_path), RANGE, "created_at", 2, str(tmp_path), map)
     sliced = list(ScannedFileSlices(str(sessions_path), "created_at", parts).documents(RANGE))
     assert [document["session_id"] for document in sliced] == ["a", odd_id, "b"]
+
+
+@pytest.mark.parametrize("encode", [
+    lambda text: __import__("gzip").compress(text.encode()),
+    lambda text: text.encode("utf-16")])
+def test_a_runs_file_from_which_no_line_can_be_read_is_a_configuration_error(tmp_path, encode):
+    """Gzipped or UTF-16, every line was skipped: exit 0 and every session without runs."""
+    from config.errors import ConfigError
+
+    line = json.dumps({"session_id": "s", "run_data": {"run_id": "r"}}) + "\n"
+    path = tmp_path / "runs.jsonl"
+    path.write_bytes(encode(line * 50))
+    runs = RunsFile(str(path), temporary_dir=str(tmp_path))
+    with pytest.raises(ConfigError) as error:
+        list(runs.runs_of(["s"]))
+    assert error.value.parameter == "RUNS_INPUT_PATH"
+    assert "none of its" in str(error.value) and "\n" not in str(error.value)
+    runs.close()
+
+
+def test_an_empty_runs_file_is_no_error(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    path.write_text("")
+    assert list(RunsFile(str(path), temporary_dir=str(tmp_path)).runs_of(["s"])) == []
+
+
+def test_a_temporary_folder_whose_name_holds_a_question_mark_or_a_hash(tmp_path):
+    """The spool is opened read-only through an SQLite URI, which took `?` and `#` in the
+    folder's name for its query."""
+    from repositories.spool import TemporaryDatabase, open_spool
+
+    folder = tmp_path / "tmp?mode=rw#x"
+    folder.mkdir()
+    database = TemporaryDatabase("spool-", str(folder))
+    database.connection.execute("CREATE TABLE t (x)")
+    database.connection.execute("INSERT INTO t VALUES (7)")
+    database.connection.commit()
+    reader = open_spool(database.path, read_only=True)
+    assert reader.execute("SELECT x FROM t").fetchall() == [(7,)]
+    reader.close()
+    database.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp?mode=rw#x"]
