@@ -1,7 +1,7 @@
 """The range read in one pass in this process, into a local CSV that is then published."""
 
 import os
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 from config.settings import JobConfig
 from interfaces.ports import ObjectStore, SessionRepository
@@ -9,7 +9,12 @@ from interfaces.values import DateRange
 from services.dataset_job import JobResult
 from services.engine import Engine
 from services.reading import Written, read_window
-from services.run_outputs import FAILED_REJECTS_NAME, PublishedFile, RunOutputs
+from services.run_outputs import (
+    FAILED_REJECTS_NAME,
+    PublishedFile,
+    RunOutputs,
+    upload_metadata,
+)
 from utils.files import remove_if_present
 
 
@@ -60,11 +65,3 @@ def publish_local_csv(config: JobConfig, written: Written, outputs: RunOutputs,
         output.s3_uri = store.upload(output.path, output.key, output.content_type,
                                      metadata, output.sha256)
     return []
-
-
-def upload_metadata(config: JobConfig, rows: Optional[int] = None) -> Dict[str, str]:
-    """The S3 object metadata of a published file."""
-    metadata = {} if rows is None else {"rows": str(rows)}
-    metadata.update({"start-date": str(config.start_date), "end-date": str(config.end_date),
-                     "job-run-id": config.job_run_id})
-    return metadata

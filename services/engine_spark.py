@@ -31,7 +31,6 @@ from services.column_statistics import ColumnStatistics
 from services.conversation_extraction_service import ExtractionStats
 from services.dataset_job import JobResult
 from services.engine import Engine
-from services.engine_one_pass import upload_metadata
 from services.reading import SliceTotals, Written, run_slice, slices_of
 from services.reject_log import RejectLog
 from services.run_outputs import (
@@ -39,6 +38,7 @@ from services.run_outputs import (
     JSONL_CONTENT_TYPE,
     PublishedFile,
     RunOutputs,
+    upload_metadata,
 )
 from utils.files import file_size, remove_if_present, sha256_of
 from utils.logging_setup import configure_logging

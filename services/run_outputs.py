@@ -63,6 +63,14 @@ class PublishedFile:
         return described
 
 
+def upload_metadata(config: JobConfig, rows: Optional[int] = None) -> Dict[str, str]:
+    """The S3 object metadata of a published file."""
+    metadata = {} if rows is None else {"rows": str(rows)}
+    metadata.update({"start-date": str(config.start_date), "end-date": str(config.end_date),
+                     "job-run-id": config.job_run_id})
+    return metadata
+
+
 class Discardable(Protocol):
     """What the outputs hold until commit: a file under a temporary name (CsvWriter,
     RejectLog)."""
