@@ -39,6 +39,7 @@ from utils.files import AtomicFile, remove_abandoned_temporary_files
 
 logger = logging.getLogger(__name__)
 
+
 class JobFailure(Exception):
     """A runtime failure decided by the job itself (rejects over MAX_REJECT_RATIO)."""
 

@@ -6,8 +6,8 @@ run's outputs and publishes them.
 - services/engine_workers.py: time slices in worker processes (WORKERS > 1);
 - services/engine_spark.py: time slices as Spark tasks (AWS Glue for Spark).
 
-A new engine is one module with a class of this interface, and one line in the
-composition root (factories/engines.py).
+A new engine is one module with a class of this interface, and one builder in the
+composition root (factories/bootstrap.py).
 """
 
 import abc

@@ -88,6 +88,7 @@ class RunOutputs:
         self.rejects = self._file(config, REJECTS_NAME, JSONL_CONTENT_TYPE)
         self.manifest = self._file(config, MANIFEST_NAME, JSON_CONTENT_TYPE)
         self.legacy = [self._file(config, name, JSON_CONTENT_TYPE) for name in LEGACY_NAMES]
+        self.legacy_manifest = self.legacy[LEGACY_NAMES.index(LEGACY_MANIFEST_NAME)]
         self._held: List[Discardable] = []
         self._on_exit: List[Callable[[], None]] = []
         self._committed = False
@@ -101,7 +102,7 @@ class RunOutputs:
 
     def earlier_manifests(self) -> List[PublishedFile]:
         """Where an earlier result's manifest may be: today's name, then contract 1.1's."""
-        return [self.manifest, self.legacy[0]]
+        return [self.manifest, self.legacy_manifest]
 
     def withdraw_local(self) -> None:
         """The earlier manifest and contract 1.1's metadata files go before new files take
