@@ -57,3 +57,10 @@ SLICES_PER_WORKER = 4
 # manifest. An estimate, checked against the folder's free space once the count is known.
 ESTIMATED_ROW_BYTES = 512
 FREE_SPACE_MARGIN_BYTES = 16 * 1024 * 1024
+
+# Parquet (OUTPUT_FORMAT=parquet): rows per row group, whatever batches or slices they came
+# in, so every engine writes the same file. 131,072 rows of 75 columns are about 80 MB in
+# memory while gathered and 10-20 MB compressed: large enough for Athena's and Spark's
+# readers, small enough for a 1/16-DPU job (docs/benchmarks.md).
+PARQUET_ROW_GROUP_ROWS = 131_072
+PARQUET_COMPRESSION = "zstd"

@@ -238,6 +238,10 @@ PARAMETERS: Tuple[Parameter, ...] = (
     Parameter("END_DATE", "last day, `YYYY-MM-DD`, inclusive (at most {} days in all)".format(
         constants.MAX_RANGE_DAYS), "yesterday (UTC)", date,
         lambda today: today - dt.timedelta(days=1)),
+    Parameter("OUTPUT_FORMAT", "`csv`, or `parquet` for typed columns (timestamps, a date, "
+              "int8 flags; docs/features.md section 4), written with pyarrow, which Glue's "
+              "analytics library set and Glue for Spark have", "`csv`",
+              choice("csv", "parquet"), _constant("csv")),
     Parameter("UNDEFINED_VALUES", "`null` (an empty cell) or `zero` for values that are not "
               "defined (a mean over no runs, a ratio over 0; docs/features.md), for readers "
               "that cannot take nulls", "`null`", choice("null", "zero"), _constant("null")),

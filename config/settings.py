@@ -48,6 +48,7 @@ class JobConfig:
     date_field: str
     start_date: dt.date
     end_date: dt.date
+    output_format: str
     undefined_values: str
     csv_formula_guard: str
     s3_bucket: Optional[str]
@@ -75,16 +76,17 @@ class JobConfig:
         return "/".join(p for p in (self.s3_prefix, self.range_label) if p)
 
     @property
-    def csv_name(self) -> str:
-        return "conversations_{}.csv".format(self.range_label)
+    def data_name(self) -> str:
+        """The name of the file of rows: the legacy CSV key, or its Parquet twin."""
+        return "conversations_{}.{}".format(self.range_label, self.output_format)
 
     @property
-    def csv_part_stem(self) -> str:
-        """What the names of a Spark run's CSV parts start with (`csv_part_name`)."""
+    def data_part_stem(self) -> str:
+        """What the names of a Spark run's parts start with (`data_part_name`)."""
         return "conversations_{}.part-".format(self.range_label)
 
-    def csv_part_name(self, index: int) -> str:
-        return "{}{:05d}.csv".format(self.csv_part_stem, index)
+    def data_part_name(self, index: int) -> str:
+        return "{}{:05d}.{}".format(self.data_part_stem, index, self.output_format)
 
     def echo(self) -> Dict[str, object]:
         """Every parameter's effective value, as JSON values, secrets shown as ***."""

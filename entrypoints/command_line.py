@@ -57,7 +57,8 @@ def run(config: JobConfig, build: EngineBuilder) -> Tuple[Dict[str, object], str
     outputs.update({name: {"path": output.path, "s3_uri": output.s3_uri}
                     for name, output in result.outputs.items()})
     where = ("parts={}".format(len(result.parts)) if result.parts
-             else "csv={}".format(result.outputs["csv"].path))
+             else "{}={}".format(config.output_format,
+                                 result.outputs[config.output_format].path))
     return summary_of(config, result, outputs), where
 
 

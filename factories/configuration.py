@@ -9,6 +9,7 @@ from config.errors import ConfigError
 from config.parameters import BY_NAME
 from config.settings import JobConfig, check_common, parse_parameters
 from factories.sources import SOURCES, SourceEntry
+from services.parquet_writer import require_pyarrow
 
 
 def load_config(argv: Sequence[str], environ: Mapping[str, str],
@@ -27,6 +28,12 @@ def load_config(argv: Sequence[str], environ: Mapping[str, str],
                     name, other.name), "set with REPOSITORY_TYPE={}".format(entry.name))
     entry.check(values)
     check_common(values)
+    if values["output_format"] == "parquet":
+        if values["csv_formula_guard"] != "off":
+            raise ConfigError("CSV_FORMULA_GUARD", "off with OUTPUT_FORMAT=parquet (the guard "
+                              "is for CSV files opened in spreadsheets)",
+                              str(values["csv_formula_guard"]))
+        require_pyarrow()
     return JobConfig(**values)
 
 

@@ -19,8 +19,8 @@ from config.constants import FEATURE_BATCH_SIZE
 from config.thresholds import Thresholds
 from interfaces.values import JoinedSession, SourceItem, UnreadableDocument
 from services.column_statistics import ColumnStatistics
-from services.csv_writer import CsvWriter
 from services.reject_log import RejectLog
+from services.rows_writer import RowsWriter
 from utils.counts import Counts
 from utils.progress import ProgressLog
 
@@ -72,7 +72,7 @@ def paused_garbage_collector() -> Iterator[None]:
             gc.enable()
 
 
-def extract_features(documents: Iterable[SourceItem], writer: CsvWriter, rejects: RejectLog,
+def extract_features(documents: Iterable[SourceItem], writer: RowsWriter, rejects: RejectLog,
                      thresholds: Thresholds, forced_shape: Optional[str] = None,
                      statistics: Optional[ColumnStatistics] = None,
                      batch_size: int = FEATURE_BATCH_SIZE,

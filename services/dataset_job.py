@@ -77,8 +77,8 @@ def run_job(config: JobConfig, engine: Engine, store: Optional[ObjectStore] = No
     engine.prepare(config, store)
     with outputs:
         written = engine.read(config, outputs)
-        outputs.hold(written.csv, written.rejects)
-        outputs.csv.measure(written.csv.temporary_path if written.csv else None)
+        outputs.hold(written.data, written.rejects)
+        outputs.data.measure(written.data.temporary_path if written.data else None)
         outputs.rejects.measure(written.rejects.temporary_path)
         stats = written.stats
         logger.info("extracted documents=%d rows=%d rejects=%d seconds=%.2f rate_per_s=%.0f",

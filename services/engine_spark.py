@@ -1,16 +1,17 @@
 """The engine of AWS Glue for Spark: the range's time slices run as Spark tasks.
 
 Each task runs `run_slice` (services/reading.py) on its slice, on an executor, and uploads
-the slice's CSV (and rejects) under this run's staging prefix,
-`<prefix>/_staging/<run>/part-NNNNN.csv`. A retried or speculative attempt of a slice
-rewrites the same keys with the same bytes, so Spark's retries are harmless. Once every
-slice is done, the driver decides as the one-process job does (MAX_REJECT_RATIO, an empty
-result), then publishes: the earlier manifest is withdrawn, each part is copied (server
-side, verified) to `conversations_<range>.part-NNNNN.csv`, parts of an earlier run beyond
-this run's count and a one-process CSV of the range are removed, the rejects are
-concatenated, and the manifest, listing the parts in order with size and SHA-256, comes
-last. The staging prefix is removed however the run ends; Athena, Hive and Spark skip
-folders whose names start with an underscore.
+the slice's rows (CSV or Parquet) and rejects under this run's staging prefix,
+`<prefix>/_staging/<run>/part-NNNNN.csv` (or `.parquet`). A retried or speculative
+attempt of a slice rewrites the same keys with the same bytes, so Spark's retries are
+harmless. Once every slice is done, the driver decides as the one-process job does
+(MAX_REJECT_RATIO, an empty result), then publishes: the earlier manifest is withdrawn,
+each part is copied (server side, verified) to `conversations_<range>.part-NNNNN.csv`
+(or `.parquet`), parts of an earlier run beyond this run's count (of either format) and a
+one-process file of the range are removed, the rejects are concatenated, and the
+manifest, listing the parts in order with size and SHA-256, comes last. The staging
+prefix is removed however the run ends; Athena, Hive and Spark skip folders whose names
+start with an underscore.
 """
 
 import functools
@@ -34,7 +35,7 @@ from services.engine import Engine
 from services.reading import SliceTotals, Written, run_slice, slices_of
 from services.reject_log import RejectLog
 from services.run_outputs import (
-    CSV_CONTENT_TYPE,
+    DATA_CONTENT_TYPES,
     JSONL_CONTENT_TYPE,
     PublishedFile,
     RunOutputs,
@@ -53,7 +54,7 @@ class StagedSlice:
     """A slice's result as the driver receives it: where its files wait, and its counts."""
 
     index: int
-    csv_key: str
+    data_key: str
     size: int
     sha256: str
     rejects_key: Optional[str]
@@ -77,15 +78,17 @@ def stage_slice(slice_source, store_factory: Callable[[], ObjectStore], staging_
     try:
         output = run_slice(slice_source, window, folder)
         name = "{}/part-{:05d}".format(staging_prefix, window.index)
-        sha256 = sha256_of(output.csv_path)
-        store.upload(output.csv_path, name + ".csv", CSV_CONTENT_TYPE,
+        sha256 = sha256_of(output.data_path)
+        extension = "." + slice_source.config.output_format
+        content_type = DATA_CONTENT_TYPES[slice_source.config.output_format]
+        store.upload(output.data_path, name + extension, content_type,
                      {"slice": str(window.index)}, sha256)
         rejects_key = None
         if output.rejects_path is not None:
             rejects_key = name + ".rejects.jsonl"
             store.upload(output.rejects_path, rejects_key, JSONL_CONTENT_TYPE,
                          {"slice": str(window.index)}, sha256_of(output.rejects_path))
-        return StagedSlice(window.index, name + ".csv", file_size(output.csv_path) or 0,
+        return StagedSlice(window.index, name + extension, file_size(output.data_path) or 0,
                            sha256, rejects_key, output.stats, output.statistics,
                            output.source)
     finally:
@@ -248,17 +251,18 @@ def _publish(config: JobConfig, store: ObjectStore, staged: List[StagedSlice],
     metadata = upload_metadata(config)
     parts = []
     for part in staged:
-        key = "{}/{}".format(config.output_key_prefix, config.csv_part_name(part.index))
-        uri = store.copy(part.csv_key, key, CSV_CONTENT_TYPE,
+        key = "{}/{}".format(config.output_key_prefix, config.data_part_name(part.index))
+        content_type = DATA_CONTENT_TYPES[config.output_format]
+        uri = store.copy(part.data_key, key, content_type,
                          dict(metadata, rows=str(part.stats.rows_written)), part.size,
                          part.sha256)
-        parts.append(PublishedFile(key, CSV_CONTENT_TYPE, rows=part.stats.rows_written,
+        parts.append(PublishedFile(key, content_type, rows=part.stats.rows_written,
                                    size=part.size, sha256=part.sha256, s3_uri=uri))
     published = {part.key for part in parts}
     stale = [key for key in store.keys("{}/{}".format(config.output_key_prefix,
-                                                      config.csv_part_stem))
+                                                      config.data_part_stem))
              if key not in published]
-    for key in stale + ["{}/{}".format(config.output_key_prefix, config.csv_name)]:
+    for key in stale + ["{}/{}".format(config.output_key_prefix, config.data_name)]:
         store.delete(key)
     if rejects.commit() is None:
         remove_if_present(outputs.rejects.path)

@@ -1,5 +1,5 @@
 """WORKERS > 1: the range's time slices read by worker processes on this machine; the
-parent appends each slice's files to the run's CSV and rejects, in slice order, as soon as
+parent appends each slice's files to the run's rows and rejects, in slice order, as soon as
 that slice and all before it are done, then publishes them as one pass would."""
 
 import logging
@@ -13,10 +13,9 @@ from typing import List, Optional
 from config.settings import JobConfig
 from interfaces.errors import SourceError
 from interfaces.ports import ObjectStore
-from services.csv_writer import CsvWriter
 from services.dataset_job import JobResult
 from services.engine import Engine
-from services.engine_one_pass import publish_local_csv
+from services.engine_one_pass import publish_local_rows
 from services.reading import (
     SliceTotals,
     Written,
@@ -27,6 +26,7 @@ from services.reading import (
     span_of,
 )
 from services.reject_log import RejectLog
+from services.rows_writer import RowsWriter, open_rows_writer
 from services.run_outputs import PublishedFile, RunOutputs
 from utils.worker_pool import worker_pool
 
@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 
 class Workers(Engine):
-    """Reads in worker processes; publishes the local CSV as one pass does.
+    """Reads in worker processes; publishes the local rows as one pass does.
     `prepare_slices(pool, work_folder)` gives the picklable source the workers read from
     (factories/slice_sources.py)."""
 
@@ -44,15 +44,15 @@ class Workers(Engine):
         self.prepare_slices = prepare_slices
 
     def read(self, config: JobConfig, outputs: RunOutputs) -> Written:
-        return read_in_slices(config, self.prepare_slices, outputs.csv.path,
+        return read_in_slices(config, self.prepare_slices, outputs.data.path,
                               outputs.rejects.path, outputs.folder)
 
     def publish(self, config: JobConfig, written: Written, outputs: RunOutputs,
                 store: Optional[ObjectStore], result: JobResult) -> List[PublishedFile]:
-        return publish_local_csv(config, written, outputs, store, result)
+        return publish_local_rows(config, written, outputs, store, result)
 
 
-def read_in_slices(config: JobConfig, prepare_slices, csv_path: str, rejects_path: str,
+def read_in_slices(config: JobConfig, prepare_slices, data_path: str, rejects_path: str,
                    folder: str) -> Written:
     """WORKERS processes read the range's slices; the parent appends each slice's files to
     the run's, in slice order, as soon as that slice and all before it are done.
@@ -63,7 +63,7 @@ def read_in_slices(config: JobConfig, prepare_slices, csv_path: str, rejects_pat
     opened: List = []
     try:
         with discarded_on_failure(opened, folder):
-            writer = opened_file(opened, CsvWriter(csv_path))
+            writer = opened_file(opened, open_rows_writer(config, data_path))
             rejects = opened_file(opened, RejectLog(rejects_path))
             written = _run_slices(config, prepare_slices, writer, rejects, work_folder,
                                   started)
@@ -75,7 +75,7 @@ def read_in_slices(config: JobConfig, prepare_slices, csv_path: str, rejects_pat
     return written
 
 
-def _run_slices(config: JobConfig, prepare_slices, writer: CsvWriter, rejects: RejectLog,
+def _run_slices(config: JobConfig, prepare_slices, writer: RowsWriter, rejects: RejectLog,
                 work_folder: str, started: float) -> Written:
     with worker_pool(config.workers, config.log_level) as pool:
         slice_source = prepare_slices(pool, work_folder)
@@ -98,10 +98,10 @@ def _run_slices(config: JobConfig, prepare_slices, writer: CsvWriter, rejects: R
                     "a worker process ended abruptly (killed, or out of memory) before slice "
                     "{} of {} ({}) was complete; nothing was published".format(
                         position + 1, len(slices), span_of(slices[position]))) from None
-            writer.append_rows_of(output.csv_path, output.stats.rows_written)
+            writer.append_rows_of(output.data_path, output.stats.rows_written)
             if output.rejects_path is not None:
                 rejects.append_rejects_of(output.rejects_path, output.stats.rejected)
-            for path in (output.csv_path, output.rejects_path):
+            for path in (output.data_path, output.rejects_path):
                 if path is not None:
                     os.remove(path)
             totals.add(output)

@@ -1,9 +1,9 @@
-"""Reading a window of the range into a CSV and a rejects file: the whole range in one
+"""Reading a window of the range into a file of rows and a rejects file: the whole range in one
 pass, or one time slice of it.
 
 A slice runs exactly the one-pass pipeline on its part of the range (the same query
 restricted to the slice, the same order inside it, the same calculators) into files of its
-own. The slices' CSVs and rejects, concatenated in slice order, and their counts, warnings
+own. The slices' rows and rejects, concatenated in slice order, and their counts, warnings
 and statistics added up (`SliceTotals`), are the range's. The same `run_slice` serves the
 worker processes of WORKERS (services/engine_workers.py) and the Spark tasks
 (services/engine_spark.py).
@@ -27,8 +27,8 @@ from interfaces.ports import SessionRepository
 from interfaces.values import DateRange, SourceItem, SourceReport, TimeSlice, TimeWindow
 from services.column_statistics import ColumnStatistics
 from services.conversation_extraction_service import ExtractionStats, extract_features
-from services.csv_writer import CsvWriter
 from services.reject_log import RejectLog
+from services.rows_writer import RowsWriter, open_rows_writer
 from utils.files import free_bytes, human_bytes
 
 logger = logging.getLogger(__name__)
@@ -41,37 +41,35 @@ class Written:
 
     stats: ExtractionStats
     statistics: ColumnStatistics
-    csv: Optional[CsvWriter]  # None on Spark, whose CSV is in parts
+    data: Optional[RowsWriter]  # None on Spark, whose rows are in parts
     rejects: RejectLog
     source: SourceReport
 
-    def commit_csv(self) -> str:
-        """The CSV under its final name."""
-        if self.csv is None:
-            raise OutputError("this read wrote its rows in parts, not in one CSV")
-        return self.csv.commit()
+    def commit_data(self) -> str:
+        """The file of rows under its final name."""
+        if self.data is None:
+            raise OutputError("this read wrote its rows in parts, not in one file")
+        return self.data.commit()
 
 
 def read_window(config: JobConfig, repository: SessionRepository, window: TimeWindow,
-                csv_path: str, rejects_path: str, folder: str) -> Written:
-    """Streams every document of `window` into a CSV and a rejects file, both still under
+                data_path: str, rejects_path: str, folder: str) -> Written:
+    """Streams every document of `window` into a file of rows and a rejects file, both still under
     temporary names when this returns (complete and on disk). When the source asks for it
     (ReadAgain), everything written and counted so far is discarded and the window is
     read again, once."""
     try:
-        return _read_window_once(config, repository, window, csv_path, rejects_path, folder)
+        return _read_window_once(config, repository, window, data_path, rejects_path, folder)
     except ReadAgain as reason:
         logger.info("read_again reason=%r: the outputs so far are discarded", str(reason))
-    return _read_window_once(config, repository, window, csv_path, rejects_path, folder)
+    return _read_window_once(config, repository, window, data_path, rejects_path, folder)
 
 
 def _read_window_once(config: JobConfig, repository: SessionRepository, window: TimeWindow,
-                      csv_path: str, rejects_path: str, folder: str) -> Written:
+                      data_path: str, rejects_path: str, folder: str) -> Written:
     opened: List = []
     with discarded_on_failure(opened, folder):
-        writer = opened_file(opened, CsvWriter(
-            csv_path, formula_guard=config.csv_formula_guard == "quote",
-            undefined_as_zero=config.undefined_values == "zero"))
+        writer = opened_file(opened, open_rows_writer(config, data_path))
         rejects = opened_file(opened, RejectLog(rejects_path))
         statistics = ColumnStatistics()
         documents = space_checked(repository.documents(window), repository.expected_documents,
@@ -137,7 +135,7 @@ class SliceOutput:
     """One slice's result: its files (complete, under their final names in the slice's
     folder) and what it counted."""
 
-    csv_path: str
+    data_path: str
     rejects_path: Optional[str]
     stats: ExtractionStats
     statistics: ColumnStatistics
@@ -145,16 +143,18 @@ class SliceOutput:
 
 
 def run_slice(slice_source, window: TimeSlice, folder: str) -> SliceOutput:
-    """Reads one slice into `slice-NNNNN.csv` (and its rejects) under `folder`. Runs in a
-    worker process or a Spark task; `slice_source` builds the slice's repository there."""
+    """Reads one slice into `slice-NNNNN.csv` or `.parquet` (and its rejects) under
+    `folder`. Runs in a worker process or a Spark task; `slice_source` builds the slice's
+    repository there."""
     repository = slice_source.repository()
     try:
         name = os.path.join(folder, "slice-{:05d}".format(window.index))
-        written = read_window(slice_source.config, repository, window, name + ".csv",
+        config = slice_source.config
+        written = read_window(config, repository, window, name + "." + config.output_format,
                               name + ".rejects.jsonl", folder)
     finally:
         repository.close()
-    return SliceOutput(written.commit_csv(), written.rejects.commit(), written.stats,
+    return SliceOutput(written.commit_data(), written.rejects.commit(), written.stats,
                        written.statistics, written.source)
 
 
@@ -177,7 +177,7 @@ class SliceTotals:
         self.statistics.add(output.statistics)
         self.sources.append(output.source)
 
-    def written(self, writer: Optional[CsvWriter], rejects: RejectLog,
+    def written(self, writer: Optional[RowsWriter], rejects: RejectLog,
                 known: Dict[str, object]) -> Written:
         return Written(self.stats, self.statistics, writer, rejects,
                        SourceReport.merged(self.sources, known))

@@ -28,6 +28,8 @@ FAILED_REJECTS_NAME = "_rejects.failed.jsonl"
 LEGACY_MANIFEST_NAME = "manifest.json"
 LEGACY_NAMES = (LEGACY_MANIFEST_NAME, "rejects.jsonl", "rejects.failed.jsonl")
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+PARQUET_CONTENT_TYPE = "application/vnd.apache.parquet"
+DATA_CONTENT_TYPES = {"csv": CSV_CONTENT_TYPE, "parquet": PARQUET_CONTENT_TYPE}
 JSONL_CONTENT_TYPE = "application/x-ndjson"
 JSON_CONTENT_TYPE = "application/json"
 
@@ -79,12 +81,19 @@ class Discardable(Protocol):
 
 
 class RunOutputs:
-    """The CSV, rejects and manifest of one run's range, and the temporary files written
-    for them."""
+    """The rows (CSV or Parquet), rejects and manifest of one run's range, and the
+    temporary files written for them."""
 
     def __init__(self, config: JobConfig):
         self.folder = os.path.join(config.output_dir, *config.output_key_prefix.split("/"))
-        self.csv = self._file(config, config.csv_name, CSV_CONTENT_TYPE)
+        self.data = self._file(config, config.data_name,
+                               DATA_CONTENT_TYPES[config.output_format])
+        # The file of the other format from an earlier run of the range: withdrawn on publish,
+        # or a reader of the folder would find two results.
+        self.other_formats = [
+            self._file(config, config.data_name.rsplit(".", 1)[0] + "." + name, content_type)
+            for name, content_type in DATA_CONTENT_TYPES.items()
+            if name != config.output_format]
         self.rejects = self._file(config, REJECTS_NAME, JSONL_CONTENT_TYPE)
         self.manifest = self._file(config, MANIFEST_NAME, JSON_CONTENT_TYPE)
         self.legacy = [self._file(config, name, JSON_CONTENT_TYPE) for name in LEGACY_NAMES]
@@ -98,7 +107,7 @@ class RunOutputs:
                              content_type=content_type, path=os.path.join(self.folder, name))
 
     def files(self) -> List[PublishedFile]:
-        return [self.csv, self.rejects, self.manifest]
+        return [self.data, self.rejects, self.manifest]
 
     def earlier_manifests(self) -> List[PublishedFile]:
         """Where an earlier result's manifest may be: today's name, then contract 1.1's."""
@@ -107,11 +116,11 @@ class RunOutputs:
     def withdraw_local(self) -> None:
         """The earlier manifest and contract 1.1's metadata files go before new files take
         the places they name."""
-        for output in [self.manifest, *self.legacy]:
+        for output in [self.manifest, *self.legacy, *self.other_formats]:
             remove_if_present(output.path)
 
     def withdraw_remote(self, store: ObjectStore) -> None:
-        for output in [self.manifest, *self.legacy]:
+        for output in [self.manifest, *self.legacy, *self.other_formats]:
             store.delete(output.key)
 
     def hold(self, *temporary: Optional[Discardable]) -> None:

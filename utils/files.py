@@ -5,7 +5,7 @@ import os
 import re
 import shutil
 import uuid
-from typing import Optional
+from typing import IO, Optional
 
 _CHUNK = 1024 * 1024
 TEMPORARY_SUFFIX = ".part"
@@ -14,13 +14,14 @@ _TEMPORARY_NAME = re.compile(r"\.(\d+)-[0-9a-f]{8}\.part$")
 
 
 class AtomicFile:
-    """A text file written under a temporary name beside its target, renamed on commit.
+    """A file (text unless `binary`) written under a temporary name beside its target,
+    renamed on commit.
 
     The temporary name is unique per writer, so two runs of the same range at once each
     produce a complete file and the last rename wins.
     """
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, binary: bool = False):
         self.path = path
         directory = os.path.dirname(os.path.abspath(path))
         os.makedirs(directory, exist_ok=True)
@@ -28,8 +29,9 @@ class AtomicFile:
                                                  TEMPORARY_SUFFIX)
         # newline="" keeps "\n" as written; "replace" is a last guard: the CSV writer has
         # already replaced what UTF-8 cannot hold (unpaired surrogates), counting it.
-        self.handle = open(self.temporary_path, "w", encoding="utf-8", newline="",
-                           errors="replace")
+        self.handle: IO = (open(self.temporary_path, "wb") if binary else
+                           open(self.temporary_path, "w", encoding="utf-8", newline="",
+                                errors="replace"))
 
     def write(self, text: str) -> None:
         self.handle.write(text)

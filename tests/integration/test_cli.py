@@ -26,14 +26,14 @@ def test_default_run_writes_csv_and_manifest_and_is_byte_identical_when_repeated
     end = today - dt.timedelta(days=1)
     start = first.summary["start_date"]
     assert first.summary["end_date"] == str(end)
-    csv_path = tmp_path / "one" / "training_data" / "{}_to_{}".format(start, end) / (
+    data_path = tmp_path / "one" / "training_data" / "{}_to_{}".format(start, end) / (
         "conversations_{}_to_{}.csv".format(start, end))
-    assert first.summary["outputs"]["csv"]["path"] == str(csv_path)
-    assert csv_path.exists() and (csv_path.parent / "_manifest.json").exists()
-    assert len(csv_path.read_text().splitlines()) == 501
+    assert first.summary["outputs"]["csv"]["path"] == str(data_path)
+    assert data_path.exists() and (data_path.parent / "_manifest.json").exists()
+    assert len(data_path.read_text().splitlines()) == 501
     second = run_job(["--OUTPUT_DIR", str(tmp_path / "two")])
     assert second.returncode == 0
-    assert csv_path.read_bytes() == open(second.summary["outputs"]["csv"]["path"], "rb").read()
+    assert data_path.read_bytes() == open(second.summary["outputs"]["csv"]["path"], "rb").read()
 
 
 def test_reversed_dates_exit_2_with_one_line_naming_the_parameters(tmp_path):

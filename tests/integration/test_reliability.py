@@ -166,12 +166,12 @@ def test_two_runs_of_the_same_range_at_once_leave_complete_files(tmp_path):
     alone = run_job(command[2:-6] + ["--OUTPUT_DIR", str(tmp_path / "alone"), "--START_DATE",
                                      "2024-12-01", "--END_DATE", "2024-12-31"])
     folder = tmp_path / "shared" / "training_data" / "2024-12-01_to_2024-12-31"
-    csv_name = "conversations_2024-12-01_to_2024-12-31.csv"
-    assert (folder / csv_name).read_bytes() == open(alone.summary["outputs"]["csv"]["path"],
+    data_name = "conversations_2024-12-01_to_2024-12-31.csv"
+    assert (folder / data_name).read_bytes() == open(alone.summary["outputs"]["csv"]["path"],
                                                     "rb").read()
     manifest = json.loads((folder / "_manifest.json").read_text())
     assert manifest["rows_written"] == 4000
-    assert sorted(p.name for p in folder.iterdir()) == ["_manifest.json", csv_name]
+    assert sorted(p.name for p in folder.iterdir()) == ["_manifest.json", data_name]
 
 
 PASSWORD = "pl4nted-Pa55word"

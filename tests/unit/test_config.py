@@ -22,7 +22,7 @@ def test_defaults():
     assert (config.database_name, config.collection_name) == ("conversations", "chat_data")
     assert config.s3_prefix == "training_data" and config.s3_bucket is None
     assert config.output_key_prefix == "training_data/2025-02-28_to_2025-03-30"
-    assert config.csv_name == "conversations_2025-02-28_to_2025-03-30.csv"
+    assert config.data_name == "conversations_2025-02-28_to_2025-03-30.csv"
     assert (config.batch_size, config.simulated_sessions, config.simulation_seed) == (1000, 500, 42)
     assert config.max_reject_ratio == 0.05 and config.s3_sse == "AES256"
 

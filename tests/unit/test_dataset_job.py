@@ -75,6 +75,8 @@ def test_publishing_order_is_withdraw_then_data_then_manifest(tmp_path):
         # what contract 1.1 named them: no manifest of an earlier run may stay beside
         ("delete", PREFIX + "/manifest.json"), ("delete", PREFIX + "/rejects.jsonl"),
         ("delete", PREFIX + "/rejects.failed.jsonl"),
+        # the other format's file of the range: a reader must find one result, not two
+        ("delete", PREFIX + "/conversations_2024-12-01_to_2024-12-31.parquet"),
         ("delete", PREFIX + "/_rejects.jsonl"),
         ("upload", PREFIX + "/conversations_2024-12-01_to_2024-12-31.csv"),
         ("upload", PREFIX + "/_manifest.json")]
@@ -128,8 +130,8 @@ def test_an_unreachable_store_fails_before_anything_is_read(tmp_path):
 def test_temporary_files_of_dead_runs_are_removed_and_those_of_live_runs_kept(tmp_path):
     place = folder(tmp_path)
     place.mkdir(parents=True)
-    csv_name = "conversations_2024-12-01_to_2024-12-31.csv"
-    dead = place / "{}.{}-0123abcd.part".format(csv_name, 2 ** 22 + 12345)  # above pid_max
+    data_name = "conversations_2024-12-01_to_2024-12-31.csv"
+    dead = place / "{}.{}-0123abcd.part".format(data_name, 2 ** 22 + 12345)  # above pid_max
     live = place / "_manifest.json.{}-89abcdef.part".format(os.getppid())
     unrelated = place / "notes.part"
     for path in (dead, live, unrelated):
