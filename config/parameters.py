@@ -33,6 +33,7 @@ class Parameter(NamedTuple):
     parse: Callable[[str], object]  # the value from its (stripped, non-empty) text
     default: Callable[[dt.date], object] = lambda today: None
     secret: bool = False
+    local_path: bool = False  # a path of the machine that runs the job
 
     @property
     def field(self) -> str:
@@ -214,9 +215,9 @@ PARAMETERS: Tuple[Parameter, ...] = (
               " when it exists; a name (must exist); `none` for embedded runs only", "`auto`",
               runs_collection, _constant(constants.RUNS_COLLECTION_AUTO)),
     Parameter("INPUT_PATH", "for `file`: JSON Lines in MongoDB Extended JSON, as `mongoexport` "
-              "writes it", "–", text),
+              "writes it", "–", text, local_path=True),
     Parameter("RUNS_INPUT_PATH", "for `file`: a `mongoexport` of the Agno 3 runs collection, "
-              "in any order, joined by `session_id`", "–", text),
+              "in any order, joined by `session_id`", "–", text, local_path=True),
     Parameter("SESSION_SCHEMA", "`auto`, `agno_v1`, `agno_v1_legacy`, `agno_v2`, `agno_v3` "
               "(a forced shape rejects the others)", "`auto`",
               choice(*constants.SESSION_SCHEMAS), _constant("auto")),
@@ -263,7 +264,7 @@ PARAMETERS: Tuple[Parameter, ...] = (
     Parameter("S3_KMS_KEY_ID", "KMS key for `aws:kms` (the bucket's default key when absent)",
               "–", text),
     Parameter("OUTPUT_DIR", "local folder the outputs are written to first", "`./output`",
-              text, _constant("./output")),
+              text, _constant("./output"), local_path=True),
     Parameter("SIMULATED_SESSIONS", "sessions the simulated source makes", "`500`",
               whole_number(0), _constant(500)),
     Parameter("SIMULATION_SEED", "same seed, same sessions", "`42`", whole_number(0),

@@ -88,13 +88,16 @@ class JobConfig:
     def data_part_name(self, index: int) -> str:
         return "{}{:05d}.{}".format(self.data_part_stem, index, self.output_format)
 
-    def echo(self) -> Dict[str, object]:
-        """Every parameter's effective value, as JSON values, secrets shown as ***."""
+    def echo(self, local_paths: bool = True) -> Dict[str, object]:
+        """Every parameter's effective value, as JSON values, secrets shown as ***; without
+        `local_paths`, a path of this machine as its last part only."""
         echoed: Dict[str, object] = {}
         for parameter in PARAMETERS:
             value = getattr(self, parameter.field)
             if value is not None and parameter.secret:
                 value = "***"
+            elif isinstance(value, str) and parameter.local_path and not local_paths:
+                value = local_name(value)
             elif isinstance(value, str) and masked_connection_string(value):
                 # a connection string with its credentials where none belongs (a whole URI
                 # pasted into MONGO_SECRET_ID): shown without them
@@ -106,6 +109,12 @@ class JobConfig:
             echoed[parameter.name] = value
         return echoed
 
+
+
+def local_name(path: str) -> str:
+    """A local path as its last part: what names the file without telling about the
+    machine that wrote it."""
+    return os.path.basename(os.path.normpath(path)) if path else path
 
 
 def split_job_arguments(argv: Sequence[str]) -> Tuple[Dict[str, str], List[str]]:

@@ -17,17 +17,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterator, List, Optional
 
-from calculators.columns import COLUMN_NAMES, column_definitions
-from calculators.normalise import SHAPES
 from config import constants
 from config.errors import ConfigError
 from config.settings import JobConfig
 from interfaces.errors import OutputError, PublishError
 from interfaces.ports import ObjectStore
 from interfaces.values import SourceReport
-from services.column_statistics import ColumnStatistics
 from services.conversation_extraction_service import ExtractionStats
 from services.engine import Engine
+from services.manifest import build_manifest
 from services.reading import Written
 from services.run_outputs import (
     FAILED_REJECTS_NAME,
@@ -239,44 +237,3 @@ def warn_when_runs_look_missing(stats: ExtractionStats, source: SourceReport) ->
         "sessions_without_runs count=%d of=%d: no runs collection was joined; if this is an "
         "Agno 3 database its runs live in their own collection: set RUNS_COLLECTION (MongoDB) "
         "or RUNS_INPUT_PATH (file)", stats.sessions_without_runs, stats.rows_written)
-
-
-def build_manifest(config: JobConfig, source: SourceReport, stats: ExtractionStats,
-                   statistics: ColumnStatistics, outputs: Dict[str, PublishedFile],
-                   started_at: dt.datetime, finished_at: dt.datetime,
-                   seconds: float) -> Dict[str, object]:
-    return {
-        "job_name": config.job_name,
-        "job_run_id": config.job_run_id,
-        "started_at": _iso(started_at),
-        "finished_at": _iso(finished_at),
-        "duration_seconds": round(seconds, 3),
-        "date_range": {"start_date": str(config.start_date), "end_date": str(config.end_date),
-                       "time_zone": "UTC", "end_inclusive": True},
-        "source": dict(source.description, session_schema=config.session_schema),
-        "documents_read": stats.documents_read,
-        "rows_written": stats.rows_written,
-        "rejects": stats.rejected,
-        "reject_reasons": dict(sorted(stats.reject_reasons.items())),
-        "warnings": dict(sorted(stats.warnings.items())),
-        "shapes": {shape: stats.shapes.get(shape, 0) for shape in SHAPES},
-        "thresholds": config.thresholds.as_dict(),
-        "max_reject_ratio": config.max_reject_ratio,
-        "configuration": config.echo(),
-        "columns": list(COLUMN_NAMES),
-        "column_definitions": column_definitions(),
-        "column_statistics": _finite(statistics.as_dict()),
-        "outputs": {name: output.describe() for name, output in outputs.items()},
-    }
-
-
-def _finite(statistics: Dict[str, Dict[str, Optional[float]]]
-            ) -> Dict[str, Dict[str, Optional[float]]]:
-    """JSON has no inf: a mean that overflowed is reported as null."""
-    return {name: {key: (value if value is not None and value - value == 0 else None)
-                   for key, value in values.items()}
-            for name, values in statistics.items()}
-
-
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -43,11 +43,13 @@ def test_rows_plus_rejects_equal_documents_and_the_manifest_says_so(tmp_path):
                                   "agno_v3": 0, "empty": 0}
     assert manifest["reject_reasons"] == {"runs is not a list": 1}
     assert manifest["columns"] == list(COLUMN_NAMES)
-    assert manifest["column_statistics"]["total_runs"] == {
-        "nulls": 0, "zeros": 0, "min": 1, "mean": 1.0, "max": 1}
+    quantiles = ("p1", "p5", "p25", "p50", "p75", "p95", "p99")
+    assert manifest["column_statistics"]["total_runs"] == dict(
+        {"nulls": 0, "zeros": 0, "min": 1, "mean": 1.0, "max": 1}, **dict.fromkeys(quantiles, 1))
     # one run each: no degradation (N < 2) anywhere, so no statistic but the null count
-    assert manifest["column_statistics"]["degradation_score"] == {
-        "nulls": 40, "zeros": 0, "min": None, "mean": None, "max": None}
+    assert manifest["column_statistics"]["degradation_score"] == dict(
+        {"nulls": 40, "zeros": 0, "min": None, "mean": None, "max": None},
+        **dict.fromkeys(quantiles))
     csv_lines = (folder(tmp_path) / "conversations_2024-12-01_to_2024-12-31.csv").read_text(
     ).splitlines()
     assert len(csv_lines) == 41
@@ -158,7 +160,8 @@ def test_an_empty_range_is_a_header_only_csv_and_a_manifest(tmp_path):
     # no rows, no statistics: null, never a 0 that reads as measured
     statistics = manifest["column_statistics"]
     assert list(statistics) == list(NUMERIC_COLUMNS)  # text columns have none
-    assert all(values == {"nulls": 0, "zeros": 0, "min": None, "mean": None, "max": None}
+    assert all(values == dict({"nulls": 0, "zeros": 0, "min": None, "mean": None, "max": None},
+                              **dict.fromkeys(("p1", "p5", "p25", "p50", "p75", "p95", "p99")))
                for values in statistics.values())
 
 
@@ -272,3 +275,30 @@ def test_a_reject_whose_id_is_nan_or_infinite_is_strict_json(tmp_path, odd_id):
     [line] = (folder(tmp_path) / "_rejects.jsonl").read_text().splitlines()
     reject = json.loads(line, parse_constant=refuse)
     assert reject["_id"] == reject["session_id"] == str(odd_id)
+
+
+@pytest.mark.parametrize("output_format", ["csv", "parquet"])
+def test_the_manifest_is_a_contract_a_table_can_be_built_from(tmp_path, output_format):
+    if output_format == "parquet":
+        pytest.importorskip("pyarrow")
+    store = FakeStore()
+    run_job(config_for(tmp_path, OUTPUT_FORMAT=output_format),
+            OnePass(FakeRepository(documents(6))), store)
+    uploaded = store.objects[PREFIX + "/_manifest.json"]
+    manifest = json.loads(uploaded)
+    assert manifest["contract"] == "1.2"
+    assert manifest["format"]["name"] == output_format
+    assert manifest["format"]["undefined_values"] == "null"
+    by_name = {column["name"]: column for column in manifest["schema"]}
+    assert [column["name"] for column in manifest["schema"]] == list(COLUMN_NAMES)
+    assert by_name["session_start"]["athena_type"] == "timestamp"
+    assert by_name["date"]["arrow_type"] == "date32[day]"
+    assert (by_name["timeout_flag"]["arrow_type"], by_name["timeout_flag"]["athena_type"],
+            by_name["timeout_flag"]["nullable"]) == ("int8", "tinyint", False)
+    # one run each: degradation (N < 2) is null in every row, and may be
+    assert by_name["degradation_score"]["nulls"] == 6 and by_name["degradation_score"]["nullable"]
+    assert all(column["nulls"] == 0 for column in manifest["schema"] if not column["nullable"])
+    assert (output_format == "csv") == ("formula_guard" in manifest["format"])
+    # nothing in it names a place on the machine that wrote it
+    assert str(tmp_path).encode() not in uploaded
+    assert (folder(tmp_path) / "_manifest.json").read_bytes() == uploaded

@@ -129,9 +129,11 @@ def test_counts_and_statistics_of_slices_add_up():
     first.add(empty)
     statistics = first.as_dict()
     assert statistics["total_runs"] == {"nulls": 0, "zeros": 1, "min": 0, "mean": 2.0,
-                                        "max": 5}
-    assert statistics["degradation_score"] == {"nulls": 2, "zeros": 0, "min": 0.5,
-                                               "mean": 0.5, "max": 0.5}
+                                        "max": 5, "p1": 0.0, "p5": 0.0, "p25": 0.0,
+                                        "p50": 1.0, "p75": 1.0, "p95": 1.0, "p99": 1.0}
+    assert statistics["degradation_score"] == dict(
+        {"nulls": 2, "zeros": 0, "min": 0.5, "mean": 0.5, "max": 0.5},
+        **dict.fromkeys(("p1", "p5", "p25", "p50", "p75", "p95", "p99"), 0.5))
 
 
 def columns_with(**given):
