@@ -205,8 +205,8 @@ PARAMETERS: Tuple[Parameter, ...] = (
                        "_ . -, at most 120)", forbidden_prefix="system."),
               _constant("chat_data")),
     Parameter("REPOSITORY_TYPE", "`mongo`, `simulated`, `file`, or `auto`: mongo when a URI or "
-              "secret is set; simulated only for a local run (no `S3_BUCKET`), otherwise a "
-              "configuration error", "`auto`",
+              "secret is set, file when INPUT_PATH is; simulated only for a local run (no "
+              "`S3_BUCKET`), otherwise a configuration error", "`auto`",
               matching(r"^[a-z][a-z0-9_]{0,39}$", "auto, or a source such as mongo, simulated, "
                        "file"),
               _constant("auto")),

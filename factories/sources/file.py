@@ -76,8 +76,14 @@ def _check_readable_file(name: str, path: str) -> None:
                           "{!r} is not a readable file".format(path))
 
 
+def given(values: Values) -> bool:
+    """`auto` reads the file INPUT_PATH names: a file named and then ignored would give
+    made-up sessions where the user expects theirs."""
+    return values["input_path"] is not None
+
+
 FILE = SourceEntry(name="file", build=build, slice_repository=slice_repository,
-                   prepare_slices=prepare_slices, check=check,
-                   exclusive_parameters=("RUNS_INPUT_PATH",), runs_on_spark=False,
+                   prepare_slices=prepare_slices, check=check, chosen_by_auto=given,
+                   exclusive_parameters=("INPUT_PATH", "RUNS_INPUT_PATH"), runs_on_spark=False,
                    not_on_spark_because="INPUT_PATH is a file of the driver, which the "
                                         "executors cannot read")

@@ -86,3 +86,15 @@ def test_spark_refuses_a_source_that_says_it_cannot_run_there(registered):
         for_spark(config)
     assert str(error.value) == ("REPOSITORY_TYPE: in_memory; expected mongo or simulated on "
                                 "Spark (its sessions live in the driver's memory)")
+
+
+def test_input_path_chooses_the_file_source_and_is_refused_beside_another_source(tmp_path):
+    """A file named and then ignored would give made-up sessions where the user expects
+    theirs."""
+    path = tmp_path / "sessions.jsonl"
+    path.write_text("{}\n")
+    config = load_config(["glue_job.py"], {"INPUT_PATH": str(path)})
+    assert config.repository_type == "file"
+    for other in ({"REPOSITORY_TYPE": "simulated"}, {"MONGO_URI": "mongodb://db:27017"}):
+        with pytest.raises(ConfigError, match="INPUT_PATH only with REPOSITORY_TYPE=file"):
+            load_config(["glue_job.py"], dict(other, INPUT_PATH=str(path)))
