@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The Spark engine's tests need Java 17 (scripts/find_java17.sh finds or installs it).
 WITH_JAVA17 = JAVA_HOME="$$(scripts/find_java17.sh)"
 
-.PHONY: run test lint unit integration py39 ferretdb s3proxy glue-runtimes agno-env bench bench-small package deploy-dry-run docs golden clean
+.PHONY: run test lint unit integration py39 ferretdb s3proxy glue-runtimes agno-env bench bench-small package deploy-dry-run docs golden clean ddl
 
 $(STAMP): requirements-minimal.txt requirements-dev.txt
 	@echo "setting up .venv from requirements-dev.txt (about a minute, once)"
@@ -84,6 +84,13 @@ package: $(STAMP)
 
 deploy-dry-run: package
 	$(PY) scripts/deploy_glue.py --role-arn arn:aws:iam::123456789012:role/GlueJobRole --bucket my-glue-assets --dry-run
+
+## ddl: the Athena statements for each format (example location; see README, "Query it")
+ddl: $(STAMP)
+	$(PY) -m tooling.ddl --format parquet --table analytics.conversation_features \
+	  --location s3://my-bucket/training_data/2024-12-01_to_2024-12-31/
+	$(PY) -m tooling.ddl --format csv --table analytics.conversation_features \
+	  --location s3://my-bucket/training_data/2024-12-01_to_2024-12-31/
 
 docs: $(STAMP)
 	$(PY) -m tooling.docs

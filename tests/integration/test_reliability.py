@@ -108,7 +108,8 @@ def test_any_json_document_is_a_row_or_a_reject(tmp_path, docs):
     manifest = json.load(open(next((folder / "out").rglob("_manifest.json"))))
     assert manifest["documents_read"] == len(docs) - unselected_objects
     assert manifest["rows_written"] + manifest["rejects"] == manifest["documents_read"]
-    assert_clean_csv(manifest["outputs"]["csv"]["path"], manifest["rows_written"])
+    assert_clean_csv(str(folder / "out" / manifest["outputs"]["csv"]["key"]),
+                     manifest["rows_written"])
 
 
 def test_output_dir_that_cannot_be_a_folder_is_a_configuration_error(tmp_path):
