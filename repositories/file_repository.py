@@ -109,7 +109,7 @@ class FileSessionRepository(SessionRepository):
     def _spooled(self, date_range: TimeWindow) -> Iterator[SourceItem]:
         """Decodes every line once into a temporary spool, then yields the lines that
         cannot be decoded and the selected documents in (DATE_FIELD, _id) order."""
-        database = TemporaryDatabase("sessions-order-", self.temporary_dir)
+        database = TemporaryDatabase("sessions-order", self.temporary_dir)
         try:
             part = scan_file_part(self.path, 0, None, date_range, self.date_field,
                                   self.excluded, database.connection, database.path)

@@ -59,7 +59,7 @@ class RunsFile(RunsSource):
 
     def _indexed(self) -> TemporaryDatabase:
         if self._database is None:
-            database = TemporaryDatabase("runs-index-", self.temporary_dir)
+            database = TemporaryDatabase("runs-index", self.temporary_dir)
             self._database = database
             self._build(database)
         return self._database

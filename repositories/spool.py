@@ -19,6 +19,8 @@ import tempfile
 from typing import Optional
 from urllib.parse import quote
 
+from utils.claims import work_folder_prefix
+
 CACHE_KIB = 2 * 1024
 
 
@@ -59,7 +61,7 @@ class TemporaryDatabase:
     """A SQLite database in a folder of its own, removed by close()."""
 
     def __init__(self, prefix: str, directory: Optional[str] = None):
-        self.folder = tempfile.mkdtemp(prefix=prefix, dir=directory)
+        self.folder = tempfile.mkdtemp(prefix=work_folder_prefix(prefix), dir=directory)
         self.path = os.path.join(self.folder, "spool.sqlite")
         self.connection = open_spool(self.path)
         self.closed = False

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import logging
 import os
+import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterator, List, Optional
@@ -33,6 +34,7 @@ from services.run_outputs import (
     PublishedFile,
     RunOutputs,
 )
+from utils.claims import remove_abandoned_work_folders
 from utils.files import AtomicFile, remove_abandoned_temporary_files
 
 logger = logging.getLogger(__name__)
@@ -67,6 +69,10 @@ def run_job(config: JobConfig, engine: Engine, store: Optional[ObjectStore] = No
     if removed:
         logger.info("removed_abandoned_temporary_files folder=%s count=%d", outputs.folder,
                     removed)
+    work_folder = tempfile.gettempdir()
+    removed = remove_abandoned_work_folders(work_folder)
+    if removed:
+        logger.info("removed_abandoned_work_folders folder=%s count=%d", work_folder, removed)
     if store is not None:
         store.check()
     logger.info("job_start job=%s run_id=%s source=%s range=%s..%s output=%s engine=%s",

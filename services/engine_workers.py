@@ -28,6 +28,7 @@ from services.reading import (
 from services.reject_log import RejectLog
 from services.rows_writer import RowsWriter, open_rows_writer
 from services.run_outputs import PublishedFile, RunOutputs
+from utils.claims import work_folder_prefix
 from utils.worker_pool import worker_pool
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def read_in_slices(config: JobConfig, prepare_slices, data_path: str, rejects_pa
     `prepare_slices(pool, work_folder)` gives the picklable source the workers read from
     (factories/slice_sources.py)."""
     started = time.monotonic()
-    work_folder = tempfile.mkdtemp(prefix="slices-")
+    work_folder = tempfile.mkdtemp(prefix=work_folder_prefix("slices"))
     opened: List = []
     try:
         with discarded_on_failure(opened, folder):

@@ -7,10 +7,14 @@ import shutil
 import uuid
 from typing import IO, Optional
 
+from utils.claims import CLAIM_PATTERN, abandoned, claim, process_exists
+
 _CHUNK = 1024 * 1024
 TEMPORARY_SUFFIX = ".part"
-# <final name>.<pid of the writer>-<8 hex digits>.part
-_TEMPORARY_NAME = re.compile(r"\.(\d+)-[0-9a-f]{8}\.part$")
+# <final name>.<claim of the writer: host-pid-start (utils/claims.py)>-<8 hex digits>.part
+_TEMPORARY_NAME = re.compile(r"\." + CLAIM_PATTERN + r"-[0-9a-f]{8}\.part$")
+# what earlier versions wrote: <final name>.<pid of the writer>-<8 hex digits>.part
+_PID_TEMPORARY_NAME = re.compile(r"\.(\d+)-[0-9a-f]{8}\.part$")
 
 
 class AtomicFile:
@@ -25,7 +29,7 @@ class AtomicFile:
         self.path = path
         directory = os.path.dirname(os.path.abspath(path))
         os.makedirs(directory, exist_ok=True)
-        self.temporary_path = "{}.{}-{}{}".format(path, os.getpid(), uuid.uuid4().hex[:8],
+        self.temporary_path = "{}.{}-{}{}".format(path, claim(), uuid.uuid4().hex[:8],
                                                  TEMPORARY_SUFFIX)
         # newline="" keeps "\n" as written; "replace" is a last guard: the CSV writer has
         # already replaced what UTF-8 cannot hold (unpaired surrogates), counting it.
@@ -119,20 +123,14 @@ def remove_abandoned_temporary_files(folder: str) -> int:
         return 0
     removed = 0
     for name in names:
+        path = os.path.join(folder, name)
         match = _TEMPORARY_NAME.search(name)
-        if match and not _process_exists(int(match.group(1))):
-            remove_if_present(os.path.join(folder, name))
+        if match:
+            gone = abandoned(match.group(1), int(match.group(2)), int(match.group(3)), path)
+        else:
+            legacy = _PID_TEMPORARY_NAME.search(name)
+            gone = legacy is not None and not process_exists(int(legacy.group(1)))
+        if gone:
+            remove_if_present(path)
             removed += 1
     return removed
-
-
-def _process_exists(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True
-    return True

@@ -136,7 +136,7 @@ def test_a_temporary_folder_whose_name_holds_a_question_mark_or_a_hash(tmp_path)
 
     folder = tmp_path / "tmp?mode=rw#x"
     folder.mkdir()
-    database = TemporaryDatabase("spool-", str(folder))
+    database = TemporaryDatabase("spool", str(folder))
     database.connection.execute("CREATE TABLE t (x)")
     database.connection.execute("INSERT INTO t VALUES (7)")
     database.connection.commit()
