@@ -186,3 +186,24 @@ def test_a_file_in_order_streams_and_gives_what_the_same_file_shuffled_gives(tmp
         manifest["source"].pop("path")
     assert manifests[0] == manifests[1] == manifests[2]
     assert manifests[0]["source"]["runs"]["sessions_with_runs"] > 50
+
+
+def test_parquet_without_pyarrow_exits_2_with_one_line_and_writes_nothing(tmp_path):
+    """Where pyarrow cannot be imported (a Python shell job without the analytics library
+    set), OUTPUT_FORMAT=parquet fails before reading, naming the parameter and the fix."""
+    script = tmp_path / "without_pyarrow.py"
+    script.write_text(
+        "import runpy, sys\n"
+        "sys.modules['pyarrow'] = None  # what an interpreter without pyarrow does\n"
+        "sys.modules['pyarrow.parquet'] = None\n"
+        "sys.path.insert(0, {root!r})\n"
+        "sys.argv[0] = {job!r}\n"
+        "runpy.run_path({job!r}, run_name='__main__')\n".format(
+            root=ROOT, job=os.path.join(ROOT, "glue_job.py")))
+    result = run_job(["--OUTPUT_FORMAT", "parquet", "--OUTPUT_DIR", str(tmp_path / "out")],
+                     script=str(script))
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if "OUTPUT_FORMAT" in line]
+    assert len(errors) == 1 and "pyarrow" in errors[0] and "Traceback" not in result.stderr
+    assert result.summary["success"] is False and result.summary["exit_status"] == 2
+    assert not (tmp_path / "out").exists()

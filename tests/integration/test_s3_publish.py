@@ -53,6 +53,31 @@ def test_outputs_land_at_the_legacy_keys_encrypted_and_verified(aws, tmp_path):
         BUCKET, PREFIX)
 
 
+
+def test_parquet_is_published_as_the_csv_is_and_replaces_the_csv_of_the_range(aws, tmp_path):
+    """The same managed upload, checksum and manifest; a folder never holds two results."""
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    first = run_job(RANGE_ARGS + ["--S3_BUCKET", BUCKET, "--OUTPUT_DIR", str(tmp_path)], env=aws)
+    assert first.returncode == 0, first.stderr
+    result = run_job(RANGE_ARGS + ["--S3_BUCKET", BUCKET, "--OUTPUT_DIR", str(tmp_path),
+                                   "--OUTPUT_FORMAT", "parquet", "--S3_CHECKSUM", "sha256"],
+                     env=aws)
+    assert result.returncode == 0, result.stderr
+    parquet_key = CSV_KEY[:-len("csv")] + "parquet"
+    stored = objects(s3)
+    assert sorted(stored) == [PREFIX + "/_manifest.json", parquet_key]
+    assert not (tmp_path / CSV_KEY).exists()
+    assert stored[parquet_key] == (tmp_path / parquet_key).read_bytes()
+    assert stored[parquet_key][:4] == b"PAR1"
+    head = s3.head_object(Bucket=BUCKET, Key=parquet_key)
+    assert head["ContentType"] == "application/vnd.apache.parquet"
+    assert head["Metadata"]["sha256"] == sha256_of(str(tmp_path / parquet_key))
+    manifest = json.loads(stored[PREFIX + "/_manifest.json"])
+    assert manifest["outputs"]["parquet"]["sha256"] == head["Metadata"]["sha256"]
+    assert manifest["format"]["name"] == "parquet" and manifest["rows_written"] == 60
+    assert str(tmp_path) not in stored[PREFIX + "/_manifest.json"].decode()
+
 def test_kms_encryption_with_a_named_key(aws, tmp_path):
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=BUCKET)

@@ -224,3 +224,44 @@ def test_spark_refuses_a_file_source_and_a_run_without_a_bucket(tmp_path):
     assert status == 2 and summary["error"].startswith("configuration: REPOSITORY_TYPE: file;")
     status, summary = run(command_line.spark, DEC + ["--REPOSITORY_TYPE", "simulated"], {})
     assert status == 2 and summary["error"].startswith("configuration: S3_BUCKET: none set;")
+
+
+def test_parquet_parts_hold_the_one_process_rows_with_one_schema(spark, mongo_server,
+                                                                 agno_database, tmp_path):
+    """OUTPUT_FORMAT=parquet on Spark: one Parquet file per part; read together (pyarrow,
+    DuckDB, Spark) they are the one-process file's rows, in order, with its schema."""
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    database, written = agno_database
+    parquet = ["--OUTPUT_FORMAT", "parquet"]
+    boto3.client("s3").create_bucket(Bucket="single-parquet")
+    status, summary = run(command_line.python_shell,
+                          DEC + parquet + ["--OUTPUT_DIR", str(tmp_path / "one")],
+                          source_environment(mongo_server, database, "single-parquet"))
+    assert status == 0, summary
+    single = pq.read_table(io.BytesIO(objects("single-parquet")[
+        PREFIX + "/conversations_2024-12-01_to_2024-12-31.parquet"]))
+    boto3.client("s3").create_bucket(Bucket="spark-parquet")
+    status, summary = run(functools.partial(command_line.spark, session=spark),
+                          DEC + parquet + ["--OUTPUT_DIR", str(tmp_path / "spark")],
+                          source_environment(mongo_server, database, "spark-parquet"))
+    assert status == 0, summary
+    stored = objects("spark-parquet")
+    parts = sorted(key for key in stored if ".part-" in key)
+    assert parts == ["{}/conversations_2024-12-01_to_2024-12-31.part-{:05d}.parquet".format(
+        PREFIX, index) for index in range(8)]
+    tables = [pq.read_table(io.BytesIO(stored[key])) for key in parts]
+    assert all(table.schema == single.schema for table in tables)
+    assert pa.concat_tables(tables).equals(single)
+    folder = tmp_path / "downloaded"
+    folder.mkdir()
+    for key in parts + [PREFIX + "/_manifest.json"]:
+        (folder / key.rsplit("/", 1)[-1]).write_bytes(stored[key])
+    assert duckdb.sql("SELECT count(*) FROM read_parquet('{}/*.parquet')".format(folder)
+                      ).fetchone()[0] == single.num_rows
+    assert spark.read.parquet(str(folder)).count() == single.num_rows  # _manifest skipped
+    manifest = json.loads(stored[PREFIX + "/_manifest.json"])
+    assert manifest["format"]["name"] == "parquet"
+    assert sum(part["rows"] for part in manifest["parts"]) == single.num_rows
