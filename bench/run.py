@@ -17,6 +17,9 @@ Figures (docs/benchmarks.md):
   rss_mb_10k, rss_mb_100k    peak RSS of the whole job at 10,000 and 100,000 sessions
   workers_*                  the whole job with WORKERS=1 and 2 (simulated, file): speed-up, RSS
   spark_*                    FerretDB: one process, WORKERS=2 and Spark local[2], and a bare scan
+  format_*                   the writers alone over the same feature batches (CSV, Parquet
+                             snappy and zstd: seconds and bytes), the column statistics with
+                             their quantile sketch, and the whole job in each format
 
 The simulated sessions mix every shape; their Agno 3 sessions (about 30 %) come with run
 documents, which the BSON figures decode and join exactly as the MongoDB source does.
@@ -416,6 +419,68 @@ def workers(count: int) -> dict:
     return figures
 
 
+class _Collected:
+    """A writer that keeps the feature batches, to time the real writers on them."""
+
+    path = ""
+    rows = 0
+
+    def __init__(self):
+        self.batches = []
+
+    def write_batch(self, columns, warnings=None):
+        self.batches.append(columns)
+
+
+def feature_batches(count: int):
+    repository = SimulatedSessionRepository(count, 1)
+    collected = _Collected()
+    rejects = RejectLog(os.path.join(tempfile.mkdtemp(prefix="bench-formats-"), "_r.jsonl"))
+    extract_features(repository.documents(RANGE), collected, rejects, Thresholds())
+    rejects.discard()
+    return collected.batches
+
+
+def formats(count: int, repeats: int) -> dict:
+    """Seconds and bytes of each writer over the same batches (best of `repeats`), the
+    column statistics alone, then the whole job in each format in a fresh process."""
+    from services.column_statistics import ColumnStatistics
+    from services.parquet_writer import ParquetWriter
+
+    batches = feature_batches(count)
+    folder = tempfile.mkdtemp(prefix="bench-formats-")
+    label = "{}k".format(count // 1000)
+    figures = {}
+    writers = (("csv", lambda path: CsvWriter(path)),
+               ("parquet_snappy", lambda path: ParquetWriter(path, compression="snappy")),
+               ("parquet_zstd", lambda path: ParquetWriter(path, compression="zstd")))
+    for name, make in writers:
+        path = os.path.join(folder, name)
+
+        def write(make=make, path=path):
+            writer = make(path)
+            for columns in batches:
+                writer.write_batch(columns)
+            writer.commit()
+
+        figures["format_{}_write_s_{}".format(name, label)] = round(timed(write, repeats), 3)
+        figures["format_{}_bytes_{}".format(name, label)] = os.path.getsize(path)
+
+    def statistics():
+        accumulated = ColumnStatistics()
+        for columns in batches:
+            accumulated.update(columns)
+
+    figures["format_statistics_s_{}".format(label)] = round(timed(statistics, repeats), 3)
+    for output_format in ("csv", "parquet"):
+        run = job_memory(count, "--OUTPUT_FORMAT", output_format)
+        figures["format_job_{}_s_{}".format(output_format, label)] = round(run["seconds"], 2)
+        figures["format_job_{}_rss_mb_{}".format(output_format, label)] = round(
+            run["peak_rss_mb"], 1)
+    shutil.rmtree(folder, ignore_errors=True)
+    return figures
+
+
 def folder_bytes(folder: str) -> int:
     total = 0
     for directory, _, names in os.walk(folder):
@@ -631,9 +696,10 @@ def main() -> int:
                         help="also run the whole job on 1,000,000 sessions (simulated, file)")
     parser.add_argument("--json", action="store_true", help="end with one JSON object")
     parser.add_argument("--parts",
-                        default="ceiling,server,memory,file,runs_file,agno,workers,disk,spark",
+                        default="ceiling,server,memory,file,runs_file,agno,workers,disk,spark,"
+                                "formats",
                         help="comma-separated subset of ceiling,server,memory,file,runs_file,"
-                             "agno,workers,disk,spark")
+                             "agno,workers,disk,spark,formats")
     arguments = parser.parse_args()
     ceiling_n, server_n, memory_sizes, repeats, runs_mb, file_sizes, workers_n, agno_n = (
         (2_000, 1_000, (1_000, 3_000), 1, 3, (1_000,), 2_000, 300) if arguments.small
@@ -668,6 +734,8 @@ def main() -> int:
         figures.update(disk_peak(workers_n))
     if "spark" in parts:
         figures.update(spark_against_server(server_n))
+    if "formats" in parts:
+        figures.update(formats(workers_n, repeats))
     if arguments.million and "file" in parts:
         figures.update(file_source((1_000_000,)))
     if arguments.million and "memory" in parts:
