@@ -92,3 +92,26 @@ def dist(tmp_path_factory):
     for leftover in ("build", "conversation_features_job.egg-info"):
         shutil.rmtree(os.path.join(ROOT, leftover), ignore_errors=True)
     return out
+
+
+@pytest.fixture(scope="session")
+def spark(moto_server):
+    """One local Spark for every test (its JVM, once started, keeps the environment it
+    started with): local[2,4], two task threads and up to four attempts of a task, as a
+    cluster retries. The executors' Python processes take their environment from the JVM,
+    started here: the project on PYTHONPATH, and moto's endpoint and keys for boto3."""
+    from pyspark.sql import SparkSession
+
+    saved = dict(os.environ)
+    os.environ.update(AWS_TEST_ENV, AWS_ENDPOINT_URL=moto_server.endpoint,
+                      PYSPARK_PYTHON=sys.executable,
+                      PYTHONPATH=os.pathsep.join(p for p in (ROOT, saved.get("PYTHONPATH")) if p))
+    session = (SparkSession.builder.master("local[2,4]").appName("job-tests")
+               .config("spark.ui.enabled", "false").getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    try:
+        yield session
+    finally:
+        session.stop()
+        os.environ.clear()
+        os.environ.update(saved)

@@ -229,8 +229,11 @@ def test_the_generated_view_types_the_csv_as_the_parquet_table(outputs):
         assert view_types == expected
 
 
-def test_spark_reads_every_output_with_one_schema(outputs, spark_session):
+def test_spark_reads_every_output_with_one_schema(outputs, spark):
     from pyspark.sql.types import StructType
+
+    spark_session = spark
+    spark_session.conf.set("spark.sql.session.timeZone", "UTC")
 
     parquet_files = [data_file(per_format["parquet"][0], "parquet")
                      for per_format in outputs.values()]
@@ -249,20 +252,6 @@ def test_spark_reads_every_output_with_one_schema(outputs, spark_session):
     folder = outputs["seed7"]["parquet"][0]  # a folder: its _manifest.json is skipped
     assert spark_session.read.parquet(folder).count() == outputs["seed7"]["parquet"][1][
         "rows_written"]
-
-
-@pytest.fixture(scope="module")
-def spark_session():
-    from pyspark.sql import SparkSession
-
-    session = (SparkSession.builder.master("local[1]").appName("readers")
-               .config("spark.ui.enabled", "false")
-               .config("spark.sql.session.timeZone", "UTC").getOrCreate())
-    session.sparkContext.setLogLevel("ERROR")
-    try:
-        yield session
-    finally:
-        session.stop()
 
 
 def _struct(columns):

@@ -15,7 +15,6 @@ import pytest
 
 from entrypoints import command_line
 from services.engine_spark import STAGING_FOLDER, stage_slice
-from tests.conftest import AWS_TEST_ENV
 from tests.support.agno_database import write_agno_database
 from tests.support.cli import ROOT
 
@@ -24,28 +23,6 @@ pytestmark = pytest.mark.integration
 DEC = ["--START_DATE", "2024-12-01", "--END_DATE", "2024-12-31"]
 PREFIX = "training_data/2024-12-01_to_2024-12-31"
 CSV_NAME = "conversations_2024-12-01_to_2024-12-31.csv"
-
-
-@pytest.fixture(scope="module")
-def spark(moto_server):
-    """local[2,4]: two task threads, and up to four attempts of a task, as a cluster retries.
-    The executors' Python processes take their environment from the JVM, started here: the
-    project on PYTHONPATH, and moto's endpoint for boto3."""
-    from pyspark.sql import SparkSession
-
-    saved = dict(os.environ)
-    os.environ.update(AWS_TEST_ENV, AWS_ENDPOINT_URL=moto_server.endpoint,
-                      PYSPARK_PYTHON=sys.executable,
-                      PYTHONPATH=os.pathsep.join(p for p in (ROOT, saved.get("PYTHONPATH")) if p))
-    session = (SparkSession.builder.master("local[2,4]").appName("spark-job-tests")
-               .config("spark.ui.enabled", "false").getOrCreate())
-    session.sparkContext.setLogLevel("ERROR")
-    try:
-        yield session
-    finally:
-        session.stop()
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 @pytest.fixture
