@@ -104,3 +104,60 @@ def remove_abandoned_work_folders(directory: str) -> int:
             shutil.rmtree(path, ignore_errors=True)
             removed += 1
     return removed
+
+
+class Busy(Exception):
+    """Another live run holds the lock (its description is the message)."""
+
+
+class FolderLock:
+    """A lock file (`_run.lock`, skipped by readers like every `_` name) that one run of a
+    folder holds from its start to its end, holding the run's claim. A lock whose run no
+    longer exists is taken over."""
+
+    def __init__(self, folder: str, name: str = "_run.lock"):
+        self.folder = folder
+        self.path = os.path.join(folder, name)
+        self.claim = claim()
+        self.held = False
+
+    def acquire(self) -> None:
+        os.makedirs(self.folder, exist_ok=True)
+        for _ in range(3):
+            try:
+                descriptor = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = _read(self.path)
+                match = re.match("^" + CLAIM_PATTERN + "$", holder.split()[0] if holder else "")
+                if match and abandoned(match.group(1), int(match.group(2)),
+                                       int(match.group(3)), self.path):
+                    _remove(self.path)
+                    continue
+                raise Busy(_described(holder, self.path)) from None
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write("{} {}\n".format(self.claim, time.strftime(
+                    "%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
+            self.held = True
+            return
+        raise Busy(_described(_read(self.path), self.path))
+
+    def release(self) -> None:
+        if self.held and _read(self.path).split()[:1] == [self.claim]:
+            _remove(self.path)
+        self.held = False
+
+
+def _described(holder: str, path: str) -> str:
+    parts = holder.split()
+    if len(parts) >= 2 and re.match("^" + CLAIM_PATTERN + "$", parts[0]):
+        host, pid, _ = parts[0].split("-")
+        where = "this host" if host == _HOST else "another host ({})".format(host)
+        return "process {} on {}, since {}".format(pid, where, parts[1])
+    return "unknown ({!r})".format(holder[:80])
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass

@@ -3,6 +3,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from utils import claims
 from utils.claims import host_tag, remove_abandoned_work_folders, start_ticks
 from utils.files import AtomicFile, remove_abandoned_temporary_files
@@ -63,3 +65,21 @@ def test_work_folders_of_killed_runs_are_removed_and_live_ones_kept(tmp_path):
     finally:
         if child.poll() is None:
             child.kill()
+
+
+def test_a_folder_lock_is_held_by_one_live_run_and_taken_over_from_a_dead_one(tmp_path):
+    first = claims.FolderLock(str(tmp_path / "range"))
+    first.acquire()
+    second = claims.FolderLock(str(tmp_path / "range"))
+    with pytest.raises(claims.Busy) as busy:
+        second.acquire()
+    assert str(busy.value).startswith("process {} on this host, since ".format(os.getpid()))
+    second.release()  # not its lock: left alone
+    assert (tmp_path / "range" / "_run.lock").exists()
+    first.release()
+    assert not (tmp_path / "range" / "_run.lock").exists()
+    (tmp_path / "range" / "_run.lock").write_text(
+        claimed(host_tag(), DEAD_PID, 3) + " 2026-01-01T00:00:00Z\n")
+    second.acquire()  # its holder is gone
+    assert (tmp_path / "range" / "_run.lock").read_text().split()[0] == claims.claim()
+    second.release()
