@@ -12,12 +12,24 @@ import ctypes
 import multiprocessing
 import os
 import signal
-from concurrent.futures import ProcessPoolExecutor
-from typing import Iterator, Sequence
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Dict, Iterator, Sequence
 
 from utils.logging_setup import configure_logging, redaction
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
+# A worker found stopped (SIGSTOP, a debugger) this long fails the run instead of holding it
+# forever; at the end of a failed run, workers get this long to end after SIGTERM, then
+# SIGKILL, which even a stopped process cannot ignore.
+STOPPED_WORKER_LIMIT_S = 30.0
+TERMINATE_GRACE_S = 5.0
+_POLL_S = 1.0
+
+
+class StoppedWorker(Exception):
+    """A worker process has been stopped (state T) for STOPPED_WORKER_LIMIT_S."""
 
 
 def _end_with_parent(parent: int) -> None:
@@ -52,8 +64,53 @@ def worker_pool(workers: int, log_level: str) -> Iterator[ProcessPoolExecutor]:
     try:
         yield pool
     except BaseException:
-        for child in multiprocessing.active_children():
-            child.terminate()
+        end_workers()
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+
+
+def end_workers(grace: float = TERMINATE_GRACE_S) -> None:
+    """SIGTERM to every worker, then SIGKILL to those still there after `grace` seconds
+    (a stopped worker cannot act on SIGTERM, and would keep the job's stdout open)."""
+    children = multiprocessing.active_children()
+    for child in children:
+        child.terminate()
+    deadline = time.monotonic() + grace
+    for child in children:
+        child.join(max(0.0, deadline - time.monotonic()))
+        if child.is_alive():
+            child.kill()
+            child.join(1.0)
+
+
+def result_of(future: Future, stopped_limit: float = STOPPED_WORKER_LIMIT_S):
+    """The future's result, waiting as long as it takes, unless a worker process stays
+    stopped for `stopped_limit` seconds: then StoppedWorker."""
+    stopped_since: Dict[int, float] = {}
+    while True:
+        try:
+            return future.result(timeout=_POLL_S)
+        except FutureTimeout:
+            pass
+        now = time.monotonic()
+        for child in multiprocessing.active_children():
+            if child.pid is None:
+                continue
+            if _state_of(child.pid) in ("T", "t"):
+                since = stopped_since.setdefault(child.pid, now)
+                if now - since >= stopped_limit:
+                    raise StoppedWorker(
+                        "worker process {} has been stopped (SIGSTOP or a debugger) for {:.0f} "
+                        "s".format(child.pid, now - since))
+            else:
+                stopped_since.pop(child.pid, None)
+
+
+def _state_of(pid) -> str:
+    """A process's state letter from /proc (R, S, D, T, t, Z), or "" where unknown."""
+    try:
+        with open("/proc/{}/stat".format(pid)) as handle:
+            return handle.read().rsplit(")", 1)[-1].split()[0]
+    except (OSError, IndexError):
+        return ""
