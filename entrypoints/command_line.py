@@ -22,6 +22,7 @@ from services.dataset_job import JobFailure, JobResult, run_job
 from services.engine import Engine
 from utils.logging_setup import configure_logging, redaction
 from utils.secrets import one_line, passwords_in
+from utils.stopping import begin_run, stop_now_or_after_the_switch, stop_was_deferred
 
 logger = logging.getLogger("glue_job")
 
@@ -90,11 +91,11 @@ def main(argv: Optional[List[str]] = None, environ: Optional[Mapping[str, str]] 
 
 
 def _stop_on_sigterm():
-    """Turns SIGTERM into JobStopped in the main thread; returns the handler it replaced."""
-    def stop(signum, frame):
-        raise JobStopped("stopped by SIGTERM")
+    """Turns SIGTERM into JobStopped in the main thread, until the run starts switching its
+    published result (utils/stopping.py); returns the handler it replaced."""
+    begin_run()
     try:
-        return signal.signal(signal.SIGTERM, stop)
+        return signal.signal(signal.SIGTERM, stop_now_or_after_the_switch)
     except ValueError:  # not the main thread (an embedding application): leave it alone
         return None
 
@@ -125,12 +126,16 @@ def _run(argv: Optional[List[str]], environ: Optional[Mapping[str, str]],
         return _finish(EXIT_RUNTIME_FAILURE, {"error": _one_line(error)})
     except JobStopped:
         return _finish(EXIT_RUNTIME_FAILURE, {
-            "error": "stopped by SIGTERM (a Glue stop or timeout) before the run completed; "
-                     "its temporary files were removed and nothing new was published"})
+            "error": "stopped by SIGTERM (a Glue stop or timeout) before publishing; its "
+                     "temporary files were removed and the earlier result of the range is "
+                     "unchanged, locally and in S3"})
     except Exception as error:  # a bug: one line in the summary, the traceback in the log
         logger.error("unexpected failure", exc_info=True)
         return _finish(EXIT_RUNTIME_FAILURE, {
             "error": "unexpected {}: {}".format(type(error).__name__, _one_line(error))})
+    if stop_was_deferred():
+        logger.warning("sigterm_during_publish: SIGTERM arrived while the new result replaced "
+                       "the earlier one; the switch was completed first")
     logger.info("job_done documents=%d rows=%d rejects=%d seconds=%.1f %s published=%s",
                 summary["documents_read"], summary["rows_written"], summary["rejects"],
                 time.monotonic() - started, where, summary["published"])

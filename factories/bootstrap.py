@@ -49,7 +49,7 @@ def spark_engine(config: JobConfig, session=None,
 
     session = session or SparkSession.builder.appName(config.job_name).getOrCreate()
     engine = Spark(session.sparkContext, SliceSource(config),
-                   functools.partial(task_store, config), stage=stage or stage_slice)
+                   functools.partial(task_store, config), task=stage or stage_slice)
     return engine, task_store(config)
 
 

@@ -1,14 +1,20 @@
-"""One run of the job, whatever the engine: check, read, decide, publish, then the
-manifest last.
+"""One run of the job, whatever the engine: check, read, decide, stage, then switch the
+published result, in the store first and locally after.
 
-Order matters to readers: the rows and rejects are complete files before anything names
-them; the manifest, written last (locally, then to S3), is the marker that they are
-complete. A stale manifest from an earlier run of the same range is withdrawn before new
-files take its place, and on any failure no manifest is written anywhere. What differs
-between one pass, worker processes and Spark tasks is the engine (services/engine.py).
+Order matters to readers. At every moment the range has a complete result (files and a
+manifest that agree) in S3 or locally or both:
+- reading and deciding change nothing a reader sees; the new files are complete under
+  temporary names (and, with S3, under this run's staging prefix) before the switch;
+- the switch withdraws the store's earlier manifest, puts the staged files under their
+  final names, and uploads the new manifest last; only then does the local result change,
+  the same way (manifest last);
+- a failure before the switch leaves both earlier results; a failure in the store's switch
+  leaves the earlier local one; a SIGTERM once the switch has begun waits for it to end
+  (utils/stopping.py).
+What differs between one pass, worker processes and Spark tasks is the engine
+(services/engine.py).
 """
 
-import contextlib
 import datetime as dt
 import json
 import logging
@@ -16,7 +22,7 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterator, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from config import constants
 from config.errors import ConfigError
@@ -34,8 +40,9 @@ from services.run_outputs import (
     PublishedFile,
     RunOutputs,
 )
-from utils.claims import remove_abandoned_work_folders
+from utils.claims import Busy, FolderLock, remove_abandoned_work_folders
 from utils.files import AtomicFile, remove_abandoned_temporary_files
+from utils.stopping import switching
 
 logger = logging.getLogger(__name__)
 
@@ -57,14 +64,29 @@ class JobResult:
 def run_job(config: JobConfig, engine: Engine, store: Optional[ObjectStore] = None,
             now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
             ) -> JobResult:
-    """Check, read, decide, publish, then the manifest: the one sequence of every engine.
-    Until the publish step, the outputs of an earlier run of the same range stay exactly as
-    they were, locally and in S3: a run that fails or is stopped before it leaves nothing
-    of its own behind (its outputs discard what they hold)."""
-    started_at = now()
-    started = time.monotonic()
+    """Check, read, decide, stage, switch: the one sequence of every engine (the module's
+    docstring says why in this order). A run that fails or is stopped before the switch
+    leaves nothing of its own behind (its outputs discard what they hold)."""
     outputs = RunOutputs(config)
     check_outputs_stay_under(config.output_dir, outputs.files())
+    lock = FolderLock(outputs.folder)
+    try:
+        lock.acquire()
+    except Busy as holder:
+        raise JobFailure(
+            "another run of {} is writing to {}: {}; wait for it to end (if no such run "
+            "exists, remove {})".format(config.range_label, outputs.folder, holder,
+                                        lock.path)) from None
+    try:
+        return _run_holding_the_lock(config, engine, store, now, outputs)
+    finally:
+        lock.release()
+
+
+def _run_holding_the_lock(config: JobConfig, engine: Engine, store: Optional[ObjectStore],
+                          now: Callable[[], dt.datetime], outputs: RunOutputs) -> JobResult:
+    started_at = now()
+    started = time.monotonic()
     removed = remove_abandoned_temporary_files(outputs.folder)
     if removed:
         logger.info("removed_abandoned_temporary_files folder=%s count=%d", outputs.folder,
@@ -96,28 +118,64 @@ def run_job(config: JobConfig, engine: Engine, store: Optional[ObjectStore] = No
         check_reject_ratio(config, written, outputs.rejects)
         check_not_emptying(config, stats, outputs.earlier_manifests(), store, note)
         result = JobResult(stats=stats, source=source, note=note)
-        with _saying_where_local_files_are(outputs.folder):
-            result.parts = engine.publish(config, written, outputs, store, result)
-        outputs.commit()
-    result.manifest = build_manifest(config, source, stats, written.statistics,
-                                     result.outputs, started_at, now(),
-                                     time.monotonic() - started)
-    result.manifest.update(engine.manifest_fields())
-    if result.parts:
-        result.manifest["parts"] = [part.describe() for part in result.parts]
-    with _saying_where_local_files_are(outputs.folder):
-        result.outputs["manifest"] = write_manifest(config, result.manifest, outputs.manifest,
-                                                    store)
+        try:
+            engine.stage(config, written, outputs, store, result)
+        except PublishError as error:
+            raise PublishError("{}; nothing was published: the earlier result of the range "
+                               "is unchanged, locally and in S3".format(error)) from None
+        result.manifest = build_manifest(config, source, stats, written.statistics,
+                                         result.outputs, started_at, now(),
+                                         time.monotonic() - started)
+        result.manifest.update(engine.manifest_fields())
+        if result.parts:
+            result.manifest["parts"] = [part.describe() for part in result.parts]
+        manifest = staged_manifest(result.manifest, outputs)
+        with switching():
+            if store is not None:
+                switch_remote(config, engine, outputs, store, result, manifest)
+            try:
+                engine.switch_local(config, written, outputs, result)
+                manifest.commit()
+            except OSError as error:
+                raise OutputError("cannot publish the outputs in {}: {}{}".format(
+                    outputs.folder, error.strerror or error,
+                    "; the new result is complete in S3" if store is not None else "")
+                                  ) from None
+            outputs.commit()
+    result.outputs["manifest"] = outputs.manifest
     return result
 
 
-@contextlib.contextmanager
-def _saying_where_local_files_are(folder: str) -> Iterator[None]:
-    """A failed upload leaves the local outputs in place: its message says where."""
+def staged_manifest(content: Dict[str, object], outputs: RunOutputs) -> AtomicFile:
+    """The manifest, complete under a temporary name: measured, and registered with the
+    outputs so that a run that does not commit removes it."""
+    manifest = AtomicFile(outputs.manifest.path)
+    outputs.hold(manifest)
     try:
-        yield
+        manifest.write(json.dumps(content, indent=2, allow_nan=False) + "\n")
+        manifest.close()
+    except OSError as error:
+        raise OutputError("cannot write the manifest {}: {}".format(
+            outputs.manifest.path, error.strerror or error)) from None
+    outputs.manifest.measure(manifest.temporary_path)
+    return manifest
+
+
+def switch_remote(config: JobConfig, engine: Engine, outputs: RunOutputs, store: ObjectStore,
+                  result: JobResult, manifest: AtomicFile) -> None:
+    """The store first: the new result complete there before anything local changes. A
+    failure leaves the store without a manifest for the range (it is withdrawn first) and
+    the local earlier result as it was."""
+    try:
+        engine.switch_remote(config, outputs, store, result)
+        outputs.manifest.s3_uri = store.upload(
+            manifest.temporary_path, outputs.manifest.key, JSON_CONTENT_TYPE,
+            {"job-run-id": config.job_run_id}, outputs.manifest.sha256)
     except PublishError as error:
-        raise PublishError("{}; the local outputs stay in {}".format(error, folder)) from None
+        raise PublishError(
+            "{}; S3 holds no complete result of the range until a run succeeds (its "
+            "manifest is withdrawn first); the earlier local result in {} is unchanged".format(
+                error, outputs.folder)) from None
 
 
 def check_outputs_stay_under(output_dir: str, outputs) -> None:
@@ -201,30 +259,6 @@ def _rows_in(manifest: Optional[bytes]) -> int:
         return int(json.loads(manifest)["rows_written"]) if manifest else 0
     except (ValueError, TypeError, KeyError):
         return 0
-
-
-def write_manifest(config: JobConfig, manifest_content: Dict[str, object],
-                   manifest_file: PublishedFile, store: Optional[ObjectStore]) -> PublishedFile:
-    """The manifest takes its final name locally only once it is published, so a failed
-    upload leaves no manifest anywhere."""
-    manifest = AtomicFile(manifest_file.path)
-    try:
-        manifest.write(json.dumps(manifest_content, indent=2, allow_nan=False) + "\n")
-        manifest.close()
-        manifest_file.measure(manifest.temporary_path)
-        if store is not None:
-            manifest_file.s3_uri = store.upload(
-                manifest.temporary_path, manifest_file.key, JSON_CONTENT_TYPE,
-                {"job-run-id": config.job_run_id}, manifest_file.sha256)
-        manifest.commit()
-    except OSError as error:
-        manifest.discard()
-        raise OutputError("cannot write the manifest {}: {}".format(
-            manifest_file.path, error.strerror or error)) from None
-    except BaseException:
-        manifest.discard()
-        raise
-    return manifest_file
 
 
 SESSIONS_WITHOUT_RUNS = "sessions_without_runs"

@@ -1,6 +1,7 @@
 """What differs between the ways a run reads its range: an engine. The run's sequence
 (services/dataset_job.run_job) is written once; an engine reads the selection into the
-run's outputs and publishes them.
+run's outputs, stages them, and switches the published result to them, in the store first,
+then locally.
 
 - services/engine_one_pass.py: one pass in this process;
 - services/engine_workers.py: time slices in worker processes (WORKERS > 1);
@@ -11,12 +12,12 @@ composition root (factories/bootstrap.py).
 """
 
 import abc
-from typing import TYPE_CHECKING, Dict, List, Optional
+from typing import TYPE_CHECKING, Dict, Optional
 
 from config.settings import JobConfig
 from interfaces.ports import ObjectStore
 from services.reading import Written
-from services.run_outputs import PublishedFile, RunOutputs
+from services.run_outputs import RunOutputs
 
 if TYPE_CHECKING:
     from services.dataset_job import JobResult
@@ -34,11 +35,24 @@ class Engine(abc.ABC):
         temporary names, held by `outputs` until the run commits."""
 
     @abc.abstractmethod
-    def publish(self, config: JobConfig, written: Written, outputs: RunOutputs,
-                store: Optional[ObjectStore], result: "JobResult") -> List[PublishedFile]:
-        """The point of no return: gives the outputs their final names, locally and in
-        the store; returns the parts published, if the engine writes the rows in parts.
-        The earlier manifest is withdrawn first; the new one comes after this."""
+    def stage(self, config: JobConfig, written: Written, outputs: RunOutputs,
+              store: Optional[ObjectStore], result: "JobResult") -> None:
+        """Before the switch: every new file complete where the switch takes it from (under
+        a temporary name locally; in the store, under this run's staging prefix), and
+        `result.outputs` (and `result.parts`, when the rows are in parts) describing the
+        files as they will be published. Nothing a reader sees has changed yet."""
+
+    @abc.abstractmethod
+    def switch_remote(self, config: JobConfig, outputs: RunOutputs, store: ObjectStore,
+                      result: "JobResult") -> None:
+        """In the store: the earlier manifest withdrawn first, the staged files under their
+        final names, what they replace removed. The new manifest comes after."""
+
+    @abc.abstractmethod
+    def switch_local(self, config: JobConfig, written: Written, outputs: RunOutputs,
+                     result: "JobResult") -> None:
+        """Locally, once the store holds the new result: the same switch, without the
+        manifest, which comes after."""
 
     def manifest_fields(self) -> Dict[str, object]:
         """What the manifest says about this engine, beside the common fields."""

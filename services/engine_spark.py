@@ -15,8 +15,8 @@ start with an underscore.
 """
 
 import functools
-import hashlib
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -36,9 +36,12 @@ from services.reading import SliceTotals, Written, run_slice, slices_of
 from services.reject_log import RejectLog
 from services.run_outputs import (
     DATA_CONTENT_TYPES,
+    FAILED_REJECTS_NAME,
     JSONL_CONTENT_TYPE,
+    STAGING_FOLDER,
     PublishedFile,
     RunOutputs,
+    staging_prefix_of,
     upload_metadata,
 )
 from utils.files import file_size, remove_if_present, sha256_of
@@ -46,7 +49,7 @@ from utils.logging_setup import configure_logging
 
 logger = logging.getLogger(__name__)
 
-STAGING_FOLDER = "_staging"
+__all__ = ["STAGING_FOLDER", "Spark", "stage_slice"]
 
 
 @dataclass
@@ -95,26 +98,19 @@ def stage_slice(slice_source, store_factory: Callable[[], ObjectStore], staging_
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def staging_prefix_of(config: JobConfig) -> str:
-    """This run's staging folder: its run id made key-safe, with a digest so that two ids
-    that differ only in unsafe characters never share it."""
-    safe = re.sub(r"[^A-Za-z0-9_.\-]", "_", config.job_run_id)[:80]
-    digest = hashlib.sha256(config.job_run_id.encode()).hexdigest()[:8]
-    return "{}/{}/{}-{}".format(config.output_key_prefix, STAGING_FOLDER, safe, digest)
-
-
 class Spark(Engine):
-    """The slices run on the Spark `context`; the driver decides and publishes. `stage` is
-    the task (stage_slice; a test may wrap it); `store_factory` builds a task's store."""
+    """The slices run on the Spark `context`; the driver decides and publishes. `task` is
+    what a Spark task runs (stage_slice; a test may wrap it); `store_factory` builds a
+    task's store."""
 
     name = "spark"
 
     def __init__(self, context, slice_source, store_factory: Callable[[], ObjectStore],
-                 stage=stage_slice):
+                 task=stage_slice):
         self.context = context
         self.slice_source = slice_source
         self.store_factory = store_factory
-        self.stage = stage
+        self.task = task
         self.slices: List[TimeSlice] = []
         self.staged: List[StagedSlice] = []
         self.staging = ""
@@ -137,7 +133,7 @@ class Spark(Engine):
         outputs.on_exit(functools.partial(self._remove_staging, group))
         context = self.context
         context.setJobGroup(group, "slices of {}".format(config.range_label), True)
-        task = functools.partial(self.stage, self.slice_source, self.store_factory,
+        task = functools.partial(self.task, self.slice_source, self.store_factory,
                                  self.staging)
         try:
             self.staged = sorted(
@@ -150,9 +146,36 @@ class Spark(Engine):
                 task_failure(str(error)))) from None
         return _merged(self.staged, self.store, rejects, started)
 
-    def publish(self, config: JobConfig, written: Written, outputs: RunOutputs,
-                store: Optional[ObjectStore], result: JobResult) -> List[PublishedFile]:
-        return _publish(config, self.store, self.staged, written.rejects, outputs, result)
+    def stage(self, config: JobConfig, written: Written, outputs: RunOutputs,
+              store: Optional[ObjectStore], result: JobResult) -> None:
+        """The parts are staged already; the merged rejects join them."""
+        result.parts = [
+            PublishedFile("{}/{}".format(config.output_key_prefix,
+                                         config.data_part_name(part.index)),
+                          DATA_CONTENT_TYPES[config.output_format],
+                          rows=part.stats.rows_written, size=part.size, sha256=part.sha256,
+                          s3_uri=self.store.uri("{}/{}".format(
+                              config.output_key_prefix, config.data_part_name(part.index))))
+            for part in self.staged]
+        if written.stats.rejected:
+            rejects = outputs.rejects
+            result.outputs["rejects"] = rejects
+            self.store.upload(written.rejects.temporary_path or "", outputs.staged_key(rejects),
+                              JSONL_CONTENT_TYPE,
+                              dict(upload_metadata(config), rows=str(written.stats.rejected)),
+                              rejects.sha256)
+            rejects.s3_uri = self.store.uri(rejects.key)
+
+    def switch_remote(self, config: JobConfig, outputs: RunOutputs, store: ObjectStore,
+                      result: JobResult) -> None:
+        _switch_remote(config, store, self.staged, outputs, result)
+
+    def switch_local(self, config: JobConfig, written: Written, outputs: RunOutputs,
+                     result: JobResult) -> None:
+        outputs.withdraw_local()
+        if written.rejects.commit() is None:
+            remove_if_present(outputs.rejects.path)
+        remove_if_present(os.path.join(outputs.folder, FAILED_REJECTS_NAME))
 
     def manifest_fields(self) -> Dict[str, object]:
         return {"engine": {"name": "spark", "slices": len(self.slices),
@@ -242,36 +265,24 @@ def _merged(staged: List[StagedSlice], store: ObjectStore, rejects: RejectLog,
     return totals.written(None, rejects, {})
 
 
-def _publish(config: JobConfig, store: ObjectStore, staged: List[StagedSlice],
-             rejects: RejectLog, outputs: RunOutputs,
-             result: JobResult) -> List[PublishedFile]:
-    """The point of no return, in the order readers rely on (see the module's docstring)."""
-    outputs.withdraw_local()
+def _switch_remote(config: JobConfig, store: ObjectStore, staged: List[StagedSlice],
+                   outputs: RunOutputs, result: JobResult) -> None:
+    """In the order readers rely on (see the module's docstring)."""
     outputs.withdraw_remote(store)
     metadata = upload_metadata(config)
-    parts = []
-    for part in staged:
-        key = "{}/{}".format(config.output_key_prefix, config.data_part_name(part.index))
-        content_type = DATA_CONTENT_TYPES[config.output_format]
-        uri = store.copy(part.data_key, key, content_type,
-                         dict(metadata, rows=str(part.stats.rows_written)), part.size,
-                         part.sha256)
-        parts.append(PublishedFile(key, content_type, rows=part.stats.rows_written,
-                                   size=part.size, sha256=part.sha256, s3_uri=uri))
-    published = {part.key for part in parts}
+    for part, published in zip(staged, result.parts):
+        store.copy(part.data_key, published.key, published.content_type,
+                   dict(metadata, rows=str(part.stats.rows_written)), part.size, part.sha256)
+    keep = {part.key for part in result.parts}
     stale = [key for key in store.keys("{}/{}".format(config.output_key_prefix,
                                                       config.data_part_stem))
-             if key not in published]
+             if key not in keep]
     for key in stale + ["{}/{}".format(config.output_key_prefix, config.data_name)]:
         store.delete(key)
-    if rejects.commit() is None:
-        remove_if_present(outputs.rejects.path)
+    rejects = result.outputs.get("rejects")
+    if rejects is None:
         store.delete(outputs.rejects.key)
     else:
-        rejects_file = outputs.rejects
-        rejects_file.s3_uri = store.upload(rejects_file.path, rejects_file.key,
-                                           JSONL_CONTENT_TYPE,
-                                           dict(metadata, rows=str(result.stats.rejected)),
-                                           rejects_file.sha256)
-        result.outputs["rejects"] = rejects_file
-    return parts
+        store.copy(outputs.staged_key(rejects), rejects.key, JSONL_CONTENT_TYPE,
+                   dict(metadata, rows=str(result.stats.rejected)), rejects.size,
+                   rejects.sha256)

@@ -15,7 +15,7 @@ from interfaces.errors import SourceError
 from interfaces.ports import ObjectStore
 from services.dataset_job import JobResult
 from services.engine import Engine
-from services.engine_one_pass import publish_local_rows
+from services.engine_one_pass import stage_local_rows, switch_local_rows, switch_remote_rows
 from services.reading import (
     SliceTotals,
     Written,
@@ -27,9 +27,9 @@ from services.reading import (
 )
 from services.reject_log import RejectLog
 from services.rows_writer import RowsWriter, open_rows_writer
-from services.run_outputs import PublishedFile, RunOutputs
+from services.run_outputs import RunOutputs
 from utils.claims import work_folder_prefix
-from utils.worker_pool import worker_pool
+from utils.worker_pool import StoppedWorker, result_of, worker_pool
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +48,17 @@ class Workers(Engine):
         return read_in_slices(config, self.prepare_slices, outputs.data.path,
                               outputs.rejects.path, outputs.folder)
 
-    def publish(self, config: JobConfig, written: Written, outputs: RunOutputs,
-                store: Optional[ObjectStore], result: JobResult) -> List[PublishedFile]:
-        return publish_local_rows(config, written, outputs, store, result)
+    def stage(self, config: JobConfig, written: Written, outputs: RunOutputs,
+              store: Optional[ObjectStore], result: JobResult) -> None:
+        stage_local_rows(config, written, outputs, store, result)
+
+    def switch_remote(self, config: JobConfig, outputs: RunOutputs, store: ObjectStore,
+                      result: JobResult) -> None:
+        switch_remote_rows(config, outputs, store, result)
+
+    def switch_local(self, config: JobConfig, written: Written, outputs: RunOutputs,
+                     result: JobResult) -> None:
+        switch_local_rows(written, outputs)
 
 
 def read_in_slices(config: JobConfig, prepare_slices, data_path: str, rejects_path: str,
@@ -93,7 +101,11 @@ def _run_slices(config: JobConfig, prepare_slices, writer: RowsWriter, rejects: 
         for position in range(len(slices)):
             future = submitted[position]
             try:
-                output = future.result()
+                output = result_of(future)
+            except StoppedWorker as stopped:
+                raise SourceError("{} while slice {} of {} ({}) was read; nothing was "
+                                  "published".format(stopped, position + 1, len(slices),
+                                                     span_of(slices[position]))) from None
             except BrokenProcessPool:
                 raise SourceError(
                     "a worker process ended abruptly (killed, or out of memory) before slice "

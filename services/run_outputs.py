@@ -10,13 +10,18 @@ discards every temporary file the run holds; the clean-ups registered with `on_e
 however the block ends.
 """
 
+import hashlib
+import logging
 import os
+import re
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Protocol
 
 from config.settings import JobConfig
 from interfaces.ports import ObjectStore
 from utils.files import file_size, remove_if_present, sha256_of
+
+logger = logging.getLogger(__name__)
 
 # Names that start with `_` are metadata: Athena, Hive, Spark and pyarrow skip them, so the
 # folder read as a table holds only rows.
@@ -32,6 +37,9 @@ PARQUET_CONTENT_TYPE = "application/vnd.apache.parquet"
 DATA_CONTENT_TYPES = {"csv": CSV_CONTENT_TYPE, "parquet": PARQUET_CONTENT_TYPE}
 JSONL_CONTENT_TYPE = "application/x-ndjson"
 JSON_CONTENT_TYPE = "application/json"
+# Where a run's new files wait in the store before the switch; Athena, Hive and Spark skip
+# folders whose names start with an underscore.
+STAGING_FOLDER = "_staging"
 
 
 @dataclass
@@ -98,6 +106,7 @@ class RunOutputs:
         self.manifest = self._file(config, MANIFEST_NAME, JSON_CONTENT_TYPE)
         self.legacy = [self._file(config, name, JSON_CONTENT_TYPE) for name in LEGACY_NAMES]
         self.legacy_manifest = self.legacy[LEGACY_NAMES.index(LEGACY_MANIFEST_NAME)]
+        self.staging_prefix = staging_prefix_of(config)
         self._held: List[Discardable] = []
         self._on_exit: List[Callable[[], None]] = []
         self._committed = False
@@ -123,6 +132,20 @@ class RunOutputs:
         for output in [self.manifest, *self.legacy, *self.other_formats]:
             store.delete(output.key)
 
+    def staged_key(self, output: PublishedFile) -> str:
+        """Where `output` waits in the store until the switch."""
+        return "{}/{}".format(self.staging_prefix, output.key.rsplit("/", 1)[-1])
+
+    def remove_staging(self, store: ObjectStore) -> None:
+        """However the run ends. A leftover (the store failing now) is harmless: readers
+        skip the folder, and the next run of the same JOB_RUN_ID overwrites it."""
+        try:
+            for key in store.keys(self.staging_prefix + "/"):
+                store.delete(key)
+        except Exception as error:  # noqa: BLE001 - a clean-up must not hide the run's outcome
+            logger.warning("staging_not_removed prefix=%s error=%s",
+                           store.uri(self.staging_prefix), error)
+
     def hold(self, *temporary: Optional[Discardable]) -> None:
         """Temporary files of this run, discarded unless the run commits."""
         self._held.extend(item for item in temporary if item is not None)
@@ -145,3 +168,11 @@ class RunOutputs:
         finally:
             for clean_up in reversed(self._on_exit):
                 clean_up()
+
+
+def staging_prefix_of(config: JobConfig) -> str:
+    """This run's staging folder: its run id made key-safe, with a digest so that two ids
+    that differ only in unsafe characters never share it."""
+    safe = re.sub(r"[^A-Za-z0-9_.\-]", "_", config.job_run_id)[:80]
+    digest = hashlib.sha256(config.job_run_id.encode()).hexdigest()[:8]
+    return "{}/{}/{}-{}".format(config.output_key_prefix, STAGING_FOLDER, safe, digest)

@@ -37,10 +37,14 @@ def passwords_in(text: Optional[str]) -> List[str]:
     return sorted(found, key=len, reverse=True)
 
 
-def one_line(text: str, secrets: Iterable[str] = (), limit: int = 400) -> str:
-    """The first line of an error message, masked and shortened: for a one-line summary."""
+def one_line(text: str, secrets: Iterable[str] = (), limit: int = 700) -> str:
+    """The first line of an error message, masked and shortened for a one-line summary:
+    its start and its end, where the job says what it left behind."""
     lines = str(text).strip().splitlines()
-    return redact(lines[0][:limit] if lines else "", secrets)
+    line = lines[0] if lines else ""
+    if len(line) > limit:
+        line = line[:limit // 2] + " ... " + line[-(limit // 2):]
+    return redact(line, secrets)
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:

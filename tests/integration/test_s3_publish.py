@@ -172,7 +172,7 @@ def test_no_credentials_fail_fast_with_a_plain_reason(aws, tmp_path):
 @pytest.fixture
 def restricted_s3(tmp_path):
     """A bucket with a stale manifest, an admin, and a job user that may write manifests
-    and delete anything but not write the CSV."""
+    and staged files and delete anything, but not write the CSV under its final key."""
     server = AuthenticatingMotoServer(setup_requests=9).start()
     try:
         anonymous = dict(endpoint_url=server.endpoint, region_name="us-east-1",
@@ -184,7 +184,8 @@ def restricted_s3(tmp_path):
             "admin": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
             "job": [{"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject",
                                                    "s3:DeleteObject"],
-                     "Resource": "arn:aws:s3:::{}/*_manifest.json".format(BUCKET)},
+                     "Resource": ["arn:aws:s3:::{}/*_manifest.json".format(BUCKET),
+                                  "arn:aws:s3:::{}/*/_staging/*".format(BUCKET)]},
                     {"Effect": "Allow", "Action": "s3:DeleteObject",
                      "Resource": "arn:aws:s3:::{}/*".format(BUCKET)},
                     {"Effect": "Allow", "Action": "s3:ListBucket",  # the start-up check
@@ -206,14 +207,29 @@ def restricted_s3(tmp_path):
         server.stop()
 
 
-def test_a_refused_csv_upload_publishes_no_manifest(restricted_s3, tmp_path):
+def test_a_refused_csv_copy_keeps_the_earlier_local_result_complete(restricted_s3, tmp_path):
+    """An earlier complete result is on disk; the new run stages its CSV, withdraws the
+    store's manifest, and is refused the CSV's final key: exit 1, the store has no manifest
+    for the range (never one that disagrees with its CSV), the earlier local CSV and
+    manifest are untouched and agree, and the error says so."""
     admin, env = restricted_s3
-    result = run_job(RANGE_ARGS + ["--S3_BUCKET", BUCKET, "--OUTPUT_DIR", str(tmp_path)], env=env)
+    earlier = run_job(RANGE_ARGS + ["--OUTPUT_DIR", str(tmp_path)])
+    assert earlier.returncode == 0, earlier.stderr
+    before = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
+    result = run_job(RANGE_ARGS + ["--S3_BUCKET", BUCKET, "--OUTPUT_DIR", str(tmp_path),
+                                   "--SIMULATION_SEED", "7"], env=env)
     assert result.returncode == 1
-    assert result.summary["error"].startswith("upload of s3://{}/{} failed: AccessDenied".format(
-        BUCKET, CSV_KEY))
-    assert PREFIX + "/_manifest.json" not in objects(admin)  # the stale one was withdrawn
-    assert (tmp_path / CSV_KEY).exists()
+    error = result.summary["error"]
+    assert error.startswith("copy of s3://{}/{}/_staging/".format(BUCKET, PREFIX)), error
+    assert "to s3://{}/{} failed: AccessDenied".format(BUCKET, CSV_KEY) in error
+    assert "S3 holds no complete result of the range until a run succeeds" in error
+    assert "the earlier local result in {} is unchanged".format(tmp_path / PREFIX) in error
+    stored = objects(admin)
+    assert PREFIX + "/_manifest.json" not in stored  # withdrawn first
+    assert not [key for key in stored if "_staging" in key]
+    assert {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()} == before
+    manifest = json.loads((tmp_path / PREFIX / "_manifest.json").read_text())
+    assert manifest["outputs"]["csv"]["sha256"] == sha256_of(str(tmp_path / CSV_KEY))
 
 
 def test_wrong_credentials_exit_1(restricted_s3, tmp_path):

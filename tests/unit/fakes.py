@@ -25,10 +25,17 @@ class FakeRepository(SessionRepository):
 
 
 class FakeStore(ObjectStore):
-    def __init__(self, fail_on_key_suffix=None):
+    def __init__(self, fail_on_key_suffix=None, failing=None):
+        """Uploads of keys ending in `fail_on_key_suffix` fail; so does any call for which
+        `failing(operation, key)` is true."""
         self.objects = {}
         self.calls = []
         self._fail_on = fail_on_key_suffix
+        self._failing = failing or (lambda operation, key: False)
+
+    def _maybe_fail(self, operation, key):
+        if self._failing(operation, key):
+            raise PublishError("{} of {} failed: InternalError".format(operation, self.uri(key)))
 
     def uri(self, key):
         return "s3://fake/" + key
@@ -42,6 +49,7 @@ class FakeStore(ObjectStore):
 
     def delete(self, key):
         self.calls.append(("delete", key))
+        self._maybe_fail("delete", key)
         self.objects.pop(key, None)
 
     def keys(self, prefix):
@@ -49,11 +57,13 @@ class FakeStore(ObjectStore):
 
     def copy(self, source_key, key, content_type, metadata, size, sha256):
         self.calls.append(("copy", key))
+        self._maybe_fail("copy", key)
         self.objects[key] = self.objects[source_key]
         return self.uri(key)
 
     def upload(self, path, key, content_type, metadata, sha256):
         self.calls.append(("upload", key))
+        self._maybe_fail("upload", key)
         if self._fail_on and key.endswith(self._fail_on):
             raise PublishError("upload of {} failed: AccessDenied".format(self.uri(key)))
         with open(path, "rb") as handle:

@@ -1,4 +1,5 @@
 import datetime as dt
+import hashlib
 import json
 import os
 
@@ -10,6 +11,7 @@ from factories.configuration import load_config
 from interfaces.errors import PublishError, SourceError
 from services.dataset_job import JobFailure, run_job
 from services.engine_one_pass import OnePass
+from services.run_outputs import staging_prefix_of
 from tests.support.documents import DEC_1, v1_session, v2_session
 from tests.unit.fakes import FakeRepository, FakeStore
 
@@ -68,11 +70,16 @@ def test_same_input_same_bytes(tmp_path):
                                                              ).read_bytes()
 
 
-def test_publishing_order_is_withdraw_then_data_then_manifest(tmp_path):
+def test_publishing_order_is_stage_withdraw_switch_then_manifest(tmp_path):
     store = FakeStore()
-    run_job(config_for(tmp_path), OnePass(FakeRepository(documents(5, broken=0))), store)
+    config = config_for(tmp_path)
+    staging = staging_prefix_of(config)
+    run_job(config, OnePass(FakeRepository(documents(5, broken=0))), store)
+    data = PREFIX + "/conversations_2024-12-01_to_2024-12-31.csv"
     assert store.calls == [
         ("check", None),  # the bucket is checked before anything is read
+        # staged: nothing a reader sees has changed yet
+        ("upload", staging + "/conversations_2024-12-01_to_2024-12-31.csv"),
         ("delete", PREFIX + "/_manifest.json"),
         # what contract 1.1 named them: no manifest of an earlier run may stay beside
         ("delete", PREFIX + "/manifest.json"), ("delete", PREFIX + "/rejects.jsonl"),
@@ -80,11 +87,12 @@ def test_publishing_order_is_withdraw_then_data_then_manifest(tmp_path):
         # the other format's file of the range: a reader must find one result, not two
         ("delete", PREFIX + "/conversations_2024-12-01_to_2024-12-31.parquet"),
         ("delete", PREFIX + "/_rejects.jsonl"),
-        ("upload", PREFIX + "/conversations_2024-12-01_to_2024-12-31.csv"),
-        ("upload", PREFIX + "/_manifest.json")]
+        ("copy", data),
+        ("upload", PREFIX + "/_manifest.json"),
+        ("delete", staging + "/conversations_2024-12-01_to_2024-12-31.csv")]
     manifest = json.loads(store.objects[PREFIX + "/_manifest.json"])
-    assert manifest["outputs"]["csv"]["s3_uri"] == (
-        "s3://fake/" + PREFIX + "/conversations_2024-12-01_to_2024-12-31.csv")
+    assert manifest["outputs"]["csv"]["s3_uri"] == "s3://fake/" + data
+    assert not [key for key in store.objects if "_staging" in key]
 
 
 def snapshot(path):
@@ -142,13 +150,61 @@ def test_temporary_files_of_dead_runs_are_removed_and_those_of_live_runs_kept(tm
     assert not dead.exists() and live.exists() and unrelated.exists()
 
 
-def test_a_publish_failure_keeps_the_local_files_and_writes_no_manifest(tmp_path):
-    store = FakeStore(fail_on_key_suffix=".csv")
-    with pytest.raises(PublishError, match="AccessDenied; the local outputs stay in .*2024-12-31$"):
-        run_job(config_for(tmp_path), OnePass(FakeRepository(documents(5))), store)
-    assert (folder(tmp_path) / "conversations_2024-12-01_to_2024-12-31.csv").exists()
-    assert not (folder(tmp_path) / "_manifest.json").exists()
-    assert not any(key.endswith("_manifest.json") for key in store.objects)
+FAILURES = {
+    "staging upload": lambda operation, key: operation == "upload" and "_staging" in key,
+    "manifest withdrawal": lambda operation, key: operation == "delete" and key.endswith(
+        "/_manifest.json"),
+    "copy of the rows": lambda operation, key: operation == "copy",
+    "a stale key's removal": lambda operation, key: operation == "delete" and key.endswith(
+        "/_rejects.jsonl"),
+    "manifest upload": lambda operation, key: operation == "upload" and key.endswith(
+        "/_manifest.json"),
+}
+
+
+def complete_results(tmp_path, store):
+    """Where the range has a complete result: a manifest whose outputs all match."""
+    found = []
+    local = folder(tmp_path) / "_manifest.json"
+    if local.exists():
+        manifest = json.loads(local.read_text())
+        if all(hashlib.sha256((tmp_path / output["key"]).read_bytes()).hexdigest() ==
+               output["sha256"] for output in manifest["outputs"].values()):
+            found.append(("local", manifest["job_run_id"]))
+    if PREFIX + "/_manifest.json" in store.objects:
+        manifest = json.loads(store.objects[PREFIX + "/_manifest.json"])
+        if all(hashlib.sha256(store.objects.get(output["key"], b"")).hexdigest() ==
+               output["sha256"] for output in manifest["outputs"].values()):
+            found.append(("s3", manifest["job_run_id"]))
+    return found
+
+
+@pytest.mark.parametrize("failure", sorted(FAILURES))
+def test_a_failed_publish_never_loses_the_last_complete_result(tmp_path, failure):
+    """An earlier complete result exists; the new run's store fails at a step of the
+    publish: exit 1, and a complete result of the range (files and manifest that agree)
+    is left locally or in S3, and the error says which."""
+    store = FakeStore()
+    run_job(config_for(tmp_path, JOB_RUN_ID="earlier", MAX_REJECT_RATIO="0.5"),
+            OnePass(FakeRepository(documents(5, broken=1))), store)
+    assert complete_results(tmp_path, store) == [("local", "earlier"), ("s3", "earlier")]
+    store._failing = FAILURES[failure]
+    with pytest.raises(PublishError) as raised:
+        run_job(config_for(tmp_path, JOB_RUN_ID="later"),
+                OnePass(FakeRepository(documents(9))), store)
+    left = complete_results(tmp_path, store)
+    assert ("local", "earlier") in left  # the local result changes only after S3's switch
+    if failure in ("staging upload", "manifest withdrawal"):  # S3 untouched too
+        assert left == [("local", "earlier"), ("s3", "earlier")]
+    else:
+        assert left == [("local", "earlier")]
+    if failure == "staging upload":
+        assert "nothing was published" in str(raised.value)
+    else:
+        assert "S3 holds no complete result of the range until a run succeeds" in str(
+            raised.value) and "earlier local result in" in str(raised.value)
+    assert not [p for p in os.listdir(folder(tmp_path)) if p.endswith(".part")]
+    assert not [key for key in store.objects if "_staging" in key]
 
 
 def test_an_empty_range_is_a_header_only_csv_and_a_manifest(tmp_path):
@@ -188,16 +244,6 @@ def test_fewer_than_half_without_runs_or_a_joined_runs_source_is_no_warning(tmp_
                             description={"type": "fake", "runs": {"joined": True}})
     assert "sessions_without_runs" not in run_job(config_for(tmp_path),
                                                   OnePass(joined)).stats.warnings
-
-
-def test_a_failed_manifest_upload_leaves_no_manifest_anywhere(tmp_path):
-    store = FakeStore(fail_on_key_suffix="_manifest.json")
-    with pytest.raises(PublishError):
-        run_job(config_for(tmp_path), OnePass(FakeRepository(documents(5))), store)
-    assert (folder(tmp_path) / "conversations_2024-12-01_to_2024-12-31.csv").exists()
-    assert sorted(p.name for p in folder(tmp_path).iterdir()) == [
-        "conversations_2024-12-01_to_2024-12-31.csv"]
-    assert not any(key.endswith("_manifest.json") for key in store.objects)
 
 
 def test_an_output_folder_that_leads_outside_output_dir_is_refused(tmp_path):
