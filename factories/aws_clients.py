@@ -46,7 +46,15 @@ def aws_client_config(patience=None):
 
 
 def aws_client(service: str, environ: Optional[Mapping[str, str]] = None, patience=None):
+    """A client of `service`; a region name boto3 refuses ("us east 1") is a configuration
+    error naming the variable, not a traceback."""
     import boto3
+    from botocore.exceptions import InvalidRegionError
 
-    return boto3.client(service, endpoint_url=aws_endpoint(service, environ),
-                        config=aws_client_config(patience))
+    try:
+        return boto3.client(service, endpoint_url=aws_endpoint(service, environ),
+                            config=aws_client_config(patience))
+    except InvalidRegionError as error:
+        region = (os.environ if environ is None else environ).get("AWS_DEFAULT_REGION", "")
+        raise ConfigError("AWS_DEFAULT_REGION", "a region name such as us-east-1",
+                          "{!r} ({})".format(region, error)) from None

@@ -28,3 +28,13 @@ def test_checksums_are_computed_only_when_an_operation_requires_them():
         assert config.request_checksum_calculation == "when_required"
         assert config.response_checksum_validation == "when_required"
     assert config.connect_timeout == 10 and config.retries["max_attempts"] == 4
+
+
+def test_a_region_boto3_refuses_is_a_configuration_error_naming_the_variable(monkeypatch):
+    from factories.aws_clients import aws_client
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us east 1")
+    with pytest.raises(ConfigError) as error:
+        aws_client("s3")
+    assert error.value.parameter == "AWS_DEFAULT_REGION"
+    assert "'us east 1'" in str(error.value)
