@@ -9,6 +9,11 @@ for Spark.
 
 import sys
 
+from entrypoints import early_stop
+
+if __name__ == "__main__":
+    early_stop.install()
+
 from entrypoints.command_line import main
 
 __all__ = ["main"]

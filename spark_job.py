@@ -6,6 +6,11 @@ parts to S3 (services/engine_spark.py; README, "Which runtime").
 
 import sys
 
+from entrypoints import early_stop
+
+if __name__ == "__main__":
+    early_stop.install()
+
 from entrypoints.command_line import main, spark
 
 if __name__ == "__main__":
