@@ -26,6 +26,12 @@ _RUN_OUTPUT_SHAPES = (AGNO_V2, AGNO_V3)
 
 MISSING_SESSION_ID = "missing_session_id"
 UNREADABLE_TIMESTAMP = "unreadable_timestamp"
+RUNS_TRUNCATED = "runs_truncated"
+# A session's runs beyond this many are left out (counted as `runs_truncated`), so that one
+# document cannot take more memory than a 1/16-DPU job has: MongoDB's 16 MB document limit
+# holds at most about 16,000 realistic runs (1 KB and more each), and two million empty
+# runs (6 MB of JSON) would otherwise take 1 GB. The features describe the first runs.
+MAX_RUNS_PER_SESSION = 50_000
 
 _TIMEOUT_WORDS = ("timeout", "time out", "timed out")
 _KEYED = object()
@@ -104,6 +110,9 @@ def add_session(item, batch: SessionBatch, forced_shape: Optional[str],
     if not isinstance(document, dict):
         raise RejectedDocument("document is not an object")
     shape, runs = detect_shape(document, run_documents, warnings)
+    if len(runs) > MAX_RUNS_PER_SESSION:
+        runs = runs[:MAX_RUNS_PER_SESSION]
+        warnings.add(RUNS_TRUNCATED)
     if forced_shape is not None and shape != forced_shape:
         raise RejectedDocument("shape {} is not the forced SESSION_SCHEMA {}".format(
             shape, forced_shape))

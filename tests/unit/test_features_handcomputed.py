@@ -317,3 +317,17 @@ def test_text_that_float_would_refuse_or_that_is_no_plain_number_counts_zero(tex
     assert_values(row, {"sum_input_tokens": 0, "sum_output_tokens": 7,
                         "avg_execution_time": 2.0, "session_start": "2024-12-01T00:00:00Z"})
     assert warnings == {"non_numeric_metric": 2, "unreadable_timestamp": 1}
+
+
+def test_runs_beyond_the_cap_are_left_out_and_counted(monkeypatch):
+    """Two million empty runs took 1 GB; the cap bounds what one document can cost."""
+    from calculators import normalise
+
+    monkeypatch.setattr(normalise, "MAX_RUNS_PER_SESSION", 3)
+    warnings = Counts()
+    document = {"session_id": "s", "created_at": 1733011200,
+                "runs": [{"metrics": {"input_tokens": 10 * (i + 1), "output_tokens": 1,
+                                      "total_tokens": 10 * (i + 1) + 1}} for i in range(5)]}
+    row = row_of(document, warnings=warnings)
+    assert row["total_runs"] == 3 and row["sum_input_tokens"] == 60.0  # the first three
+    assert warnings == {"runs_truncated": 1}
