@@ -79,14 +79,16 @@ class RunsFile(RunsSource):
                     if len(pending) >= _INSERT_EVERY:
                         self._insert(connection, pending)
             self._insert(connection, pending)
+            connection.execute("CREATE INDEX runs_by_session ON runs (session_id, line)")
+            connection.commit()
         except OSError as exc:
             raise SourceError("cannot read RUNS_INPUT_PATH {}: {}".format(
                 self.path, exc.strerror or exc)) from None
         except sqlite3.Error as exc:
-            raise SourceError("cannot index RUNS_INPUT_PATH {} under {}: {}".format(
-                self.path, database.folder, exc)) from None
-        connection.execute("CREATE INDEX runs_by_session ON runs (session_id, line)")
-        connection.commit()
+            # "database or disk is full": the index needs about the runs file's size
+            raise SourceError("cannot index RUNS_INPUT_PATH {} under {}: {} (the index needs "
+                              "room for about the file's size: point TMPDIR at a larger "
+                              "disk)".format(self.path, database.folder, exc)) from None
         skipped = sum(self.unreadable.values())
         if skipped and not self.indexed:
             # A gzipped or UTF-16 export reads as lines of nothing: every session would

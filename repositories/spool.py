@@ -15,17 +15,33 @@ import os
 import pickle
 import shutil
 import sqlite3
+import sys
 import tempfile
 from typing import Optional
 from urllib.parse import quote
 
+from interfaces.errors import OutputError
 from utils.claims import work_folder_prefix
 
 CACHE_KIB = 2 * 1024
 
 
 def stored(document: dict) -> bytes:
-    return pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL)
+    """The document as bytes. Python's JSON decoder accepts nesting up to the interpreter's
+    recursion limit (about 980 levels); pickling the same depth needs the frames of its
+    caller too, so a document the decoder took is pickled with that much more room."""
+    try:
+        return pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL)
+    except RecursionError:
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(limit + _PICKLE_ROOM)
+        try:
+            return pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL)
+        finally:
+            sys.setrecursionlimit(limit)
+
+
+_PICKLE_ROOM = 2000
 
 
 def restored(content: bytes) -> dict:
@@ -61,9 +77,20 @@ class TemporaryDatabase:
     """A SQLite database in a folder of its own, removed by close()."""
 
     def __init__(self, prefix: str, directory: Optional[str] = None):
-        self.folder = tempfile.mkdtemp(prefix=work_folder_prefix(prefix), dir=directory)
+        where = directory or tempfile.gettempdir()
+        try:
+            self.folder = tempfile.mkdtemp(prefix=work_folder_prefix(prefix), dir=directory)
+        except OSError as exc:
+            raise OutputError("cannot create a work folder under {}: {} (set TMPDIR to a "
+                              "writable folder with room)".format(where, exc.strerror or exc)
+                              ) from None
         self.path = os.path.join(self.folder, "spool.sqlite")
-        self.connection = open_spool(self.path)
+        try:
+            self.connection = open_spool(self.path)
+        except sqlite3.Error as exc:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise OutputError("cannot create a work database under {}: {}".format(
+                where, exc)) from None
         self.closed = False
 
     def close(self) -> None:
