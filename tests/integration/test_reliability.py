@@ -2,6 +2,7 @@
 half-done and never shows a credential."""
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -142,6 +143,39 @@ def test_a_full_disk_exits_1_and_leaves_no_partial_file(tmp_path):
     assert [p.name for p in out.rglob("*") if p.is_file()] == []
 
 
+
+def test_a_tmpdir_too_small_for_the_runs_index_is_one_line_not_a_traceback(tmp_path):
+    """The runs file's index (in TMPDIR) grows past what the disk allows."""
+    sessions = tmp_path / "sessions.jsonl"
+    runs = tmp_path / "runs.jsonl"
+    sessions.write_text("".join(json.dumps({
+        "session_id": "s%d" % i, "session_type": "agent", "created_at": DEC_1 + i,
+        "agent_data": {"name": "A"}}) + "\n" for i in range(50)))
+    runs.write_text("".join(json.dumps({
+        "session_id": "s%d" % (i % 50), "run_id": "r%d" % i, "created_at": DEC_1 + i,
+        "status": "COMPLETED", "content": "x" * 2000,
+        "metrics": {"input_tokens": 10, "output_tokens": 2, "total_tokens": 12}}) + "\n"
+        for i in range(2000)))
+
+    def small_file_limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of being killed
+        resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))
+
+    process = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "glue_job.py"), "--REPOSITORY_TYPE", "file",
+         "--INPUT_PATH", str(sessions), "--RUNS_INPUT_PATH", str(runs),
+         "--OUTPUT_DIR", str(tmp_path / "out"), "--START_DATE", "2024-12-01",
+         "--END_DATE", "2024-12-31"],
+        capture_output=True, text=True, preexec_fn=small_file_limit, timeout=120,
+        env=dict(os.environ, TMPDIR=str(tmp_path)))
+    assert process.returncode == 1
+    summary = json.loads(process.stdout.strip().splitlines()[-1])
+    assert summary["error"].startswith("cannot index RUNS_INPUT_PATH {} under {}".format(
+        runs, tmp_path)), summary
+    assert "point TMPDIR at a larger disk" in summary["error"]
+    assert "Traceback" not in process.stderr
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("runs-index")]
+
 def test_a_folder_without_room_for_the_rows_fails_before_reading(tmp_path):
     """Ten billion simulated sessions need about 4.7 TB: more than this disk has free. The
     run fails at once, naming the folder, the space needed and the space free."""
@@ -156,22 +190,31 @@ def test_a_folder_without_room_for_the_rows_fails_before_reading(tmp_path):
     assert [p.name for p in out.rglob("*") if p.is_file()] == []
 
 
-def test_two_runs_of_the_same_range_at_once_leave_complete_files(tmp_path):
-    command = [sys.executable, os.path.join(ROOT, "glue_job.py"), "--SIMULATED_SESSIONS", "4000",
-               "--OUTPUT_DIR", str(tmp_path / "shared"), "--START_DATE", "2024-12-01",
-               "--END_DATE", "2024-12-31"]
-    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for _ in range(2)]
+def test_two_runs_of_the_same_range_at_once_the_second_fails_and_the_result_matches(tmp_path):
+    """Two runs of one range into one OUTPUT_DIR from different inputs: the one that comes
+    second fails with one line naming the first (a lock file, `_run.lock`), and the folder
+    holds one run's CSV with that run's manifest, never one run's rows under the other's
+    manifest."""
+    command = [sys.executable, os.path.join(ROOT, "glue_job.py"), "--OUTPUT_DIR",
+               str(tmp_path / "shared"), "--START_DATE", "2024-12-01", "--END_DATE",
+               "2024-12-31"]
+    runs = [subprocess.Popen(command + ["--SIMULATED_SESSIONS", str(sessions)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for sessions in (20000, 20)]
     outputs = [run.communicate(timeout=300) for run in runs]
-    assert [run.returncode for run in runs] == [0, 0], outputs[0][1][-2000:]
-    alone = run_job(command[2:-6] + ["--OUTPUT_DIR", str(tmp_path / "alone"), "--START_DATE",
-                                     "2024-12-01", "--END_DATE", "2024-12-31"])
+    statuses = [run.returncode for run in runs]
+    assert 0 in statuses, outputs[0][1][-2000:]
     folder = tmp_path / "shared" / "training_data" / "2024-12-01_to_2024-12-31"
+    for run, (stdout, _) in zip(runs, outputs):
+        if run.returncode:
+            error = json.loads(stdout.strip().splitlines()[-1])["error"]
+            assert error.startswith("another run of 2024-12-01_to_2024-12-31 is writing to "
+                                    "{}: process ".format(folder)), error
     data_name = "conversations_2024-12-01_to_2024-12-31.csv"
-    assert (folder / data_name).read_bytes() == open(alone.summary["outputs"]["csv"]["path"],
-                                                    "rb").read()
     manifest = json.loads((folder / "_manifest.json").read_text())
-    assert manifest["rows_written"] == 4000
+    assert manifest["outputs"]["csv"]["sha256"] == hashlib.sha256(
+        (folder / data_name).read_bytes()).hexdigest()
+    assert manifest["rows_written"] == len((folder / data_name).read_text().splitlines()) - 1
     assert sorted(p.name for p in folder.iterdir()) == ["_manifest.json", data_name]
 
 
@@ -298,3 +341,62 @@ def test_temporary_files_left_by_a_killed_run_are_removed_by_the_next(tmp_path):
     assert left, "SIGKILL leaves the run's temporary file behind"
     assert run_job(arguments + ["--SIMULATED_SESSIONS", "20"]).returncode == 0
     assert not list(folder.glob("*.part"))
+
+
+def test_sigterm_while_the_job_is_still_starting_ends_with_the_summary_line(tmp_path):
+    """Glue may stop a job while Python is still importing numpy, boto3 and pymongo."""
+    process = subprocess.Popen([sys.executable, os.path.join(ROOT, "glue_job.py"),
+                                "--OUTPUT_DIR", str(tmp_path / "out")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # the moment the script's first lines have run: SIGTERM (15) is caught
+        assert wait_until(lambda: _catches_sigterm(process.pid), 30)
+        process.send_signal(signal.SIGTERM)
+        stdout, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 1
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    assert summary["success"] is False and "SIGTERM" in summary["error"]
+
+
+def _catches_sigterm(pid):
+    try:
+        with open("/proc/{}/status".format(pid)) as handle:
+            caught = next(line for line in handle if line.startswith("SigCgt:"))
+    except (OSError, StopIteration):
+        return False
+    return bool(int(caught.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
+
+
+def test_nesting_as_deep_as_the_decoder_accepts_is_read_alike_in_order_shuffled_and_in_workers(
+        tmp_path):
+    """950 levels: Python's JSON decoder takes them; the spool of a shuffled file and the
+    runs index pickle them with the room that needs, so every path gives the same rows."""
+    deep = "[" * 950 + "]" * 950
+    sessions = [json.dumps({"session_id": "s%d" % i, "created_at": DEC_1 + i,
+                            "runs": [{"metrics": {"input_tokens": i + 1}}]}) for i in range(6)]
+    sessions[3] = ('{"session_id": "deep", "created_at": %d, "agent_data": {"name": "A", '
+                   '"x": %s}, "runs": [{"metrics": {"input_tokens": 4}, "deep": %s}]}'
+                   % (DEC_1 + 3, deep, deep))
+    in_order = tmp_path / "in_order.jsonl"
+    in_order.write_text("\n".join(sessions) + "\n")
+    shuffled = tmp_path / "shuffled.jsonl"
+    shuffled.write_text("\n".join(reversed(sessions)) + "\n")
+    runs = tmp_path / "runs.jsonl"
+    runs.write_text('{"session_id": "s1", "created_at": %d, "deep": %s}\n' % (DEC_1, deep))
+    outputs = {}
+    for name, path, extra in (("in_order", in_order, []), ("shuffled", shuffled, []),
+                              ("workers", shuffled, ["--WORKERS", "2"]),
+                              ("runs", in_order, ["--RUNS_INPUT_PATH", str(runs)])):
+        result = run_job(["--REPOSITORY_TYPE", "file", "--INPUT_PATH", str(path),
+                          "--OUTPUT_DIR", str(tmp_path / name), *DEC, *extra])
+        assert result.returncode == 0, (name, result.summary)
+        assert (result.summary["rows_written"], result.summary["rejects"]) == (6, 0), name
+        outputs[name] = open(result.summary["outputs"]["csv"]["path"], "rb").read()
+        manifest = json.load(open(result.summary["outputs"]["manifest"]["path"]))
+    assert outputs["shuffled"] == outputs["in_order"] == outputs["workers"]
+    # the last run's: the deep run document was indexed, not skipped
+    assert (manifest["source"]["runs"]["indexed"],
+            manifest["source"]["runs"]["unreadable_lines"]) == (1, {})

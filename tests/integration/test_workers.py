@@ -152,6 +152,43 @@ def test_workers_end_when_their_parent_is_killed(tmp_path):
     assert wait_until(lambda: not any(_alive(pid) for pid in workers), 10)
 
 
+
+def test_a_stopped_worker_fails_the_run_instead_of_holding_it_forever(tmp_path):
+    """A worker stopped (SIGSTOP) while it reads a slice: after STOPPED_WORKER_LIMIT_S the
+    run fails with one line naming it, and the stopped worker is killed, not left behind."""
+    from utils.worker_pool import STOPPED_WORKER_LIMIT_S
+
+    process, temporary = start_a_long_parallel_run(tmp_path)
+    try:
+        assert wait_until(lambda: list(temporary.rglob("slice-*")))
+        stopped = _children(process.pid)[0]
+        os.kill(stopped, signal.SIGSTOP)
+        stdout, _ = process.communicate(timeout=STOPPED_WORKER_LIMIT_S + 60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 1
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    assert summary["error"].startswith("worker process {} has been stopped".format(stopped))
+    assert wait_until(lambda: not _alive(stopped), 10)
+    assert not list(temporary.iterdir())
+
+
+def test_sigterm_with_a_stopped_worker_ends_the_run_and_the_worker_promptly(tmp_path):
+    process, temporary = start_a_long_parallel_run(tmp_path)
+    try:
+        assert wait_until(lambda: list(temporary.rglob("slice-*")))
+        workers = _children(process.pid)
+        os.kill(workers[0], signal.SIGSTOP)
+        process.send_signal(signal.SIGTERM)
+        stdout, _ = process.communicate(timeout=30)  # SIGTERM grace, then SIGKILL
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 1
+    assert "SIGTERM" in json.loads(stdout.strip().splitlines()[-1])["error"]
+    assert wait_until(lambda: not any(_alive(pid) for pid in workers), 10)
+
 def _children(pid: int):
     found = []
     for entry in os.listdir("/proc"):
