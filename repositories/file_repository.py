@@ -18,6 +18,7 @@ slice then reads its documents back from all the spools, merged in the same orde
 
 import heapq
 import logging
+import math
 import os
 import sqlite3
 from dataclasses import dataclass, field
@@ -330,11 +331,15 @@ def _sortable(key: Tuple) -> Tuple:
 
 
 def _number(value):
-    """A sort value as SQLite can hold it: an integer beyond 64 bits as REAL, text with a
-    lone surrogate as its escape text."""
+    """A sort value as SQLite can hold it: an integer beyond 64 bits as REAL (beyond a
+    double's range, as an infinity of its sign), text with a lone surrogate as its escape
+    text."""
     kind = type(value)
     if kind is int and not -_INT64 <= value < _INT64:
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
     if kind is str:
         return sqlite_text(value)
     return value

@@ -113,6 +113,70 @@ def test_any_json_document_is_a_row_or_a_reject(tmp_path, docs):
                      manifest["rows_written"])
 
 
+
+hostile_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-(10 ** 400), 10 ** 400),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(st.characters(codec=None, exclude_categories=()), max_size=12),  # surrogates too
+    st.sampled_from(["12\x1c", "9" * 3000 + "x", "\ufeff", "\x00", "$numberLong"]),
+    st.builds(lambda depth: "[" * depth + "]" * depth, st.integers(900, 960)).map(json.loads))
+hostile_values = st.recursive(
+    hostile_scalars,
+    lambda children: st.one_of(st.lists(children, max_size=3),
+                               st.dictionaries(st.text(max_size=6), children, max_size=3)),
+    max_leaves=12)
+hostile_sessions = st.fixed_dictionaries(
+    {"created_at": st.just(DEC_1)},
+    optional={"_id": hostile_values, "session_id": hostile_values, "runs": st.one_of(
+        hostile_values, st.lists(st.dictionaries(st.sampled_from(
+            ["metrics", "tools", "status", "created_at", "run_index"]), hostile_values),
+            max_size=4)), "agent_data": hostile_values, "user_id": hostile_values})
+hostile_runs = st.fixed_dictionaries(
+    {"session_id": st.one_of(st.sampled_from(["s0", "s1"]), hostile_values)},
+    optional={"run_index": hostile_values, "metrics": hostile_values,
+              "created_at": hostile_values, "status": hostile_values})
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(st.lists(hostile_sessions, min_size=1, max_size=12),
+       st.lists(hostile_runs, max_size=8))
+def test_hostile_values_through_every_file_path_are_rows_or_rejects_and_agree(tmp_path, docs,
+                                                                              runs):
+    """Arbitrary values (every JSON type, nesting the decoder takes, 400-digit integers,
+    control characters, lone surrogates, a BOM) at every field the job reads, through the
+    file in order, shuffled, with WORKERS, and with a runs file: exit 0, rows + rejects =
+    documents, and the first three give the same rows."""
+    import glue_job
+
+    folder = pathlib.Path(tempfile.mkdtemp(dir=str(tmp_path)))
+    # distinct times, so the reversed file is out of order and goes through the spool
+    lines = [json.dumps(dict(doc, created_at=DEC_1 + index), allow_nan=True)
+             for index, doc in enumerate(docs)]
+    paths = {"in_order": folder / "in_order.jsonl", "shuffled": folder / "shuffled.jsonl",
+             "runs": folder / "runs.jsonl"}
+    paths["in_order"].write_text("\n".join(lines) + "\n", encoding="utf-8")
+    paths["shuffled"].write_text("\n".join(reversed(lines)) + "\n", encoding="utf-8")
+    paths["runs"].write_text("".join(json.dumps(run, allow_nan=True) + "\n" for run in runs)
+                             or "{}\n", encoding="utf-8")
+    rows = {}
+    for name, source, extra in (("in_order", "in_order", []), ("shuffled", "shuffled", []),
+                                ("workers", "shuffled", ["--WORKERS", "2"]),
+                                ("runs", "in_order", ["--RUNS_INPUT_PATH", str(paths["runs"])])):
+        out = folder / name
+        status = glue_job.main(["glue_job.py", "--REPOSITORY_TYPE", "file", "--INPUT_PATH",
+                                str(paths[source]), "--OUTPUT_DIR", str(out), *DEC, *extra], {})
+        if name == "runs" and status == 2:
+            continue  # a runs file none of whose lines can be read is a configuration error
+        assert status == 0, name
+        manifest = json.load(open(next(out.rglob("_manifest.json"))))
+        assert manifest["documents_read"] == len(docs), name
+        assert manifest["rows_written"] + manifest["rejects"] == len(docs), name
+        data = out / manifest["outputs"]["csv"]["key"]
+        assert_clean_csv(str(data), manifest["rows_written"])
+        rows[name] = sorted(data.read_text(encoding="utf-8").splitlines())
+    assert rows["in_order"] == rows["shuffled"] == rows["workers"]
+
 def test_output_dir_that_cannot_be_a_folder_is_a_configuration_error(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
