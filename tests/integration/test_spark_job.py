@@ -242,3 +242,63 @@ def test_parquet_parts_hold_the_one_process_rows_with_one_schema(spark, mongo_se
     manifest = json.loads(stored[PREFIX + "/_manifest.json"])
     assert manifest["format"]["name"] == "parquet"
     assert sum(part["rows"] for part in manifest["parts"]) == single.num_rows
+
+
+def with_bson_values(value, rng):
+    """`value` with some leaves replaced by BSON types JSON has not (those FerretDB 1.x
+    stores: Int64, ObjectId, Binary, Regex, Timestamp, dates)."""
+    import datetime as dt
+
+    from bson import Binary, Int64, ObjectId, Regex, Timestamp
+
+    if isinstance(value, dict):  # an _id cannot be a regex or an array (MongoDB's rule)
+        return {key: item if key == "_id" else with_bson_values(item, rng)
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [with_bson_values(item, rng) for item in value]
+    if rng.random() < 0.15:
+        return rng.choice([Int64(2 ** 62), Int64(-(2 ** 63)), ObjectId(), Binary(b"\x00\xff"),
+                           Regex("^a.*", "i"), Timestamp(1733011200, 7),
+                           dt.datetime(1970, 1, 1), dt.datetime(2024, 12, 31, 23, 59, 59)])
+    return value
+
+
+def test_damaged_bson_documents_give_the_same_rows_in_one_process_workers_and_spark(
+        spark, mongo_server, mongo_database, aws, tmp_path):
+    """Damaged sessions with BSON-only values, and damaged run documents in an Agno 3 runs
+    collection, through every engine that reads MongoDB: each document a row or a reject,
+    and the same rows and rejects from one process, WORKERS=2 and Spark."""
+    import random
+
+    from tests.support.fuzz import fuzz_documents, random_value
+    from tests.support.fuzz import storable_in_ferretdb as storable
+
+    rng = random.Random(21)
+    sessions = [storable(with_bson_values(document, rng))
+                for document in fuzz_documents(400, seed=21, max_nesting=20)]
+    mongo_database.agno_sessions.insert_many(sessions)
+    ids = [document.get("session_id") for document in sessions if isinstance(document, dict)]
+    runs = [storable(with_bson_values({"session_id": rng.choice(ids + [None, 7, ["s"]]),
+                                       "run_id": "r%d" % index, "created_at": random_value(rng),
+                                       "metrics": random_value(rng),
+                                       "status": random_value(rng)}, rng))
+            for index in range(300)]
+    mongo_database.agno_runs.insert_many(runs)
+    results = {}
+    for name, engine, extra in (
+            ("one", command_line.python_shell, []),
+            ("workers", command_line.python_shell, ["--WORKERS", "2"]),
+            ("spark", functools.partial(command_line.spark, session=spark), [])):
+        bucket = "fuzz-" + name
+        boto3.client("s3").create_bucket(Bucket=bucket)
+        status, summary = run(engine, DEC + ["--OUTPUT_DIR", str(tmp_path / name)] + extra,
+                              source_environment(mongo_server, mongo_database, bucket))
+        assert status == 0, (name, summary)
+        assert summary["rows_written"] + summary["rejects"] == summary["documents_read"], name
+        stored = objects(bucket)
+        rows = b"".join(content.split(b"\n", 1)[1] for key, content in sorted(stored.items())
+                        if key.endswith(".csv"))
+        results[name] = (summary["documents_read"], sorted(rows.splitlines()),
+                         stored.get(PREFIX + "/_rejects.jsonl"))
+    assert results["one"] == results["workers"] == results["spark"]
+    assert results["one"][0] > 300  # most of the damaged sessions are in the range
