@@ -59,8 +59,9 @@ ESTIMATED_ROW_BYTES = 512
 FREE_SPACE_MARGIN_BYTES = 16 * 1024 * 1024
 
 # Parquet (OUTPUT_FORMAT=parquet): rows per row group, whatever batches or slices they came
-# in, so every engine writes the same file. 131,072 rows of 75 columns are about 80 MB in
-# memory while gathered and 10-20 MB compressed: large enough for Athena's and Spark's
-# readers, small enough for a 1/16-DPU job (docs/benchmarks.md).
-PARQUET_ROW_GROUP_ROWS = 131_072
+# in, so every engine writes the same file. 65,536 rows of 75 columns are about 17 MB before
+# compression and 12 MB after: large enough for Athena's and Spark's readers (and one task
+# each), small enough that the job stays at about 230 MB whatever the rows; 131,072 took
+# 330-425 MB (docs/benchmarks.md section 11).
+PARQUET_ROW_GROUP_ROWS = 65_536
 PARQUET_COMPRESSION = "zstd"

@@ -116,17 +116,23 @@ class ParquetWriter:
         return pa.array(numbers.astype(whole_type), type=field.type, mask=mask)
 
     def _add(self, table) -> None:
-        self._pending.append(table)
-        self._pending_rows += table.num_rows
-        while self._pending_rows >= self.row_group_rows:
-            self._write_row_group(self.row_group_rows)
+        """Gathers rows; a table that crosses a row group's end is split there, so that no
+        row group's buffer outlives its write."""
+        while table.num_rows:
+            room = self.row_group_rows - self._pending_rows
+            head, table = table.slice(0, room), table.slice(room)
+            self._pending.append(head)
+            self._pending_rows += head.num_rows
+            if self._pending_rows == self.row_group_rows:
+                self._write_row_group()
 
-    def _write_row_group(self, rows: int) -> None:
-        gathered = self._pa.concat_tables(self._pending).combine_chunks()
-        self._writer.write_table(gathered.slice(0, rows), row_group_size=rows)
-        rest = gathered.slice(rows)
-        self._pending = [rest] if rest.num_rows else []
-        self._pending_rows = rest.num_rows
+    def _write_row_group(self) -> None:
+        """The gathered rows as one row group, from one contiguous copy of them: the bytes
+        of a column chunk depend on how its rows were chunked in memory."""
+        pending, self._pending, self._pending_rows = self._pending, [], 0
+        gathered = self._pa.concat_tables(pending).combine_chunks()
+        del pending
+        self._writer.write_table(gathered, row_group_size=gathered.num_rows)
 
     def append_rows_of(self, path: str, rows: int) -> None:
         """Appends the rows of another Parquet file of the same columns (a slice's)."""
@@ -150,7 +156,7 @@ class ParquetWriter:
         """Complete on disk, still under its temporary name."""
         if self._writer is not None:
             if self._pending_rows:
-                self._write_row_group(self._pending_rows)
+                self._write_row_group()
             self._writer.close()
             self._writer = None
         self._file.close()
