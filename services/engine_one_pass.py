@@ -14,16 +14,9 @@ from services.run_outputs import FAILED_REJECTS_NAME, RunOutputs, upload_metadat
 from utils.files import remove_if_present
 
 
-class OnePass(Engine):
-    name = "one_pass"
-
-    def __init__(self, repository: SessionRepository):
-        self.repository = repository
-
-    def read(self, config: JobConfig, outputs: RunOutputs) -> Written:
-        return read_window(config, self.repository,
-                           DateRange(config.start_date, config.end_date), outputs.data.path,
-                           outputs.rejects.path, outputs.folder)
+class LocalRows(Engine):
+    """An engine whose rows are one local file (one pass, WORKERS): staged to S3 and
+    switched in as that file."""
 
     def stage(self, config: JobConfig, written: Written, outputs: RunOutputs,
               store: Optional[ObjectStore], result: JobResult) -> None:
@@ -36,6 +29,18 @@ class OnePass(Engine):
     def switch_local(self, config: JobConfig, written: Written, outputs: RunOutputs,
                      result: JobResult) -> None:
         switch_local_rows(written, outputs)
+
+
+class OnePass(LocalRows):
+    name = "one_pass"
+
+    def __init__(self, repository: SessionRepository):
+        self.repository = repository
+
+    def read(self, config: JobConfig, outputs: RunOutputs) -> Written:
+        return read_window(config, self.repository,
+                           DateRange(config.start_date, config.end_date), outputs.data.path,
+                           outputs.rejects.path, outputs.folder)
 
     def close(self) -> None:
         self.repository.close()

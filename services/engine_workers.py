@@ -8,14 +8,11 @@ import shutil
 import tempfile
 import time
 from concurrent.futures.process import BrokenProcessPool
-from typing import List, Optional
+from typing import List
 
 from config.settings import JobConfig
 from interfaces.errors import SourceError
-from interfaces.ports import ObjectStore
-from services.dataset_job import JobResult
-from services.engine import Engine
-from services.engine_one_pass import stage_local_rows, switch_local_rows, switch_remote_rows
+from services.engine_one_pass import LocalRows
 from services.reading import (
     SliceTotals,
     Written,
@@ -34,7 +31,7 @@ from utils.worker_pool import StoppedWorker, result_of, worker_pool
 logger = logging.getLogger(__name__)
 
 
-class Workers(Engine):
+class Workers(LocalRows):
     """Reads in worker processes; publishes the local rows as one pass does.
     `prepare_slices(pool, work_folder)` gives the picklable source the workers read from
     (factories/slice_sources.py)."""
@@ -47,18 +44,6 @@ class Workers(Engine):
     def read(self, config: JobConfig, outputs: RunOutputs) -> Written:
         return read_in_slices(config, self.prepare_slices, outputs.data.path,
                               outputs.rejects.path, outputs.folder)
-
-    def stage(self, config: JobConfig, written: Written, outputs: RunOutputs,
-              store: Optional[ObjectStore], result: JobResult) -> None:
-        stage_local_rows(config, written, outputs, store, result)
-
-    def switch_remote(self, config: JobConfig, outputs: RunOutputs, store: ObjectStore,
-                      result: JobResult) -> None:
-        switch_remote_rows(config, outputs, store, result)
-
-    def switch_local(self, config: JobConfig, written: Written, outputs: RunOutputs,
-                     result: JobResult) -> None:
-        switch_local_rows(written, outputs)
 
 
 def read_in_slices(config: JobConfig, prepare_slices, data_path: str, rejects_path: str,

@@ -29,33 +29,31 @@ _LOCATION = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/[^'\\\s]*)?/$"
 
 
 def parquet_table(table: str, location: str) -> str:
-    columns = ",\n".join("  `{}` {}".format(name, STORAGE[name].athena_parquet)
-                         for name in COLUMN_NAMES)
-    return (
-        "CREATE EXTERNAL TABLE IF NOT EXISTS {table} (\n{columns}\n)\n"
-        "STORED AS PARQUET\n"
-        "LOCATION '{location}'\n"
-        "TBLPROPERTIES ('contract_version' = '{contract}', 'parquet.compression' = 'ZSTD');\n"
-    ).format(table=_quoted(table), columns=columns, location=location,
-             contract=CONTRACT_VERSION)
+    return _external_table(table, lambda name: STORAGE[name].athena_parquet,
+                           "STORED AS PARQUET", location, [("parquet.compression", "ZSTD")])
 
 
 def csv_table(table: str, location: str) -> str:
     """The text table and the typed view over it."""
     text_table = table + "_csv_text"
-    columns = ",\n".join("  `{}` string".format(name) for name in COLUMN_NAMES)
     # No escapeChar: the SerDe's default escape is the quote itself, as RFC 4180 doubles it;
     # a backslash in an id stays a backslash.
-    create = (
-        "CREATE EXTERNAL TABLE IF NOT EXISTS {table} (\n{columns}\n)\n"
-        "ROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.OpenCSVSerde'\n"
-        "WITH SERDEPROPERTIES ('separatorChar' = ',', 'quoteChar' = '\"')\n"
-        "STORED AS TEXTFILE\n"
-        "LOCATION '{location}'\n"
-        "TBLPROPERTIES ('skip.header.line.count' = '1', 'contract_version' = '{contract}');\n"
-    ).format(table=_quoted(text_table), columns=columns, location=location,
-             contract=CONTRACT_VERSION)
+    storage = ("ROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.OpenCSVSerde'\n"
+               "WITH SERDEPROPERTIES ('separatorChar' = ',', 'quoteChar' = '\"')\n"
+               "STORED AS TEXTFILE")
+    create = _external_table(text_table, lambda name: "string", storage, location,
+                             [("skip.header.line.count", "1")])
     return create + "\n" + typed_view(table, text_table)
+
+
+def _external_table(table: str, column_type, storage: str, location: str,
+                    properties) -> str:
+    columns = ",\n".join("  `{}` {}".format(name, column_type(name)) for name in COLUMN_NAMES)
+    listed = ", ".join("'{}' = '{}'".format(key, value) for key, value in
+                       list(properties) + [("contract_version", CONTRACT_VERSION)])
+    return ("CREATE EXTERNAL TABLE IF NOT EXISTS {}(\n{}\n)\n{}\nLOCATION '{}'\n"
+            "TBLPROPERTIES ({});\n").format(_quoted(table) + " ", columns, storage, location,
+                                            listed)
 
 
 def typed_view(view: str, text_table: str) -> str:

@@ -412,16 +412,9 @@ def test_sigterm_while_the_job_is_still_starting_ends_with_the_summary_line(tmp_
     process = subprocess.Popen([sys.executable, os.path.join(ROOT, "glue_job.py"),
                                 "--OUTPUT_DIR", str(tmp_path / "out")],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        # the moment the script's first lines have run: SIGTERM (15) is caught
-        assert wait_until(lambda: _catches_sigterm(process.pid), 30)
-        process.send_signal(signal.SIGTERM)
-        stdout, _ = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 1
-    summary = json.loads(stdout.strip().splitlines()[-1])
+    # the moment the script's first lines have run: SIGTERM (15) is caught
+    status, summary = stop_with_sigterm(process, lambda: _catches_sigterm(process.pid))
+    assert status == 1
     assert summary["success"] is False and "SIGTERM" in summary["error"]
 
 

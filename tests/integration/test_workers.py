@@ -13,7 +13,7 @@ from bson import json_util
 from services import engine_workers, reading
 from tests.support import golden
 from tests.support.agno_database import write_agno_database
-from tests.support.cli import ROOT, run_job, stop_with_sigterm, wait_until
+from tests.support.cli import ROOT, run_job, stop_with_sigterm, wait_until, when_ready
 
 pytestmark = pytest.mark.integration
 
@@ -125,15 +125,9 @@ def test_sigterm_ends_the_workers_and_removes_every_temporary_file(tmp_path):
 def test_a_worker_killed_by_the_system_is_exit_1_naming_it(tmp_path):
     """What the kernel's out-of-memory killer does to a worker."""
     process, temporary = start_a_long_parallel_run(tmp_path)
-    try:
-        assert wait_until(lambda: list(temporary.rglob("slice-*")))
-        os.kill(_children(process.pid)[0], signal.SIGKILL)
-        stdout, _ = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 1
-    summary = json.loads(stdout.strip().splitlines()[-1])
+    status, summary = when_ready(process, lambda: list(temporary.rglob("slice-*")),
+                                 lambda: os.kill(_children(process.pid)[0], signal.SIGKILL))
+    assert status == 1
     assert summary["error"].startswith("a worker process ended abruptly (killed, or out of "
                                        "memory) before slice 1 of 8")
     assert not list(temporary.iterdir())
@@ -159,34 +153,29 @@ def test_a_stopped_worker_fails_the_run_instead_of_holding_it_forever(tmp_path):
     from utils.worker_pool import STOPPED_WORKER_LIMIT_S
 
     process, temporary = start_a_long_parallel_run(tmp_path)
-    try:
-        assert wait_until(lambda: list(temporary.rglob("slice-*")))
-        stopped = _children(process.pid)[0]
-        os.kill(stopped, signal.SIGSTOP)
-        stdout, _ = process.communicate(timeout=STOPPED_WORKER_LIMIT_S + 60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 1
-    summary = json.loads(stdout.strip().splitlines()[-1])
-    assert summary["error"].startswith("worker process {} has been stopped".format(stopped))
-    assert wait_until(lambda: not _alive(stopped), 10)
+    stopped = []
+
+    def stop_a_worker():
+        stopped.append(_children(process.pid)[0])
+        os.kill(stopped[0], signal.SIGSTOP)
+    status, summary = when_ready(process, lambda: list(temporary.rglob("slice-*")),
+                                 stop_a_worker, STOPPED_WORKER_LIMIT_S + 60)
+    assert status == 1
+    assert summary["error"].startswith("worker process {} has been stopped".format(stopped[0]))
+    assert wait_until(lambda: not _alive(stopped[0]), 10)
     assert not list(temporary.iterdir())
 
 
 def test_sigterm_with_a_stopped_worker_ends_the_run_and_the_worker_promptly(tmp_path):
     process, temporary = start_a_long_parallel_run(tmp_path)
-    try:
-        assert wait_until(lambda: list(temporary.rglob("slice-*")))
-        workers = _children(process.pid)
+    workers = []
+
+    def stop_a_worker():
+        workers.extend(_children(process.pid))
         os.kill(workers[0], signal.SIGSTOP)
-        process.send_signal(signal.SIGTERM)
-        stdout, _ = process.communicate(timeout=30)  # SIGTERM grace, then SIGKILL
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 1
-    assert "SIGTERM" in json.loads(stdout.strip().splitlines()[-1])["error"]
+    status, summary = stop_with_sigterm(process, lambda: list(temporary.rglob("slice-*")),
+                                        stop_a_worker)
+    assert status == 1 and "SIGTERM" in summary["error"]
     assert wait_until(lambda: not any(_alive(pid) for pid in workers), 10)
 
 def _children(pid: int):

@@ -40,17 +40,26 @@ def wait_until(condition, seconds: float = 60.0) -> bool:
     return bool(condition())
 
 
-def stop_with_sigterm(process, started, before_signal=lambda: None):
-    """Waits until `started()` holds for a running job (a subprocess.Popen with text
-    pipes), calls `before_signal`, sends SIGTERM; returns (exit status, summary)."""
-    import signal
-
+def when_ready(process, ready, action, seconds: float = 60):
+    """Waits until `ready()` holds for a running job (a subprocess.Popen with text pipes),
+    calls `action()`, then waits `seconds` for the job to end; returns (exit status,
+    summary). The job is killed if it outlives the test."""
     try:
-        assert wait_until(started), "the run never started writing"
-        before_signal()
-        process.send_signal(signal.SIGTERM)
-        stdout, _ = process.communicate(timeout=60)
+        assert wait_until(ready), "the run never reached the expected point"
+        action()
+        stdout, _ = process.communicate(timeout=seconds)
     finally:
         if process.poll() is None:
             process.kill()
     return process.returncode, json.loads(stdout.strip().splitlines()[-1])
+
+
+def stop_with_sigterm(process, started, before_signal=lambda: None):
+    """Waits until `started()` holds for a running job, calls `before_signal`, sends
+    SIGTERM; returns (exit status, summary)."""
+    import signal
+
+    def stop():
+        before_signal()
+        process.send_signal(signal.SIGTERM)
+    return when_ready(process, started, stop)
