@@ -320,3 +320,14 @@ def test_a_connection_string_where_none_belongs_is_echoed_without_its_credential
     assert config.echo()["MONGO_URI"] is None
     assert load(env={"MONGO_SECRET_ID": "prod/agno/mongo"}).echo()["MONGO_SECRET_ID"] == (
         "prod/agno/mongo")
+
+
+def test_the_formula_guard_is_for_csv_files_and_parquet_refuses_it():
+    with pytest.raises(ConfigError) as refused:
+        load(["--OUTPUT_FORMAT", "parquet", "--CSV_FORMULA_GUARD", "quote"])
+    assert refused.value.parameter == "CSV_FORMULA_GUARD"
+    assert load(["--OUTPUT_FORMAT", "csv", "--CSV_FORMULA_GUARD", "quote"]).csv_formula_guard == (
+        "quote")
+    with pytest.raises(ConfigError) as refused:
+        load(["--OUTPUT_FORMAT", "orc"])
+    assert refused.value.parameter == "OUTPUT_FORMAT"
