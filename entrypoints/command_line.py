@@ -37,12 +37,12 @@ def python_shell(config: JobConfig) -> Tuple[Dict[str, object], str]:
     return run(config, python_shell_engine)
 
 
-def spark(config: JobConfig, session=None, stage=None) -> Tuple[Dict[str, object], str]:
+def spark(config: JobConfig, session=None, task=None) -> Tuple[Dict[str, object], str]:
     """AWS Glue for Spark: the slices run as Spark tasks, their parts published to S3."""
     if config.workers != 1:
         logger.warning("workers_ignored WORKERS=%d: on Spark the slices follow the cluster's "
                        "cores (4 per core)", config.workers)
-    return run(config, functools.partial(spark_engine, session=session, stage=stage))
+    return run(config, functools.partial(spark_engine, session=session, task=task))
 
 
 def run(config: JobConfig, build: EngineBuilder) -> Tuple[Dict[str, object], str]:

@@ -36,9 +36,9 @@ def python_shell_engine(config: JobConfig) -> Tuple[Engine, Optional[ObjectStore
 
 
 def spark_engine(config: JobConfig, session=None,
-                 stage=None) -> Tuple[Engine, Optional[ObjectStore]]:
+                 task=None) -> Tuple[Engine, Optional[ObjectStore]]:
     """AWS Glue for Spark: the slices run as Spark tasks, their parts published to S3.
-    `session` and `stage` are for tests."""
+    `session` and `task` (what a Spark task runs) are for tests."""
     for_spark(config)
     if not config.s3_bucket:
         raise ConfigError("S3_BUCKET", "a bucket: on Spark every task writes its part to S3",
@@ -49,7 +49,7 @@ def spark_engine(config: JobConfig, session=None,
 
     session = session or SparkSession.builder.appName(config.job_name).getOrCreate()
     engine = Spark(session.sparkContext, SliceSource(config),
-                   functools.partial(task_store, config), task=stage or stage_slice)
+                   functools.partial(task_store, config), task=task or stage_slice)
     return engine, task_store(config)
 
 

@@ -143,13 +143,13 @@ def test_a_retried_task_leaves_a_correct_result_and_a_failed_run_changes_nothing
     boto3.client("s3").create_bucket(Bucket="spark")
     environment = source_environment(mongo_server, database, "spark")
     arguments = DEC + ["--OUTPUT_DIR", str(tmp_path / "spark")]
-    status, summary = run(functools.partial(command_line.spark, session=spark, stage=flaky_stage),
+    status, summary = run(functools.partial(command_line.spark, session=spark, task=flaky_stage),
                           arguments, environment)
     assert status == 0, summary
     published = objects("spark")
     assert rows_of_parts(published, header)[1] == csv[len(header):]
 
-    status, summary = run(functools.partial(command_line.spark, session=spark, stage=broken_stage),
+    status, summary = run(functools.partial(command_line.spark, session=spark, task=broken_stage),
                           arguments, environment)
     assert status == 1
     assert summary["error"] == ("a Spark task failed on every attempt: RuntimeError: slice 5 "
