@@ -42,8 +42,10 @@ def objects(bucket):
             for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
 
 
-@pytest.mark.parametrize("glue_version", ["6.0", "5.1"])
-def test_the_deployed_spark_job_runs_from_what_deploy_ships(aws, dist, tmp_path, glue_version):
+@pytest.mark.parametrize("glue_version, output_format",
+                         [("6.0", "csv"), ("5.1", "csv"), ("6.0", "parquet")])
+def test_the_deployed_spark_job_runs_from_what_deploy_ships(aws, dist, tmp_path, glue_version,
+                                                            output_format):
     job = deployed_spark_job(dist, glue_version)
     assert job["GlueVersion"] == glue_version
     # (the old deploy put the wheel in --extra-py-files: its executors could not import it)
@@ -52,7 +54,8 @@ def test_the_deployed_spark_job_runs_from_what_deploy_ships(aws, dist, tmp_path,
     elsewhere.mkdir()
     result = spark_submit(job, boto3.client("s3"), runtime, str(elsewhere),
                           dict(RANGE, **{"--JOB_RUN_ID": "jr_" + glue_version.replace(".", ""),
-                                         "--OUTPUT_DIR": str(tmp_path / "out")}), aws)
+                                         "--OUTPUT_DIR": str(tmp_path / "out"),
+                                         "--OUTPUT_FORMAT": output_format}), aws)
     assert result.returncode == 0, result.stderr[-4000:]
     assert result.summary["success"] and result.summary["rows_written"] == int(SESSIONS)
     assert "unknown_argument" not in result.stderr  # Glue's arguments pass quietly
@@ -60,17 +63,27 @@ def test_the_deployed_spark_job_runs_from_what_deploy_ships(aws, dist, tmp_path,
     parts = sorted(key for key in stored if ".part-" in key)
     assert len(parts) == 8 and result.summary["outputs"]["parts"] == [
         "s3://features/" + key for key in parts]
+    assert all(key.endswith("." + output_format) for key in parts)
     manifest = json.loads(stored[PREFIX + "/_manifest.json"])
     assert [part["key"] for part in manifest["parts"]] == parts
     assert manifest["job_run_id"] == "jr_" + glue_version.replace(".", "")
 
     # The same rows as the one-process job of the repository, byte for byte.
     single = run_job(["--REPOSITORY_TYPE", "simulated", "--SIMULATED_SESSIONS", SESSIONS,
-                      "--OUTPUT_DIR", str(tmp_path / "single"), *sum(RANGE.items(), ())],
-                     env=aws)
+                      "--OUTPUT_DIR", str(tmp_path / "single"), "--OUTPUT_FORMAT",
+                      output_format, *sum(RANGE.items(), ())], env=aws)
     assert single.returncode == 0, single.stderr
-    csv = open(single.summary["outputs"]["csv"]["path"], "rb").read()
-    header, rows = csv.split(b"\n", 1)
+    data = open(single.summary["outputs"][output_format]["path"], "rb").read()
+    if output_format == "parquet":  # written by Glue's own pyarrow, read by this one
+        import io
+
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        tables = [pq.read_table(io.BytesIO(stored[key])) for key in parts]
+        assert pa.concat_tables(tables).equals(pq.read_table(io.BytesIO(data)))
+        return
+    header, rows = data.split(b"\n", 1)
     body = b""
     for key in parts:
         part_header, part_rows = stored[key].split(b"\n", 1)
