@@ -12,6 +12,7 @@ from typing import List
 
 from calculators.columns import COLUMNS, GROUPS, LEGACY_COLUMN_COUNT
 from config.parameters import PARAMETERS
+from services.column_types import STORAGE
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FEATURES_DOC = os.path.join(ROOT, "docs", "features.md")
@@ -45,19 +46,25 @@ def render_markdown() -> str:
         "that cannot take them. Thresholds in CAPITALS are the defaults of the THRESHOLDS",
         "parameter.",
         "",
-        "| # | column | type | unit | definition |",
-        "|---|---|---|---|---|",
+        "Parquet gives each column the Arrow type below (Athena: `bigint`, `tinyint`, `double`,",
+        "`string`, `timestamp`, `date`); *null* says whether the column can hold a null (with",
+        "`UNDEFINED_VALUES=zero`, only text and times can).",
+        "",
+        "| # | column | type | Parquet | null | unit | definition |",
+        "|---|---|---|---|---|---|---|",
     ]
     title = None
     number = 0
     for group in GROUPS:
         if group.title != title:
             title = group.title
-            lines.append("| | **{}** | | | |".format(title))
+            lines.append("| | **{}** | | | | | |".format(title))
         for column in group.columns:
             number += 1
-            lines.append("| {} | `{}` | {} | {} | {} |".format(
-                number, column.name, column.dtype, column.unit,
+            storage = STORAGE[column.name]
+            lines.append("| {} | `{}` | {} | {} | {} | {} | {} |".format(
+                number, column.name, column.dtype, storage.arrow_type,
+                "yes" if storage.nullable else "no", column.unit,
                 column.definition.replace("|", "\\|")))
     lines += [
         "",
