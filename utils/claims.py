@@ -18,6 +18,9 @@ import time
 from typing import Optional
 
 OTHER_HOST_ABANDONED_AFTER_S = 48 * 3600
+# A lock file without a claim (its run was killed between creating and writing it) is
+# taken over once it is this old; a live run writes its claim at once.
+UNCLAIMED_LOCK_ABANDONED_AFTER_S = 60
 CLAIM_PATTERN = r"([0-9a-f]{8})-(\d+)-(\d+)"
 _WORK_FOLDER = re.compile(r"^(?:slices|sessions-order|runs-index)-" + CLAIM_PATTERN + "-")
 
@@ -58,11 +61,7 @@ def claim() -> str:
 def abandoned(host: str, pid: int, start: int, path: str) -> bool:
     """Whether the file or folder at `path`, claimed by (host, pid, start), is abandoned."""
     if host != _HOST:
-        try:
-            age = time.time() - os.path.getmtime(path)
-        except OSError:
-            return False
-        return age > OTHER_HOST_ABANDONED_AFTER_S
+        return _age(path) > OTHER_HOST_ABANDONED_AFTER_S
     if pid == os.getpid():
         return False
     if not process_exists(pid):
@@ -129,8 +128,12 @@ class FolderLock:
             except FileExistsError:
                 holder = _read(self.path)
                 match = re.match("^" + CLAIM_PATTERN + "$", holder.split()[0] if holder else "")
-                if match and abandoned(match.group(1), int(match.group(2)),
-                                       int(match.group(3)), self.path):
+                if match:
+                    gone = abandoned(match.group(1), int(match.group(2)), int(match.group(3)),
+                                     self.path)
+                else:  # a run killed between creating the lock and writing its claim
+                    gone = _age(self.path) > UNCLAIMED_LOCK_ABANDONED_AFTER_S
+                if gone:
                     _remove(self.path)
                     continue
                 raise Busy(_described(holder, self.path)) from None
@@ -154,6 +157,13 @@ def _described(holder: str, path: str) -> str:
         where = "this host" if host == _HOST else "another host ({})".format(host)
         return "process {} on {}, since {}".format(pid, where, parts[1])
     return "unknown ({!r})".format(holder[:80])
+
+
+def _age(path: str) -> float:
+    try:
+        return time.time() - os.path.getmtime(path)
+    except OSError:
+        return 0.0
 
 
 def _remove(path: str) -> None:

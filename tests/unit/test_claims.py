@@ -83,3 +83,20 @@ def test_a_folder_lock_is_held_by_one_live_run_and_taken_over_from_a_dead_one(tm
     second.acquire()  # its holder is gone
     assert (tmp_path / "range" / "_run.lock").read_text().split()[0] == claims.claim()
     second.release()
+
+
+def test_a_lock_without_a_claim_is_taken_over_only_once_it_is_old(tmp_path):
+    """A run killed between creating the lock file and writing its claim."""
+    folder = tmp_path / "range"
+    folder.mkdir()
+    lock_file = folder / "_run.lock"
+    lock_file.write_text("")
+    lock = claims.FolderLock(str(folder))
+    with pytest.raises(claims.Busy, match="unknown"):
+        lock.acquire()  # it may be a run about to write its claim
+    old = time.time() - claims.UNCLAIMED_LOCK_ABANDONED_AFTER_S - 5
+    os.utime(lock_file, (old, old))
+    lock.acquire()
+    assert lock_file.read_text().split()[0] == claims.claim()
+    lock.release()
+    assert not lock_file.exists()
