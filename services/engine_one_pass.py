@@ -1,7 +1,6 @@
 """The range read in one pass in this process, into a local file of rows that is then
 published. The staging and switch here serve WORKERS too (services/engine_workers.py)."""
 
-import os
 from typing import Optional
 
 from config.settings import JobConfig
@@ -10,8 +9,7 @@ from interfaces.values import DateRange
 from services.dataset_job import JobResult
 from services.engine import Engine
 from services.reading import Written, read_window
-from services.run_outputs import FAILED_REJECTS_NAME, RunOutputs, upload_metadata
-from utils.files import remove_if_present
+from services.run_outputs import RunOutputs, upload_metadata
 
 
 class LocalRows(Engine):
@@ -83,7 +81,4 @@ def switch_remote_rows(config: JobConfig, outputs: RunOutputs, store: ObjectStor
 def switch_local_rows(written: Written, outputs: RunOutputs) -> None:
     outputs.withdraw_local()
     written.commit_data()
-    if written.rejects.commit() is None:
-        # Nothing rejected this time: an earlier run's rejects file would now mislead.
-        remove_if_present(outputs.rejects.path)
-    remove_if_present(os.path.join(outputs.folder, FAILED_REJECTS_NAME))
+    outputs.switch_local_rejects(written.rejects)

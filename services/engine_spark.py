@@ -16,7 +16,6 @@ start with an underscore.
 
 import functools
 import logging
-import os
 import re
 import shutil
 import tempfile
@@ -36,7 +35,6 @@ from services.reading import SliceTotals, Written, run_slice, slices_of
 from services.reject_log import RejectLog
 from services.run_outputs import (
     DATA_CONTENT_TYPES,
-    FAILED_REJECTS_NAME,
     JSONL_CONTENT_TYPE,
     STAGING_FOLDER,
     PublishedFile,
@@ -44,7 +42,7 @@ from services.run_outputs import (
     staging_prefix_of,
     upload_metadata,
 )
-from utils.files import file_size, remove_if_present, sha256_of
+from utils.files import file_size, sha256_of
 from utils.logging_setup import configure_logging
 
 logger = logging.getLogger(__name__)
@@ -149,14 +147,13 @@ class Spark(Engine):
     def stage(self, config: JobConfig, written: Written, outputs: RunOutputs,
               store: Optional[ObjectStore], result: JobResult) -> None:
         """The parts are staged already; the merged rejects join them."""
+        keys = ["{}/{}".format(config.output_key_prefix, config.data_part_name(part.index))
+                for part in self.staged]
         result.parts = [
-            PublishedFile("{}/{}".format(config.output_key_prefix,
-                                         config.data_part_name(part.index)),
-                          DATA_CONTENT_TYPES[config.output_format],
+            PublishedFile(key, DATA_CONTENT_TYPES[config.output_format],
                           rows=part.stats.rows_written, size=part.size, sha256=part.sha256,
-                          s3_uri=self.store.uri("{}/{}".format(
-                              config.output_key_prefix, config.data_part_name(part.index))))
-            for part in self.staged]
+                          s3_uri=self.store.uri(key))
+            for key, part in zip(keys, self.staged)]
         if written.stats.rejected:
             rejects = outputs.rejects
             result.outputs["rejects"] = rejects
@@ -173,9 +170,7 @@ class Spark(Engine):
     def switch_local(self, config: JobConfig, written: Written, outputs: RunOutputs,
                      result: JobResult) -> None:
         outputs.withdraw_local()
-        if written.rejects.commit() is None:
-            remove_if_present(outputs.rejects.path)
-        remove_if_present(os.path.join(outputs.folder, FAILED_REJECTS_NAME))
+        outputs.switch_local_rejects(written.rejects)
 
     def manifest_fields(self) -> Dict[str, object]:
         return {"engine": {"name": "spark", "slices": len(self.slices),

@@ -132,6 +132,14 @@ class RunOutputs:
         for output in [self.manifest, *self.legacy, *self.other_formats]:
             store.delete(output.key)
 
+    def switch_local_rejects(self, rejects) -> None:
+        """The run's rejects (a RejectLog) under their final name; when nothing was
+        rejected, no rejects file, since an earlier run's would now mislead; and no failed
+        run's rejects either."""
+        if rejects.commit() is None:
+            remove_if_present(self.rejects.path)
+        remove_if_present(os.path.join(self.folder, FAILED_REJECTS_NAME))
+
     def staged_key(self, output: PublishedFile) -> str:
         """Where `output` waits in the store until the switch."""
         return "{}/{}".format(self.staging_prefix, output.key.rsplit("/", 1)[-1])
