@@ -48,6 +48,16 @@ V3_KINDS = (("agent", 60), ("team", 25), ("half_migrated", 15))
 MEAN_EXTRA_RUNS = 2.5
 MIN_RUNS_LOOPING_OR_STORM = 3
 GAP_BETWEEN_RUNS_SECONDS = (5, 240)
+# The evolving world (repositories/simulated/world.py): a gap may instead be a return
+# hours or days later; a session's runs start within MAX_SESSION_LIFE_SECONDS of its first;
+# a run is saved RUN_SAVE_SECONDS after it starts; an Agno 3 run may wait PAUSED and
+# complete RESUMED_AFTER_SECONDS after its save.
+RETURN_LATER_CHANCE = 0.15
+RETURN_LATER_SECONDS = (3_600, 2 * 86_400)
+MAX_SESSION_LIFE_SECONDS = 3 * 86_400
+RUN_SAVE_SECONDS = 30
+PAUSED_RUN_CHANCE = 0.1
+RESUMED_AFTER_SECONDS = (1_800, 86_400)
 MODEL_CALLS_PER_RUN = (1, 3)
 INPUT_TOKENS_PER_CALL = (300, 2500)
 CONTEXT_GROWTH_PER_RUN = 400  # input tokens added by each earlier run's history

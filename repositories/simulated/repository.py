@@ -27,7 +27,7 @@ from repositories.simulated.catalogue import SHAPES
 from repositories.simulated.sessions import SessionMaker
 
 
-class _MadeRuns(RunsSource):
+class MadeRuns(RunsSource):
     """The run documents made with the sessions of the current batch, as a runs collection
     would return them for that batch's session ids."""
 
@@ -87,7 +87,7 @@ class SimulatedSessionRepository(SessionRepository):
         would give there."""
         start = date_range.whole.start_seconds
         span = date_range.whole.end_exclusive_seconds - start
-        made_runs = _MadeRuns()
+        made_runs = MadeRuns()
 
         def sessions() -> Iterator[dict]:
             for index in self._indices_within(date_range, start, span):

@@ -3,7 +3,7 @@ profile's anomalies (repositories/simulated/catalogue.py names every number), an
 Agno 3 its run documents (agent, team with member runs, half-migrated)."""
 
 import random
-from typing import List, Optional, Sequence, Tuple
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 from bson import ObjectId
 
@@ -37,23 +37,58 @@ from repositories.simulated.catalogue import (
 )
 
 
+class Plan(NamedTuple):
+    """What the evolving world fixes about a session before it is made."""
+
+    profile: str
+    shape: str
+    session_id: str
+    run_times: Sequence[int]
+
+
+def draw_profile(rng: random.Random) -> str:
+    return weighted(rng, [(p.name, p.weight) for p in PROFILES])
+
+
+def draw_session_id(rng: random.Random) -> str:
+    return "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}".format(
+        rng.getrandbits(32), rng.getrandbits(16), rng.getrandbits(12),
+        rng.getrandbits(12), rng.getrandbits(48))
+
+
+def draw_run_count(rng: random.Random, profile: str) -> int:
+    """1 + an exponential count (at least MIN_RUNS_LOOPING_OR_STORM for looping and tool
+    storms), none for a session without runs."""
+    run_count = 0
+    if profile != "no_runs":
+        run_count = int(rng.expovariate(1 / MEAN_EXTRA_RUNS)) + 1
+    if profile == "slow_or_looping" or profile == "tool_storm":
+        run_count = max(run_count, MIN_RUNS_LOOPING_OR_STORM)
+    return run_count
+
+
 class SessionMaker:
     """Makes one session (and its Agno 3 run documents) from its own generator."""
 
     def __init__(self, rng: random.Random, anchor: int, object_id: ObjectId, date_field: str,
-                 shapes: Sequence[Tuple[str, int]] = SHAPES):
+                 shapes: Sequence[Tuple[str, int]] = SHAPES, plan: Optional[Plan] = None):
+        """`plan`, when given, fixes the profile, shape, id and run times (the evolving
+        world, repositories/simulated/world.py); otherwise `rng` draws them."""
         self.rng = rng
         self.anchor = anchor
         self.object_id = object_id
         self.date_field = date_field
-        self.profile = weighted(rng, [(p.name, p.weight) for p in PROFILES])
-        self.shape = weighted(rng, shapes)
+        self.run_times: Optional[List[int]] = None
+        if plan is None:
+            self.profile = draw_profile(rng)
+            self.shape = weighted(rng, shapes)
+        else:
+            self.profile, self.shape = plan.profile, plan.shape
+            self.run_times = list(plan.run_times)
         self.agent_name, tool_names = rng.choice(AGENTS)
         self.tool_names: Sequence[str] = tool_names
         self.provider, self.model, self.model_class = rng.choice(MODELS)
-        self.session_id = "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}".format(
-            rng.getrandbits(32), rng.getrandbits(16), rng.getrandbits(12),
-            rng.getrandbits(12), rng.getrandbits(48))
+        self.session_id = plan.session_id if plan is not None else draw_session_id(rng)
         self.user_id = "user_{}".format(rng.randint(1, 400))
         self.history: List[List[dict]] = []
         self.agent_id = "agent_{}".format(AGENTS.index((self.agent_name, self.tool_names)))
@@ -63,21 +98,21 @@ class SessionMaker:
 
     def make(self) -> Tuple[dict, List[dict]]:
         rng = self.rng
-        run_count = 0
-        if self.profile != "no_runs":
-            run_count = int(rng.expovariate(1 / MEAN_EXTRA_RUNS)) + 1
-        if self.profile == "slow_or_looping" or self.profile == "tool_storm":
-            run_count = max(run_count, MIN_RUNS_LOOPING_OR_STORM)
         v1 = self.shape in ("agno_v1", "agno_v1_legacy")
-        # 1.x rewrites the session's created_at on every save (it is the last save);
-        # 2.x and 3.x keep the first. Runs sit before or after the anchor accordingly.
-        gaps = [rng.uniform(*GAP_BETWEEN_RUNS_SECONDS) for _ in range(run_count)]
-        first_run_at = self.anchor - sum(gaps) if v1 else self.anchor
-        run_times = []
-        moment = first_run_at
-        for gap in gaps:
-            run_times.append(int(moment))
-            moment += gap
+        if self.run_times is not None:
+            run_times = self.run_times
+        else:
+            run_count = draw_run_count(rng, self.profile)
+            # 1.x rewrites the session's created_at on every save (it is the last save);
+            # 2.x and 3.x keep the first. Runs sit before or after the anchor accordingly.
+            gaps = [rng.uniform(*GAP_BETWEEN_RUNS_SECONDS) for _ in range(run_count)]
+            first_run_at = self.anchor - sum(gaps) if v1 else self.anchor
+            run_times = []
+            moment = first_run_at
+            for gap in gaps:
+                run_times.append(int(moment))
+                moment += gap
+        run_count = len(run_times)
         runs = [self._run(position, moment, run_count) for position, moment in enumerate(run_times)]
         last_save = run_times[-1] + 30 if run_times else self.anchor
         document = {
