@@ -108,6 +108,20 @@ def date(value: str) -> dt.date:
     return day
 
 
+_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+def moment(value: str) -> dt.datetime:
+    """An ISO 8601 UTC time to the second, `2024-12-11T03:00:00Z`."""
+    try:
+        if not _MOMENT.match(value):
+            raise ValueError
+        return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    except ValueError:
+        raise Invalid("an ISO 8601 UTC time such as 2024-12-11T03:00:00Z",
+                      "{!r}".format(value[:40])) from None
+
+
 def matching(pattern: str, accepted: str, forbidden_prefix: str = "") -> Callable[[str], str]:
     compiled = re.compile(pattern)
 
@@ -243,6 +257,20 @@ PARAMETERS: Tuple[Parameter, ...] = (
               "int8 flags; docs/features.md section 4), written with pyarrow, which Glue's "
               "analytics library set and Glue for Spark have", "`csv`",
               choice("csv", "parquet"), _constant("csv")),
+    Parameter("OUTPUT_LAYOUT", "`range`: one result per run under `{START}_to_{END}/` (ad-hoc "
+              "runs); `partitioned`: one dataset of day partitions `dt=YYYY-MM-DD/`, updated by "
+              "change, each session once in its latest state (scheduled runs)", "`range`",
+              choice("range", "partitioned"), _constant("range")),
+    Parameter("CHANGE_FIELD", "partitioned layout: the field whose change selects a session "
+              "(for Agno 3 the runs' `updated_at` selects their sessions too)", "`updated_at`",
+              matching(r"^[^$\x00][^\x00]*$", "a document field name such as updated_at"),
+              _constant("updated_at")),
+    Parameter("LOOKBACK_MINUTES", "partitioned layout: how far before the last run's upper "
+              "bound (the watermark) a window starts", "`15`", whole_number(0, 10_080),
+              _constant(15)),
+    Parameter("SETTLE_MINUTES", "partitioned layout: how far before now a window ends, so "
+              "that writes still in flight are left to the next run", "`5`",
+              whole_number(0, 1_440), _constant(5)),
     Parameter("UNDEFINED_VALUES", "`null` (an empty cell) or `zero` for values that are not "
               "defined (a mean over no runs, a ratio over 0; docs/features.md), for readers "
               "that cannot take nulls", "`null`", choice("null", "zero"), _constant("null")),
@@ -265,10 +293,17 @@ PARAMETERS: Tuple[Parameter, ...] = (
               "–", text),
     Parameter("OUTPUT_DIR", "local folder the outputs are written to first", "`./output`",
               text, _constant("./output"), local_path=True),
-    Parameter("SIMULATED_SESSIONS", "sessions the simulated source makes", "`500`",
+    Parameter("SIMULATED_SESSIONS", "sessions the simulated source makes: over the range, or "
+              "with the partitioned layout, starting each day of its evolving world", "`500`",
               whole_number(0), _constant(500)),
     Parameter("SIMULATION_SEED", "same seed, same sessions", "`42`", whole_number(0),
               _constant(42)),
+    Parameter("SIMULATED_NOW", "simulated source: the simulated present, ISO 8601 UTC such "
+              "as `2024-12-11T03:00:00Z`; only what happened by then exists, and the run's "
+              "clock is this time", "now", moment),
+    Parameter("SIMULATED_LABELS", "simulated source: also write each session's ground-truth "
+              "profile (normal, token_explosion, ...) to `_labels.csv` beside the outputs",
+              "`false`", boolean, _constant(False)),
     Parameter("BATCH_SIZE", "documents per MongoDB cursor batch (and per runs query)",
               "`1000`", whole_number(1, constants.MAX_BATCH_SIZE), _constant(1000)),
     Parameter("THRESHOLDS", "JSON object overriding feature thresholds, e.g. "

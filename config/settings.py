@@ -7,10 +7,12 @@ empty value counts as not given.
 """
 
 import datetime as dt
+import hashlib
 import logging
 import os
+import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from config import constants
 from config.errors import ConfigError
@@ -22,9 +24,15 @@ from config.parameters import (
     Parameter,
 )
 from config.thresholds import Thresholds
+from interfaces.values import ChangeWindow, DateRange
 from utils.secrets import masked_connection_string
 
 logger = logging.getLogger(__name__)
+
+# The partitioned layout's folders of run metadata and of state (names starting with `_`
+# are skipped by Athena, Hive, Spark and pyarrow).
+RUNS_FOLDER = "_runs"
+STATE_FOLDER = "_state"
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,10 @@ class JobConfig:
     start_date: dt.date
     end_date: dt.date
     output_format: str
+    output_layout: str
+    change_field: str
+    lookback_minutes: int
+    settle_minutes: int
     undefined_values: str
     csv_formula_guard: str
     s3_bucket: Optional[str]
@@ -59,12 +71,38 @@ class JobConfig:
     output_dir: str
     simulated_sessions: int
     simulation_seed: int
+    simulated_now: Optional[dt.datetime]
+    simulated_labels: bool
     batch_size: int
     thresholds: Thresholds
     max_reject_ratio: float
     log_level: str
     job_name: str
     job_run_id: str
+    # Not parameters: what the run derives from them.
+    dates_given: bool = False  # START_DATE or END_DATE was given (a backfill when partitioned)
+    change_window: Optional[ChangeWindow] = None  # the partitioned layout's, once decided
+
+    @property
+    def partitioned(self) -> bool:
+        return self.output_layout == "partitioned"
+
+    @property
+    def selection_field(self) -> str:
+        """The field a window selects by: DATE_FIELD for a range, CHANGE_FIELD for the
+        partitioned layout."""
+        return self.change_field if self.partitioned else self.date_field
+
+    @property
+    def runs_change_field(self) -> Optional[str]:
+        """The Agno 3 runs' field whose change selects their sessions too (partitioned)."""
+        return "updated_at" if self.partitioned else None
+
+    def window(self) -> Union[DateRange, ChangeWindow]:
+        """What this run reads: its days, or the partitioned layout's window of changes."""
+        if self.change_window is not None:
+            return self.change_window
+        return DateRange(self.start_date, self.end_date)
 
     @property
     def range_label(self) -> str:
@@ -72,8 +110,20 @@ class JobConfig:
 
     @property
     def output_key_prefix(self) -> str:
-        """Folder of this run's outputs, relative to OUTPUT_DIR and the bucket root."""
+        """Folder of this run's outputs, relative to OUTPUT_DIR and the bucket root: the
+        range's folder, or, partitioned, this run's folder under `_runs/`."""
+        if self.partitioned:
+            return "/".join(p for p in (self.s3_prefix, RUNS_FOLDER, self.run_folder_name) if p)
         return "/".join(p for p in (self.s3_prefix, self.range_label) if p)
+
+    @property
+    def run_folder_name(self) -> str:
+        """JOB_RUN_ID made key-safe, with a digest so that two ids that differ only in
+        unsafe characters never share a folder."""
+        safe = re.sub(r"[^A-Za-z0-9_.\-]", "_", self.job_run_id)[:80]
+        if safe == self.job_run_id:
+            return safe
+        return "{}-{}".format(safe, hashlib.sha256(self.job_run_id.encode()).hexdigest()[:8])
 
     @property
     def data_name(self) -> str:
@@ -102,6 +152,8 @@ class JobConfig:
                 # a connection string with its credentials where none belongs (a whole URI
                 # pasted into MONGO_SECRET_ID): shown without them
                 value = masked_connection_string(value)
+            elif isinstance(value, dt.datetime):
+                value = value.strftime("%Y-%m-%dT%H:%M:%SZ")
             elif isinstance(value, dt.date):
                 value = value.isoformat()
             elif isinstance(value, Thresholds):
@@ -282,6 +334,8 @@ def parse_parameters(argv: Sequence[str], environ: Mapping[str, str],
         raw = _given(parameter.name, arguments, environ)
         values[parameter.field] = (parameter.default(today) if raw is None
                                    else _parse(parameter, raw))
+    values["dates_given"] = any(_given(name, arguments, environ) is not None
+                                for name in ("START_DATE", "END_DATE"))
     return values
 
 

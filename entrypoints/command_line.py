@@ -49,17 +49,24 @@ def run(config: JobConfig, build: EngineBuilder) -> Tuple[Dict[str, object], str
     """One configured run: the summary's fields and a line for the log."""
     engine, store = build(config)
     try:
-        result = run_job(config, engine, store)
+        if config.simulated_now is not None and config.repository_type == "simulated":
+            # the simulated world's present is the run's clock (its window ends there)
+            result = run_job(config, engine, store, now=lambda: config.simulated_now)
+        else:
+            result = run_job(config, engine, store)
     finally:
         engine.close()
     outputs: Dict[str, object] = {}
-    if result.parts:
+    if config.partitioned:
+        outputs["partitions"] = [part.s3_uri or part.key for part in result.parts]
+        where = "partitions={}".format(len(result.parts))
+    elif result.parts:
         outputs["parts"] = [part.s3_uri for part in result.parts]
+        where = "parts={}".format(len(result.parts))
+    else:
+        where = "{}={}".format(config.output_format, result.outputs[config.output_format].path)
     outputs.update({name: {"path": output.path, "s3_uri": output.s3_uri}
                     for name, output in result.outputs.items()})
-    where = ("parts={}".format(len(result.parts)) if result.parts
-             else "{}={}".format(config.output_format,
-                                 result.outputs[config.output_format].path))
     return summary_of(config, result, outputs), where
 
 
@@ -69,7 +76,9 @@ def summary_of(config: JobConfig, result: JobResult,
     summary = {
         "job_name": config.job_name, "job_run_id": config.job_run_id,
         "source": config.repository_type,
-        "start_date": str(config.start_date), "end_date": str(config.end_date),
+        "start_date": None if config.partitioned else str(config.start_date),
+        "end_date": None if config.partitioned else str(config.end_date),
+        "window": result.manifest.get("window") if config.partitioned else None,
         "documents_read": stats.documents_read, "rows_written": stats.rows_written,
         "rejects": stats.rejected, "warnings": dict(sorted(stats.warnings.items())),
         "published": bool(config.s3_bucket),

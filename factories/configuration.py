@@ -34,6 +34,8 @@ def load_config(argv: Sequence[str], environ: Mapping[str, str],
                               "is for CSV files opened in spreadsheets)",
                               str(values["csv_formula_guard"]))
         require_pyarrow()
+    if entry.name == "simulated" and values["simulated_now"] is None:
+        values["simulated_now"] = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     return JobConfig(**values)
 
 

@@ -2,7 +2,7 @@
 and where finished outputs go. Each has two or three methods and nothing else."""
 
 import abc
-from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence
+from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from interfaces.values import SourceItem, TimeWindow
 
@@ -48,6 +48,9 @@ class RunsSource(abc.ABC):
 class ObjectStore(abc.ABC):
     """Where finished outputs are published (S3)."""
 
+    # Conditional writes (`replace`) the store could not honour, made without the condition.
+    unconditional_writes = 0
+
     @abc.abstractmethod
     def uri(self, key: str) -> str:
         """The address of `key` in the store."""
@@ -71,6 +74,19 @@ class ObjectStore(abc.ABC):
                metadata: Mapping[str, str], sha256: str) -> str:
         """Uploads a local file, verifies it arrived intact, returns its URI.
         Raises PublishError naming the bucket and key."""
+
+    @abc.abstractmethod
+    def fetch_versioned(self, key: str) -> Optional[Tuple[bytes, str]]:
+        """The object's content and its version tag (the ETag), or None when there is no
+        such object."""
+
+    @abc.abstractmethod
+    def replace(self, path: str, key: str, content_type: str, metadata: Mapping[str, str],
+                sha256: str, expected_version: Optional[str]) -> str:
+        """Puts a local file in one request, only if the object is still the version
+        `fetch_versioned` gave (`expected_version`), or still absent (None): a conditional
+        write where the store supports it. Verifies it like `upload`; returns its URI.
+        Raises PublishError, which says so when another writer changed the object."""
 
     @abc.abstractmethod
     def keys(self, prefix: str) -> List[str]:

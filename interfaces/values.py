@@ -36,13 +36,50 @@ class DateRange:
         return self
 
     def slices(self, count: int) -> List["TimeSlice"]:
-        """The range cut into `count` contiguous, half-open slices of (nearly) equal
-        duration, on whole seconds; together they select exactly what the range selects."""
-        start, end = int(self.start_seconds), int(self.end_exclusive_seconds)
-        count = max(1, min(count, end - start))
-        bounds = [start + (end - start) * position // count for position in range(count + 1)]
-        return [TimeSlice(index, bounds[index], bounds[index + 1], self)
-                for index in range(count)]
+        return _slices(self, count)
+
+
+@dataclass(frozen=True)
+class ChangeWindow:
+    """The changes a run of the partitioned layout selects: whole seconds from
+    `start_seconds` to `end_exclusive_seconds` - 1, both stored values inclusive (Agno
+    stores seconds, so many documents share the bound's second)."""
+
+    start_seconds: int
+    end_exclusive_seconds: int
+
+    @property
+    def index(self) -> int:
+        return 0
+
+    @property
+    def whole(self) -> "ChangeWindow":
+        return self
+
+    @property
+    def last_second(self) -> int:
+        """The window's upper bound, inclusive: the watermark it leaves."""
+        return self.end_exclusive_seconds - 1
+
+    def slices(self, count: int) -> List["TimeSlice"]:
+        return _slices(self, count)
+
+    def describe(self) -> Dict[str, str]:
+        return {"from": _moment(self.start_seconds), "to": _moment(self.last_second)}
+
+
+def _moment(seconds: float) -> str:
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _slices(window: Union[DateRange, ChangeWindow], count: int) -> List["TimeSlice"]:
+    """The window cut into `count` contiguous, half-open slices of (nearly) equal
+    duration, on whole seconds; together they select exactly what the window selects."""
+    start, end = int(window.start_seconds), int(window.end_exclusive_seconds)
+    count = max(1, min(count, end - start))
+    bounds = [start + (end - start) * position // count for position in range(count + 1)]
+    return [TimeSlice(index, bounds[index], bounds[index + 1], window)
+            for index in range(count)]
 
 
 @dataclass(frozen=True)
@@ -53,11 +90,11 @@ class TimeSlice:
     index: int
     start_seconds: int
     end_exclusive_seconds: int
-    whole: DateRange
+    whole: Union[DateRange, ChangeWindow]
 
 
-# What a repository selects by: a whole range, or one slice of it.
-TimeWindow = Union[DateRange, TimeSlice]
+# What a repository selects by: a whole range of days or window of changes, or one slice.
+TimeWindow = Union[DateRange, ChangeWindow, TimeSlice]
 
 
 def _midnight_seconds(day: dt.date) -> float:

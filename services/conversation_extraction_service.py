@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Optional
 
+import numpy as np
+
 from calculators.batch import SessionBatch
 from calculators.features import compute_features
 from calculators.normalise import RejectedDocument, add_session
@@ -77,9 +79,13 @@ def extract_features(documents: Iterable[SourceItem], writer: RowsWriter, reject
                      statistics: Optional[ColumnStatistics] = None,
                      batch_size: int = FEATURE_BATCH_SIZE,
                      expected_documents: Callable[[], Optional[int]] = lambda: None,
-                     clock: Callable[[], float] = time.monotonic) -> ExtractionStats:
+                     clock: Callable[[], float] = time.monotonic,
+                     require_session_time: bool = False) -> ExtractionStats:
     """Reads every document once; each becomes one CSV row or one reject. A progress line
-    every few seconds; `expected_documents` gives its total once the source knows it."""
+    every few seconds; `expected_documents` gives its total once the source knows it.
+    With `require_session_time` (the partitioned layout, whose partitions are the days of
+    `session_start`), a session without any time, or without any id, is a reject
+    (`no_session_time`, `no_session_id`)."""
     stats = ExtractionStats()
     warnings = stats.warnings
     shapes = stats.shapes
@@ -93,10 +99,12 @@ def extract_features(documents: Iterable[SourceItem], writer: RowsWriter, reject
         nonlocal batches_written
         batch_started = clock()
         columns = compute_features(batch.freeze(), thresholds, warnings)
+        if require_session_time:
+            columns = _without_unplaceable_rows(columns, stats, rejects)
         writer.write_batch(columns, warnings)
         if statistics is not None:
             statistics.update(columns)
-        stats.rows_written += len(batch)
+        stats.rows_written += len(columns["session_id"])
         batches_written += 1
         if batches_written % COLLECT_EVERY_BATCHES == 0:
             gc.collect()
@@ -135,3 +143,25 @@ def _reject(stats: ExtractionStats, rejects: RejectLog, document_id, session_id,
     stats.rejected += 1
     kind = reason.split(":")[0]
     stats.reject_reasons.add(kind)
+
+
+NO_SESSION_TIME = "no_session_time"
+NO_SESSION_ID = "no_session_id"
+
+
+def _without_unplaceable_rows(columns, stats: ExtractionStats, rejects: RejectLog):
+    """The batch without the rows no day partition can hold, each recorded as a reject."""
+    keep = []
+    for index, (session_id, start) in enumerate(zip(columns["session_id"],
+                                                    columns["session_start"])):
+        if not start:
+            _reject(stats, rejects, None, session_id or None, NO_SESSION_TIME)
+        elif not session_id:
+            _reject(stats, rejects, None, None, NO_SESSION_ID)
+        else:
+            keep.append(index)
+    if len(keep) == len(columns["session_id"]):
+        return columns
+    return {name: (values[keep] if isinstance(values, np.ndarray)
+                   else [values[index] for index in keep])
+            for name, values in columns.items()}

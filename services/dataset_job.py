@@ -67,6 +67,9 @@ def run_job(config: JobConfig, engine: Engine, store: Optional[ObjectStore] = No
     """Check, read, decide, stage, switch: the one sequence of every engine (the module's
     docstring says why in this order). A run that fails or is stopped before the switch
     leaves nothing of its own behind (its outputs discard what they hold)."""
+    if config.partitioned:
+        from services.partitioned_job import run_partitioned
+        return run_partitioned(config, engine, store, now)
     outputs = RunOutputs(config)
     check_outputs_stay_under(config.output_dir, outputs.files())
     lock = FolderLock(outputs.folder)
@@ -87,14 +90,7 @@ def _run_holding_the_lock(config: JobConfig, engine: Engine, store: Optional[Obj
                           now: Callable[[], dt.datetime], outputs: RunOutputs) -> JobResult:
     started_at = now()
     started = time.monotonic()
-    removed = remove_abandoned_temporary_files(outputs.folder)
-    if removed:
-        logger.info("removed_abandoned_temporary_files folder=%s count=%d", outputs.folder,
-                    removed)
-    work_folder = tempfile.gettempdir()
-    removed = remove_abandoned_work_folders(work_folder)
-    if removed:
-        logger.info("removed_abandoned_work_folders folder=%s count=%d", work_folder, removed)
+    clean_abandoned_files(outputs.folder)
     if store is not None:
         store.check()
     logger.info("job_start job=%s run_id=%s source=%s range=%s..%s output=%s engine=%s",
@@ -144,6 +140,18 @@ def _run_holding_the_lock(config: JobConfig, engine: Engine, store: Optional[Obj
             outputs.commit()
     result.outputs["manifest"] = outputs.manifest
     return result
+
+
+def clean_abandoned_files(folder: str) -> None:
+    """What runs that no longer exist left: temporary files in the run's folder, work
+    folders in TMPDIR."""
+    removed = remove_abandoned_temporary_files(folder)
+    if removed:
+        logger.info("removed_abandoned_temporary_files folder=%s count=%d", folder, removed)
+    work_folder = tempfile.gettempdir()
+    removed = remove_abandoned_work_folders(work_folder)
+    if removed:
+        logger.info("removed_abandoned_work_folders folder=%s count=%d", work_folder, removed)
 
 
 def staged_manifest(content: Dict[str, object], outputs: RunOutputs) -> AtomicFile:

@@ -12,7 +12,7 @@ composition root (factories/bootstrap.py).
 """
 
 import abc
-from typing import TYPE_CHECKING, Dict, Optional
+from typing import TYPE_CHECKING, Dict, Iterator, Optional
 
 from config.settings import JobConfig
 from interfaces.ports import ObjectStore
@@ -53,6 +53,12 @@ class Engine(abc.ABC):
                      result: "JobResult") -> None:
         """Locally, once the store holds the new result: the same switch, without the
         manifest, which comes after."""
+
+    def rows_files(self, config: JobConfig, written: Written) -> Iterator[str]:
+        """The read's rows as local files in slice order, for the partitioned layout to
+        split by day: the one file of a local read (the default)."""
+        if written.data is not None:
+            yield written.data.temporary_path
 
     def manifest_fields(self) -> Dict[str, object]:
         """What the manifest says about this engine, beside the common fields."""

@@ -5,7 +5,6 @@ from typing import Optional
 
 from config.settings import JobConfig
 from interfaces.ports import ObjectStore, SessionRepository
-from interfaces.values import DateRange
 from services.dataset_job import JobResult
 from services.engine import Engine
 from services.reading import Written, read_window
@@ -37,7 +36,7 @@ class OnePass(LocalRows):
 
     def read(self, config: JobConfig, outputs: RunOutputs) -> Written:
         return read_window(config, self.repository,
-                           DateRange(config.start_date, config.end_date), outputs.data.path,
+                           config.window(), outputs.data.path,
                            outputs.rejects.path, outputs.folder)
 
     def close(self) -> None:

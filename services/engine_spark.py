@@ -15,18 +15,20 @@ start with an underscore.
 """
 
 import functools
+import hashlib
 import logging
+import os
 import re
 import shutil
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, Iterator, List, Optional
 
 from config.settings import JobConfig
 from interfaces.errors import SourceError
 from interfaces.ports import ObjectStore
-from interfaces.values import DateRange, SourceReport, TimeSlice
+from interfaces.values import SourceReport, TimeSlice
 from services.column_statistics import ColumnStatistics
 from services.conversation_extraction_service import ExtractionStats
 from services.dataset_job import JobResult
@@ -42,6 +44,7 @@ from services.run_outputs import (
     staging_prefix_of,
     upload_metadata,
 )
+from utils.claims import work_folder_prefix
 from utils.files import file_size, sha256_of
 from utils.logging_setup import configure_logging
 
@@ -172,6 +175,26 @@ class Spark(Engine):
         outputs.withdraw_local()
         outputs.switch_local_rejects(written.rejects)
 
+    def rows_files(self, config: JobConfig, written: Written) -> Iterator[str]:
+        """Each staged part, fetched to a local file in turn (the partitioned layout
+        rebuilds its days on the driver)."""
+        folder = tempfile.mkdtemp(prefix=work_folder_prefix("partitions"))
+        try:
+            for part in self.staged:
+                content = self.store.fetch(part.data_key)
+                if content is None or hashlib.sha256(content).hexdigest() != part.sha256:
+                    raise SourceError("slice {}'s rows at {} are missing or changed".format(
+                        part.index, self.store.uri(part.data_key)))
+                path = os.path.join(folder, "part-{:05d}.{}".format(part.index,
+                                                                   config.output_format))
+                with open(path, "wb") as handle:
+                    handle.write(content)
+                del content
+                yield path
+                os.remove(path)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
     def manifest_fields(self) -> Dict[str, object]:
         return {"engine": {"name": "spark", "slices": len(self.slices),
                            "parallelism": self.context.defaultParallelism}}
@@ -219,7 +242,7 @@ def preflight(slice_source) -> None:
     source's configuration (RUNS_COLLECTION), its address, credentials and reachability.
     An empty window reads nothing but resolves and queries everything a slice does."""
     config = slice_source.config
-    nothing = TimeSlice(0, 0, 0, DateRange(config.start_date, config.end_date))
+    nothing = TimeSlice(0, 0, 0, config.window())
     repository = slice_source.repository()
     try:
         for _ in repository.documents(nothing):

@@ -134,6 +134,11 @@ class ParquetWriter:
         del pending
         self._writer.write_table(gathered, row_group_size=gathered.num_rows)
 
+    def append_table(self, table) -> None:
+        """Appends the rows of an Arrow table of this file's columns."""
+        self._add(table.cast(self.schema))
+        self.rows += table.num_rows
+
     def append_rows_of(self, path: str, rows: int) -> None:
         """Appends the rows of another Parquet file of the same columns (a slice's)."""
         import pyarrow.parquet as parquet

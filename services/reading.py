@@ -24,7 +24,7 @@ from config.constants import (
 from config.settings import JobConfig
 from interfaces.errors import OutputError, ReadAgain
 from interfaces.ports import SessionRepository
-from interfaces.values import DateRange, SourceItem, SourceReport, TimeSlice, TimeWindow
+from interfaces.values import SourceItem, SourceReport, TimeSlice, TimeWindow
 from services.column_statistics import ColumnStatistics
 from services.conversation_extraction_service import ExtractionStats, extract_features
 from services.reject_log import RejectLog
@@ -77,7 +77,8 @@ def _read_window_once(config: JobConfig, repository: SessionRepository, window: 
         stats = extract_features(
             documents, writer, rejects, config.thresholds,
             forced_shape=None if config.session_schema == "auto" else config.session_schema,
-            statistics=statistics, expected_documents=repository.expected_documents)
+            statistics=statistics, expected_documents=repository.expected_documents,
+            require_session_time=config.partitioned)
         writer.close()
         rejects.close()
     return Written(stats, statistics, writer, rejects, SourceReport(repository.describe()))
@@ -159,7 +160,7 @@ def run_slice(slice_source, window: TimeSlice, folder: str) -> SliceOutput:
 
 
 def slices_of(config: JobConfig, workers: int) -> List[TimeSlice]:
-    return DateRange(config.start_date, config.end_date).slices(workers * SLICES_PER_WORKER)
+    return config.window().slices(workers * SLICES_PER_WORKER)
 
 
 class SliceTotals:

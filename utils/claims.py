@@ -22,7 +22,8 @@ OTHER_HOST_ABANDONED_AFTER_S = 48 * 3600
 # taken over once it is this old; a live run writes its claim at once.
 UNCLAIMED_LOCK_ABANDONED_AFTER_S = 60
 CLAIM_PATTERN = r"([0-9a-f]{8})-(\d+)-(\d+)"
-_WORK_FOLDER = re.compile(r"^(?:slices|sessions-order|runs-index)-" + CLAIM_PATTERN + "-")
+_WORK_FOLDER = re.compile(r"^(?:slices|sessions-order|runs-index|partitions)-"
+                          + CLAIM_PATTERN + "-")
 
 
 def _read(path: str) -> str:

@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 def build(config: JobConfig) -> SessionRepository:
     runs = RunsFile(config.runs_input_path) if config.runs_input_path else None
-    return FileSessionRepository(input_path(config), config.date_field, runs,
+    return FileSessionRepository(input_path(config), config.selection_field, runs,
                                  constants.LOCAL_RUNS_JOIN_BATCH)
 
 
@@ -28,7 +28,7 @@ def prepare_slices(config: JobConfig, pool, work_folder: str) -> Prepared:
     whole = DateRange(config.start_date, config.end_date)
     runs_index = (pool.submit(index_runs_file, config.runs_input_path, work_folder)
                   if config.runs_input_path else None)
-    parts = scan_in_parts(input_path(config), whole, config.date_field, config.workers,
+    parts = scan_in_parts(input_path(config), whole, config.selection_field, config.workers,
                           work_folder, pool.map)
     outside = parts[0].outside
     for part in parts[1:]:
@@ -43,7 +43,7 @@ def prepare_slices(config: JobConfig, pool, work_folder: str) -> Prepared:
 def slice_repository(config: JobConfig, prepared) -> SessionRepository:
     parts, (runs_index, runs_description) = prepared
     runs = RunsIndex(runs_index, runs_description) if runs_index else None
-    return ScannedFileSlices(input_path(config), config.date_field, parts, runs,
+    return ScannedFileSlices(input_path(config), config.selection_field, parts, runs,
                              constants.LOCAL_RUNS_JOIN_BATCH)
 
 

@@ -19,7 +19,7 @@ def build_mongo_repository(config: JobConfig, uri: str) -> SessionRepository:
     from repositories.mongo_repository import MongoSessionRepository
 
     return MongoSessionRepository(connect(config, uri), config.database_name,
-                                  config.collection_name, config.date_field, config.batch_size,
+                                  config.collection_name, config.selection_field, config.batch_size,
                                   host_label(uri), secrets=tuple(passwords_in(uri)),
                                   runs_collection=config.runs_collection,
                                   count_total=config.progress_total)

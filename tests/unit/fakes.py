@@ -1,5 +1,7 @@
 """Tiny in-memory stand-ins for the job's boundaries, for fast service-layer tests."""
 
+import hashlib
+
 from interfaces.errors import PublishError, SourceError
 from interfaces.ports import ObjectStore, RunsSource, SessionRepository
 
@@ -61,6 +63,21 @@ class FakeStore(ObjectStore):
         self.objects[key] = self.objects[source_key]
         return self.uri(key)
 
+    def fetch_versioned(self, key):
+        self.calls.append(("fetch", key))
+        content = self.objects.get(key)
+        return None if content is None else (content, _version(content))
+
+    def replace(self, path, key, content_type, metadata, sha256, expected_version):
+        self.calls.append(("replace", key))
+        self._maybe_fail("replace", key)
+        current = self.objects.get(key)
+        if (None if current is None else _version(current)) != expected_version:
+            raise PublishError("{} was changed by another writer".format(self.uri(key)))
+        with open(path, "rb") as handle:
+            self.objects[key] = handle.read()
+        return self.uri(key)
+
     def upload(self, path, key, content_type, metadata, sha256):
         self.calls.append(("upload", key))
         self._maybe_fail("upload", key)
@@ -69,6 +86,10 @@ class FakeStore(ObjectStore):
         with open(path, "rb") as handle:
             self.objects[key] = handle.read()
         return self.uri(key)
+
+
+def _version(content):
+    return '"{}"'.format(hashlib.md5(content).hexdigest())
 
 
 class FakeRunsSource(RunsSource):

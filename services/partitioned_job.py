@@ -1,0 +1,341 @@
+"""One run of the partitioned layout: a dataset of day partitions kept up to date by change.
+
+    {S3_PREFIX}/dt=YYYY-MM-DD/part-00000.parquet   every session whose first run is that day
+    {S3_PREFIX}/_runs/{JOB_RUN_ID}/_manifest.json  the run: window, partitions written, ...
+    {S3_PREFIX}/_state/watermark.json              the last window's upper bound, written last
+    {S3_PREFIX}/_state/dataset.json                the format every partition is written in
+
+The sequence: decide the window of changes (the watermark minus LOOKBACK_MINUTES up to now
+minus SETTLE_MINUTES; a backfill's days; the default range when there is no watermark),
+read it with the engine, decide (MAX_REJECT_RATIO), split its rows by day, then for every
+day touched replace the day's object with its rebuilt self in one write (conditional in S3,
+an atomic rename locally), then the run's rejects and manifest, and the watermark last.
+
+A run stopped anywhere leaves every partition either as it was or rebuilt, and the
+watermark where it was: the next run's window holds every change this one read (it starts
+at the same watermark, minus the lookback), and rebuilding is idempotent, so the dataset
+converges to what one uninterrupted run gives. The dataset lives in the bucket when
+S3_BUCKET is set, else under OUTPUT_DIR.
+"""
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from typing import Callable, Dict, List, Optional, Tuple
+
+from config.errors import ConfigError
+from config.parameters import _one_month_before
+from config.settings import STATE_FOLDER, JobConfig
+from interfaces.errors import OutputError
+from interfaces.ports import ObjectStore
+from interfaces.values import ChangeWindow, DateRange
+from services.dataset_job import (
+    JobFailure,
+    JobResult,
+    check_reject_ratio,
+    clean_abandoned_files,
+    staged_manifest,
+    warn_when_runs_look_missing,
+)
+from services.engine import Engine
+from services.manifest import CONTRACT_VERSION, build_manifest
+from services.partitions import DaySpool, partition_key, rebuild_day
+from services.run_outputs import (
+    DATA_CONTENT_TYPES,
+    JSON_CONTENT_TYPE,
+    JSONL_CONTENT_TYPE,
+    PublishedFile,
+    RunOutputs,
+)
+from utils.claims import Busy, FolderLock, claim, work_folder_prefix
+from utils.files import file_size, sha256_of
+from utils.stopping import switching
+
+logger = logging.getLogger(__name__)
+
+WATERMARK_NAME = "watermark.json"
+DATASET_NAME = "dataset.json"
+UNCONDITIONAL_WRITES = "unconditional_writes"
+
+
+class DatasetPlace:
+    """Where the dataset's objects are: the bucket when S3_BUCKET is set, else OUTPUT_DIR.
+    Objects are read with a version and replaced only if still at that version."""
+
+    def __init__(self, output_dir: str, store: Optional[ObjectStore]):
+        self.output_dir = output_dir
+        self.store = store
+
+    def path(self, key: str) -> str:
+        return os.path.join(self.output_dir, *key.split("/"))
+
+    def where(self, key: str) -> str:
+        return self.store.uri(key) if self.store is not None else self.path(key)
+
+    def read(self, key: str) -> Optional[Tuple[bytes, str]]:
+        if self.store is not None:
+            return self.store.fetch_versioned(key)
+        try:
+            with open(self.path(key), "rb") as handle:
+                content = handle.read()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise OutputError("cannot read {}: {}".format(self.path(key),
+                                                         error.strerror or error)) from None
+        return content, hashlib.sha256(content).hexdigest()
+
+    def write(self, path: str, key: str, content_type: str, metadata: Dict[str, str],
+              sha256: str, expected_version: Optional[str]) -> str:
+        if self.store is not None:
+            return self.store.replace(path, key, content_type, metadata, sha256,
+                                      expected_version)
+        current = self.read(key)
+        if (current[1] if current is not None else None) != expected_version:
+            raise OutputError("{} was changed by another writer since this run read it; "
+                              "nothing of it was overwritten: run again".format(self.path(key)))
+        target = self.path(key)
+        folder, name = os.path.split(target)
+        # `_` first: a reader of the folder skips it, whatever happens to this run
+        temporary = os.path.join(folder, "_{}.{}.tmp".format(name, claim()))
+        try:
+            os.makedirs(folder, exist_ok=True)
+            shutil.copyfile(path, temporary)
+            os.replace(temporary, target)
+        except OSError as error:
+            raise OutputError("cannot write {}: {}".format(target, error.strerror or error)) \
+                from None
+        return target
+
+
+def state_key(config: JobConfig, name: str) -> str:
+    return "/".join(part for part in (config.s3_prefix, STATE_FOLDER, name) if part)
+
+
+def decide_window(config: JobConfig, watermark: Optional[int], now: dt.datetime
+                  ) -> Tuple[ChangeWindow, bool]:
+    """(the window of changes this run reads, whether it is a backfill).
+
+    START_DATE/END_DATE given: the changes in those days (up to now - SETTLE_MINUTES), a
+    backfill, which leaves the watermark alone. Else from the watermark minus
+    LOOKBACK_MINUTES, or with no watermark from the default range's first day, up to now
+    minus SETTLE_MINUTES, bounds included."""
+    settled = int(now.timestamp()) - 60 * config.settle_minutes
+    if config.dates_given:
+        days = DateRange(config.start_date, config.end_date)
+        start, end_exclusive = int(days.start_seconds), int(days.end_exclusive_seconds)
+        end_exclusive = min(end_exclusive, settled + 1)
+        return ChangeWindow(start, max(start, end_exclusive)), True
+    if watermark is not None:
+        start = watermark - 60 * config.lookback_minutes
+    else:
+        first_day = _one_month_before(now.astimezone(dt.timezone.utc).date())
+        start = int(DateRange(first_day, first_day).start_seconds)
+    return ChangeWindow(start, max(start, settled + 1)), False
+
+
+def run_partitioned(config: JobConfig, engine: Engine, store: Optional[ObjectStore],
+                    now: Callable[[], dt.datetime]) -> JobResult:
+    place = DatasetPlace(config.output_dir, store)
+    dataset_folder = place.path(config.s3_prefix) if config.s3_prefix else config.output_dir
+    lock = FolderLock(dataset_folder)
+    try:
+        lock.acquire()
+    except Busy as holder:
+        raise JobFailure(
+            "another run is writing the dataset in {}: {}; wait for it to end (if no such "
+            "run exists, remove {})".format(dataset_folder, holder, lock.path)) from None
+    try:
+        return _run(config, engine, store, now, place)
+    finally:
+        lock.release()
+
+
+def _run(config: JobConfig, engine: Engine, store: Optional[ObjectStore],
+         now: Callable[[], dt.datetime], place: DatasetPlace) -> JobResult:
+    started_at = now()
+    started = time.monotonic()
+    if store is not None:
+        store.check()
+    check_dataset_format(config, place)
+    watermark_read = place.read(state_key(config, WATERMARK_NAME))
+    watermark = _watermark_seconds(watermark_read, place.where(state_key(config, WATERMARK_NAME)))
+    window, backfill = decide_window(config, watermark, started_at)
+    config = dataclasses.replace(config, change_window=window)
+    outputs = RunOutputs(config)
+    clean_abandoned_files(outputs.folder)
+    logger.info("job_start job=%s run_id=%s source=%s layout=partitioned window=%s..%s%s "
+                "field=%s dataset=%s engine=%s", config.job_name, config.job_run_id,
+                config.repository_type, *window.describe().values(),
+                " backfill" if backfill else "", config.selection_field,
+                place.where(config.s3_prefix), engine.name)
+    engine.prepare(config, store)
+    with outputs:
+        written = engine.read(config, outputs)
+        outputs.hold(written.data, written.rejects)
+        outputs.rejects.measure(written.rejects.temporary_path)
+        stats = written.stats
+        logger.info("extracted documents=%d rows=%d rejects=%d seconds=%.2f",
+                    stats.documents_read, stats.rows_written, stats.rejected, stats.seconds)
+        warn_when_runs_look_missing(stats, written.source)
+        check_reject_ratio(config, written, outputs.rejects)
+        result = JobResult(stats=stats, source=written.source)
+        if stats.rejected:
+            result.outputs["rejects"] = outputs.rejects
+        work = tempfile.mkdtemp(prefix=work_folder_prefix("partitions"))
+        outputs.on_exit(lambda: shutil.rmtree(work, ignore_errors=True))
+        spool = DaySpool(work, config.output_format, config.undefined_values == "zero")
+        for path in engine.rows_files(config, written):
+            spool.add_rows_of(path)
+        if written.data is not None:
+            written.data.discard()  # the window's rows live on in the partitions only
+        if spool.rows != stats.rows_written:
+            raise OutputError("the window's files hold {} rows, {} were written".format(
+                spool.rows, stats.rows_written))
+        partitions = write_partitions(config, place, spool, work, stats.warnings)
+        if store is not None and store.unconditional_writes:
+            stats.warnings[UNCONDITIONAL_WRITES] = store.unconditional_writes
+        new_watermark = watermark if backfill else max(watermark or 0, window.last_second)
+        manifest_content = build_manifest(config, written.source, stats, written.statistics,
+                                          result.outputs, started_at, now(),
+                                          time.monotonic() - started)
+        del manifest_content["date_range"]
+        manifest_content.update(engine.manifest_fields())
+        manifest_content.update({
+            "layout": "partitioned",
+            "dataset": place.where(config.s3_prefix) if store is not None
+            else config.s3_prefix or ".",
+            "window": dict(window.describe(), field=config.selection_field,
+                           runs_field=config.runs_change_field, backfill=backfill),
+            "partitions": [partition.describe_without_path() for partition in partitions],
+            "watermark": _moment(new_watermark) if new_watermark is not None else None,
+        })
+        result.manifest = manifest_content
+        result.parts.extend(partitions)
+        manifest = staged_manifest(manifest_content, outputs)
+        with switching():
+            if store is not None:
+                for output in result.outputs.values():
+                    store.upload(written.rejects.temporary_path or "", output.key,
+                                 JSONL_CONTENT_TYPE, {"job-run-id": config.job_run_id},
+                                 output.sha256)
+                    output.s3_uri = store.uri(output.key)
+                outputs.manifest.s3_uri = store.upload(
+                    manifest.temporary_path, outputs.manifest.key, JSON_CONTENT_TYPE,
+                    {"job-run-id": config.job_run_id}, outputs.manifest.sha256)
+            outputs.switch_local_rejects(written.rejects)
+            manifest.commit()
+            if not backfill and new_watermark is not None:
+                write_watermark(config, place, new_watermark, window, watermark_read, work)
+            outputs.commit()
+    result.outputs["manifest"] = outputs.manifest
+    logger.info("partitions_written count=%d changed=%d rows=%d watermark=%s",
+                len(partitions), sum(1 for partition in partitions if partition.changed),
+                sum(partition.rows or 0 for partition in partitions),
+                manifest_content["watermark"])
+    return result
+
+
+@dataclasses.dataclass
+class WrittenPartition(PublishedFile):
+    day: str = ""
+    changed: bool = True  # False: the rebuilt object equals the one there
+
+    def describe_without_path(self) -> Dict[str, object]:
+        described = {key: value for key, value in self.describe().items() if key != "path"}
+        described.update(day=self.day, changed=self.changed)
+        return described
+
+
+def write_partitions(config: JobConfig, place: DatasetPlace, spool: DaySpool, work: str,
+                     warnings) -> List[WrittenPartition]:
+    """Every day the window touched, rebuilt and replaced in one write each, oldest day
+    first. An object rebuilt to the same bytes is left as it is."""
+    written = []
+    content_type = DATA_CONTENT_TYPES[config.output_format]
+    for day in spool.days:
+        key = partition_key(config.s3_prefix, day, config.output_format)
+        current = place.read(key)
+        out_path = os.path.join(work, "dt={}.{}".format(day, config.output_format))
+        rows = rebuild_day(spool, day, current[0] if current else None, out_path, warnings)
+        sha256 = sha256_of(out_path)
+        partition = WrittenPartition(key=key, content_type=content_type, rows=rows,
+                                     size=file_size(out_path) or 0, sha256=sha256, day=day)
+        unchanged = current is not None and hashlib.sha256(current[0]).hexdigest() == sha256
+        if unchanged:
+            partition.changed = False
+        else:
+            place.write(out_path, key, content_type,
+                        {"rows": str(rows), "job-run-id": config.job_run_id}, sha256,
+                        current[1] if current else None)
+        partition.s3_uri = place.store.uri(key) if place.store is not None else None
+        os.remove(out_path)
+        written.append(partition)
+        logger.info("partition day=%s rows=%d bytes=%d %s", day, rows, partition.size,
+                    "unchanged" if unchanged else "replaced" if current else "created")
+    return written
+
+
+def check_dataset_format(config: JobConfig, place: DatasetPlace) -> None:
+    """A dataset is written in one format and one convention for undefined values; a run
+    with others is a configuration error, before anything is read. The first run records
+    them."""
+    key = state_key(config, DATASET_NAME)
+    wanted = {"contract": CONTRACT_VERSION, "format": config.output_format,
+              "undefined_values": config.undefined_values,
+              "csv_formula_guard": config.csv_formula_guard}
+    found = place.read(key)
+    if found is not None:
+        try:
+            recorded = json.loads(found[0])
+        except ValueError:
+            raise OutputError("{} is not JSON: the dataset's state is damaged".format(
+                place.where(key))) from None
+        for name, value in wanted.items():
+            if recorded.get(name) != value:
+                raise ConfigError(
+                    name.upper() if name != "contract" else "S3_PREFIX",
+                    "{}={} as the dataset under {} was written (or another S3_PREFIX)".format(
+                        name.upper(), recorded.get(name), place.where(config.s3_prefix)),
+                    str(value))
+        return
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        handle.write(json.dumps(wanted, indent=2) + "\n")
+    try:
+        place.write(handle.name, key, JSON_CONTENT_TYPE, {}, sha256_of(handle.name), None)
+    finally:
+        os.remove(handle.name)
+
+
+def _watermark_seconds(found: Optional[Tuple[bytes, str]], where: str) -> Optional[int]:
+    if found is None:
+        return None
+    try:
+        return int(json.loads(found[0])["seconds"])
+    except (ValueError, KeyError, TypeError):
+        raise OutputError("{} is not a watermark this job wrote: fix or remove it (without "
+                          "it the next run reads the default range)".format(where)) from None
+
+
+def write_watermark(config: JobConfig, place: DatasetPlace, seconds: int, window: ChangeWindow,
+                    earlier: Optional[Tuple[bytes, str]], work: str) -> None:
+    path = os.path.join(work, WATERMARK_NAME)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps({"watermark": _moment(seconds), "seconds": seconds,
+                                 "job_run_id": config.job_run_id,
+                                 "window": window.describe()}, indent=2) + "\n")
+    place.write(path, state_key(config, WATERMARK_NAME), JSON_CONTENT_TYPE,
+                {"job-run-id": config.job_run_id}, sha256_of(path),
+                earlier[1] if earlier is not None else None)
+
+
+def _moment(seconds: int) -> str:
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
