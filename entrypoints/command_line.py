@@ -16,6 +16,7 @@ from config.errors import ConfigError
 from config.settings import JobConfig, help_text
 from factories.bootstrap import python_shell_engine, spark_engine
 from factories.configuration import load_config
+from factories.sources.simulated import write_labels
 from interfaces.errors import JobStopped, OutputError, PublishError, SourceError
 from interfaces.ports import ObjectStore
 from services.dataset_job import JobFailure, JobResult, run_job
@@ -49,14 +50,17 @@ def run(config: JobConfig, build: EngineBuilder) -> Tuple[Dict[str, object], str
     """One configured run: the summary's fields and a line for the log."""
     engine, store = build(config)
     try:
-        if config.simulated_now is not None and config.repository_type == "simulated":
+        simulated_now = config.simulated_now
+        if simulated_now is not None and config.repository_type == "simulated":
             # the simulated world's present is the run's clock (its window ends there)
-            result = run_job(config, engine, store, now=lambda: config.simulated_now)
+            result = run_job(config, engine, store, now=lambda: simulated_now)
         else:
             result = run_job(config, engine, store)
     finally:
         engine.close()
     outputs: Dict[str, object] = {}
+    if config.simulated_labels and config.repository_type == "simulated" and result.window:
+        outputs["labels"] = {"path": write_labels(config, result.window, result.folder)}
     if config.partitioned:
         outputs["partitions"] = [part.s3_uri or part.key for part in result.parts]
         where = "partitions={}".format(len(result.parts))

@@ -8,6 +8,7 @@ same way, so memory is bounded by the batch and not by the runs collection.
 """
 
 import contextlib
+import itertools
 import json
 import logging
 import time
@@ -20,11 +21,12 @@ from config import constants
 from config.errors import ConfigError
 from interfaces.errors import SourceError
 from interfaces.ports import RunsSource, SessionRepository
-from interfaces.values import SourceItem, TimeWindow
-from repositories.date_filter import mongo_date_filter
+from interfaces.values import ChangeWindow, SourceItem, TimeWindow
+from repositories.date_filter import field_value, in_date_range, mongo_date_filter
 from repositories.runs_join import NOT_JOINED, RunsJoin, agno_runs_collection
 from repositories.unread_fields import runs_projection, sessions_projection
 from utils.secrets import one_line
+from utils.timestamps import epoch_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +67,7 @@ class MongoSessionRepository(SessionRepository):
                  batch_size: int, host_label: str, project: bool = True,
                  secrets: Tuple[str, ...] = (),
                  runs_collection: str = constants.RUNS_COLLECTION_AUTO,
-                 count_total: bool = True):
+                 count_total: bool = True, runs_change_field: Optional[str] = None):
         self.client = client
         self.database = database
         self.collection = collection
@@ -78,6 +80,7 @@ class MongoSessionRepository(SessionRepository):
         self._secrets = secrets
         self._join: Optional[RunsJoin] = None
         self.count_total = count_total
+        self.runs_change_field = runs_change_field
         self._expected: Optional[int] = None
         self._collections_instead: Optional[List[str]] = None
 
@@ -118,8 +121,60 @@ class MongoSessionRepository(SessionRepository):
         if runs_name is None:
             yield from sessions
             return
+        if self.runs_change_field is not None:
+            by_runs = self._sessions_changed_by_runs(runs_name, date_range)
+            if self._expected is not None:
+                self._expected += len(by_runs)
+            sessions = itertools.chain(sessions, self._sessions_by_id(by_runs, date_range))
         self._join = RunsJoin(MongoRunsCollection(self, runs_name), self.batch_size)
         yield from self._join.joined(sessions)
+
+    def _sessions_changed_by_runs(self, runs_name: str, window: TimeWindow) -> List[str]:
+        """Agno 3: the sessions whose run documents changed in the window (a run's status
+        can change with no save of its session). A session belongs to the slice that holds
+        its runs' latest change in the window, so the slices of a window select it once:
+        this slice reads the runs changed from its start to the window's end."""
+        if window.start_seconds >= window.end_exclusive_seconds:
+            return []
+        field = str(self.runs_change_field)
+        since = ChangeWindow(int(window.start_seconds), int(window.whole.end_exclusive_seconds))
+        latest: Dict[str, float] = {}
+        with self.read_errors(runs_name):
+            cursor = self.database_handle[runs_name].find(
+                mongo_date_filter(field, since), projection={"_id": 0, "session_id": 1,
+                                                             field: 1},
+                batch_size=max(self.batch_size, 10_000))
+            try:
+                for run in cursor:
+                    session_id, seconds = run.get("session_id"), epoch_seconds(
+                        field_value(run, field))
+                    if type(session_id) is str and seconds is not None:
+                        latest[session_id] = max(seconds, latest.get(session_id, seconds))
+            finally:
+                cursor.close()
+        chosen = sorted(session_id for session_id, seconds in latest.items()
+                        if window.start_seconds <= seconds < window.end_exclusive_seconds)
+        logger.info("sessions_changed_by_runs collection=%s runs_field=%s count=%d", runs_name,
+                    field, len(chosen))
+        return chosen
+
+    def _sessions_by_id(self, session_ids: List[str], window: TimeWindow
+                        ) -> Iterator[SourceItem]:
+        """The sessions of these ids that their own field did not select already."""
+        for start in range(0, len(session_ids), self.batch_size):
+            chunk = session_ids[start:start + self.batch_size]
+            with self.read_errors(self.collection):
+                cursor = self.database_handle[self.collection].find(
+                    {"session_id": {"$in": chunk}}, projection=self.projection,
+                    sort=[("session_id", ASCENDING), ("_id", ASCENDING)],
+                    batch_size=self.batch_size)
+                try:
+                    for document in cursor:
+                        if not in_date_range(field_value(document, self.date_field),
+                                             window.whole):
+                            yield document
+                finally:
+                    cursor.close()
 
     def _sessions(self, date_range: TimeWindow) -> Iterator[SourceItem]:
         with self.read_errors(self.collection):

@@ -29,7 +29,7 @@ from config.errors import ConfigError
 from config.settings import JobConfig
 from interfaces.errors import OutputError, PublishError
 from interfaces.ports import ObjectStore
-from interfaces.values import SourceReport
+from interfaces.values import SourceReport, TimeWindow
 from services.conversation_extraction_service import ExtractionStats
 from services.engine import Engine
 from services.manifest import build_manifest
@@ -59,6 +59,8 @@ class JobResult:
     outputs: Dict[str, PublishedFile] = field(default_factory=dict)
     parts: List[PublishedFile] = field(default_factory=list)  # rows in parts (Spark)
     manifest: Dict[str, object] = field(default_factory=dict)
+    window: Optional[TimeWindow] = None  # what the run read
+    folder: str = ""  # where its local metadata is
 
 
 def run_job(config: JobConfig, engine: Engine, store: Optional[ObjectStore] = None,
@@ -139,6 +141,7 @@ def _run_holding_the_lock(config: JobConfig, engine: Engine, store: Optional[Obj
                                   ) from None
             outputs.commit()
     result.outputs["manifest"] = outputs.manifest
+    result.window, result.folder = config.window(), outputs.folder
     return result
 
 

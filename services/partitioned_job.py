@@ -235,6 +235,7 @@ def _run(config: JobConfig, engine: Engine, store: Optional[ObjectStore],
                 write_watermark(config, place, new_watermark, window, watermark_read, work)
             outputs.commit()
     result.outputs["manifest"] = outputs.manifest
+    result.window, result.folder = window, outputs.folder
     logger.info("partitions_written count=%d changed=%d rows=%d watermark=%s",
                 len(partitions), sum(1 for partition in partitions if partition.changed),
                 sum(partition.rows or 0 for partition in partitions),

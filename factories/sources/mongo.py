@@ -22,7 +22,8 @@ def build_mongo_repository(config: JobConfig, uri: str) -> SessionRepository:
                                   config.collection_name, config.selection_field, config.batch_size,
                                   host_label(uri), secrets=tuple(passwords_in(uri)),
                                   runs_collection=config.runs_collection,
-                                  count_total=config.progress_total)
+                                  count_total=config.progress_total,
+                                  runs_change_field=config.runs_change_field)
 
 
 def prepare_slices(config: JobConfig, pool, work_folder: str) -> Prepared:

@@ -1,12 +1,15 @@
 """REPOSITORY_TYPE=simulated: realistic Agno sessions made on the fly (repositories/simulated)."""
 
 import datetime as dt
+import os
 
 from config import constants
 from config.settings import JobConfig
 from factories.sources.entry import SourceEntry, Values
 from interfaces.ports import SessionRepository
+from interfaces.values import TimeWindow
 from repositories.simulated import SimulatedSessionRepository
+from utils.files import AtomicFile
 
 
 def build(config: JobConfig) -> SessionRepository:
@@ -34,3 +37,24 @@ def local_run(values: Values) -> bool:
 SIMULATED = SourceEntry(name="simulated", build=build,
                         slice_repository=lambda config, prepared: build(config),
                         chosen_by_auto=local_run)
+
+
+LABELS_NAME = "_labels.csv"
+
+
+def write_labels(config: JobConfig, window: TimeWindow, folder: str) -> str:
+    """SIMULATED_LABELS: the ground-truth profile of each session the window read,
+    `_labels.csv` in `folder` (session_id, profile, shape), in the order the source gave
+    them."""
+    repository = build(config)
+    labels = repository.labels(window)  # type: ignore[attr-defined]
+    path = os.path.join(folder, LABELS_NAME)
+    labels_file = AtomicFile(path)
+    try:
+        labels_file.write("session_id,profile,shape\n")
+        labels_file.write("".join("{},{},{}\n".format(*label) for label in labels))
+        labels_file.commit()
+    except BaseException:
+        labels_file.discard()
+        raise
+    return path

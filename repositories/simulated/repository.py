@@ -115,6 +115,20 @@ class SimulatedSessionRepository(SessionRepository):
         self._expected = end - first
         return range(first, end)
 
+    def labels(self, window: TimeWindow) -> List[Tuple[str, str, str]]:
+        """(session_id, profile, shape) of the sessions the window gives: the ground truth
+        a detector trained on the features can be scored against."""
+        start = window.whole.start_seconds
+        span = window.whole.end_exclusive_seconds - start
+        found = []
+        for index in self._indices_within(window, start, span):
+            rng = random.Random("{}:{}".format(self.seed, index))
+            anchor = self._anchor(rng, index, start, span)
+            maker = SessionMaker(rng, anchor, self._object_id(anchor, index), self.date_field,
+                                 self.shapes)
+            found.append((maker.session_id, maker.profile, maker.shape))
+        return found
+
     def anchor(self, index: int, range_start: float, range_span: float) -> int:
         """Session `index`'s DATE_FIELD value, without making the session."""
         return self._anchor(random.Random("{}:{}".format(self.seed, index)), index,

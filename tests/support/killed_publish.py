@@ -1,6 +1,6 @@
 """The job, as glue_job.py runs it, with a signal sent to itself at a chosen step of its
-publish: before the Nth call that changes the store (upload, copy, delete), or before the
-Nth rename of a local file into place. A SIGKILL there is a machine lost at that moment.
+publish: before the Nth call that changes the store (upload, copy, delete, replace), or
+before the Nth rename of a local file into place. A SIGKILL there is a machine lost at that moment.
 
     python -m tests.support.killed_publish SIGNAL store|local N -- <job arguments>
 
@@ -16,7 +16,7 @@ import sys
 from entrypoints import command_line
 from factories import bootstrap
 
-CHANGES = ("upload", "copy", "delete")
+CHANGES = ("upload", "copy", "delete", "replace")
 
 
 class Killing:
