@@ -302,3 +302,25 @@ def test_damaged_bson_documents_give_the_same_rows_in_one_process_workers_and_sp
                          stored.get(PREFIX + "/_rejects.jsonl"))
     assert results["one"] == results["workers"] == results["spark"]
     assert results["one"][0] > 300  # most of the damaged sessions are in the range
+
+
+def test_partitioned_days_are_byte_identical_from_one_process_workers_and_spark(
+        spark, mongo_server, agno_database, tmp_path):
+    """OUTPUT_LAYOUT=partitioned over the Agno 3 database (sessions and a runs collection):
+    whichever engine reads the window, every day partition is the same object."""
+    database, written = agno_database
+    partitioned = DEC + ["--OUTPUT_LAYOUT", "partitioned", "--OUTPUT_FORMAT", "parquet"]
+    results = {}
+    for name, engine, extra in (
+            ("one", command_line.python_shell, []),
+            ("workers", command_line.python_shell, ["--WORKERS", "2"]),
+            ("spark", functools.partial(command_line.spark, session=spark), [])):
+        bucket = "days-" + name
+        boto3.client("s3").create_bucket(Bucket=bucket)
+        status, summary = run(engine, partitioned + ["--OUTPUT_DIR", str(tmp_path / name)]
+                              + extra, source_environment(mongo_server, database, bucket))
+        assert status == 0, (name, summary)
+        results[name] = {key: content for key, content in objects(bucket).items()
+                         if "/dt=" in key}
+    assert len(results["one"]) > 20
+    assert results["one"] == results["workers"] == results["spark"]
