@@ -291,6 +291,9 @@ def check_dataset_format(config: JobConfig, place: DatasetPlace) -> None:
     wanted = {"contract": CONTRACT_VERSION, "format": config.output_format,
               "undefined_values": config.undefined_values,
               "csv_formula_guard": config.csv_formula_guard}
+    parameters = {"contract": "S3_PREFIX", "format": "OUTPUT_FORMAT",
+                  "undefined_values": "UNDEFINED_VALUES",
+                  "csv_formula_guard": "CSV_FORMULA_GUARD"}
     found = place.read(key)
     if found is not None:
         try:
@@ -301,10 +304,9 @@ def check_dataset_format(config: JobConfig, place: DatasetPlace) -> None:
         for name, value in wanted.items():
             if recorded.get(name) != value:
                 raise ConfigError(
-                    name.upper() if name != "contract" else "S3_PREFIX",
-                    "{}={} as the dataset under {} was written (or another S3_PREFIX)".format(
-                        name.upper(), recorded.get(name), place.where(config.s3_prefix)),
-                    str(value))
+                    parameters[name], "{} {} as the dataset under {} was written (or another "
+                    "S3_PREFIX)".format(name.replace("_", " "), recorded.get(name),
+                                        place.where(config.s3_prefix)), str(value))
         return
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         handle.write(json.dumps(wanted, indent=2) + "\n")

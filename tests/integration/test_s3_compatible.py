@@ -141,3 +141,33 @@ def test_a_corrupted_upload_is_caught_by_its_etag(aws, tmp_path):
             "ETag": '"{}"'.format(hashlib.md5(b"a,b\n1,3\n").hexdigest())}
     with pytest.raises(PublishError, match="ETag"):
         s3._verify(head, str(path), "rows.csv", sha256_of(str(path)))
+
+
+def test_a_day_is_replaced_only_if_no_other_writer_changed_it(store, tmp_path):
+    """The partitioned layout's one write per day: If-None-Match: * for a new object,
+    If-Match with the ETag read for an existing one. moto honours both (412 Precondition
+    Failed). S3Proxy's filesystem backend ignores both and writes: on such a store only
+    the job's own guards remain (docs/deploy.md), which this test records."""
+    checksum = "md5" if "md5" in store.options else "sha256"
+    sse = "none" if "none" in store.options else "AES256"
+    s3 = S3ObjectStore(store.client, store.bucket, sse=sse, checksum=checksum)
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_bytes(b"session_id\nfirst\n")
+    second.write_bytes(b"session_id\nsecond\n")
+    key = "daily/dt=2024-12-01/part-00000.csv"
+    s3.replace(str(first), key, "text/csv", {}, sha256_of(str(first)), None)
+    content, version = s3.fetch_versioned(key)
+    assert content == first.read_bytes()
+    if store.name == "moto":
+        with pytest.raises(PublishError, match="changed by another writer"):
+            s3.replace(str(second), key, "text/csv", {}, sha256_of(str(second)), None)
+        with pytest.raises(PublishError, match="changed by another writer"):
+            s3.replace(str(second), key, "text/csv", {}, sha256_of(str(second)), '"stale"')
+        assert s3.fetch_versioned(key)[0] == first.read_bytes()
+    else:
+        s3.replace(str(second), key, "text/csv", {}, sha256_of(str(second)), '"stale"')
+        assert s3.fetch_versioned(key)[0] == second.read_bytes()  # the condition ignored
+        version = s3.fetch_versioned(key)[1]
+    s3.replace(str(first), key, "text/csv", {}, sha256_of(str(first)), version)
+    assert s3.fetch_versioned(key)[0] == first.read_bytes()
+    assert s3.unconditional_writes == 0

@@ -53,3 +53,52 @@ def test_a_refused_delete_names_the_object():
         stub.add_client_error("delete_object", "AccessDenied", "Access Denied", 403)
         with pytest.raises(PublishError, match=r"cannot remove s3://bucket-x/k: AccessDenied"):
             S3ObjectStore(s3, "bucket-x").delete("k")
+
+
+def captured_put_headers(s3, status=200):
+    """Answers every PutObject with `status`, without a network, and records its headers."""
+    from botocore.awsrequest import AWSResponse
+
+    seen = []
+
+    class Raw:
+        def stream(self, *args, **kwargs):
+            yield b""
+
+    def answer(request, **kwargs):
+        seen.append({name: value.decode() if isinstance(value, bytes) else value
+                     for name, value in request.headers.items()})
+        body = b"" if status == 200 else (
+            b"<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-"
+            b"conditions you specified did not hold</Message></Error>")
+        response = AWSResponse(request.url, status, {"ETag": '"e"'}, Raw())
+        response._content = body
+        return response
+
+    s3.meta.events.register("before-send.s3.PutObject", answer)
+    return seen
+
+
+@pytest.mark.parametrize("expected, header, value", [
+    (None, "If-None-Match", "*"), ('"abc"', "If-Match", '"abc"')])
+def test_a_day_is_written_with_the_condition_on_any_botocore(tmp_path, monkeypatch, expected,
+                                                             header, value):
+    """Glue's botocore 1.24 names neither IfMatch nor IfNoneMatch: the header is added to the
+    request all the same, and a 412 is one line saying another writer was first."""
+    from repositories import s3_object_store
+
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"a\n")
+    digest = sha256_of(str(path))
+    real = s3_object_store._has_member
+    for names_them in (True, False):  # as this botocore does; as one that predates them
+        monkeypatch.setattr(s3_object_store, "_has_member",
+                            lambda client, operation, member, names=names_them:
+                            names and real(client, operation, member))
+        s3 = client()
+        seen = captured_put_headers(s3, status=412)
+        store = S3ObjectStore(s3, "bucket-x", checksum="none")
+        with pytest.raises(PublishError, match="changed by another writer since this run read"):
+            store.replace(str(path), "d/dt=2024-12-01/part-00000.csv", "text/csv", {}, digest,
+                          expected)
+        assert len(seen) == 1 and seen[0][header] == value
