@@ -5,6 +5,11 @@ with --schedule a SCHEDULED trigger. Run `make package` first.
         --bucket my-glue-assets --schedule "cron(0 3 * * ? *)" \\
         --arg MONGO_SECRET_ID=prod/agno/mongo --arg S3_BUCKET=my-training-data
 
+With `--schedule` the job keeps one dataset up to date: OUTPUT_LAYOUT=partitioned and
+OUTPUT_FORMAT=parquet unless `--arg` says otherwise, and no fixed dates. `--table
+DATABASE.TABLE` also creates or updates a Glue Data Catalog table over that dataset, with
+partition projection on `dt`, so Athena queries it with no partitions to add.
+
 `--engine pythonshell` (the default) deploys glue_job.py as a Python shell job (Python
 3.9); `--engine spark` deploys spark_job.py as a Glue for Spark job (`glueetl`; Glue 6.0,
 Spark 4.1.1 and Python 3.13 unless `--glue-version 5.1`) with `--worker-type` and
@@ -21,7 +26,7 @@ import json
 import os
 import re
 import sys
-from typing import Dict, List, NamedTuple, Optional, Sequence, Set
+from typing import Dict, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -54,6 +59,11 @@ SCRIPTS = {"pythonshell": "glue_job.py", "spark": "spark_job.py"}
 DEFAULT_TIMEOUTS = {"pythonshell": 60, "spark": 180}
 # Where a Glue job may write: /tmp has about 14 GiB free; the working folder is unknown.
 GLUE_OUTPUT_DIR = "/tmp/conversation-features"
+
+
+# A scheduled job keeps one dataset up to date; unless told otherwise, in Parquet.
+SCHEDULED_DEFAULTS = {"--OUTPUT_LAYOUT": "partitioned", "--OUTPUT_FORMAT": "parquet"}
+FIRST_PROJECTED_DAY = "2020-01-01"
 
 
 class DeployError(Exception):
@@ -91,6 +101,13 @@ def parse_arguments(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--connection", help="Glue connection for VPC access")
     parser.add_argument("--arg", action="append", default=[], metavar="NAME=VALUE",
                         help="a job parameter stored as a default argument (repeatable)")
+    parser.add_argument("--table", metavar="DATABASE.TABLE",
+                        help="also create or update a Glue Data Catalog table over the "
+                             "partitioned dataset (S3_BUCKET/S3_PREFIX), with partition "
+                             "projection on dt")
+    parser.add_argument("--first-day", default=FIRST_PROJECTED_DAY,
+                        help="--table: the first day partition projection lists "
+                             "(default %(default)s); the last is today")
     parser.add_argument("--dist", default=os.path.join(ROOT, "dist"))
     parser.add_argument("--dry-run", action="store_true", help="print the definitions only")
     arguments = parser.parse_args(argv)
@@ -201,7 +218,16 @@ def job_definition(arguments: argparse.Namespace, script_uri: str, wheel_uri: st
             "library-set": "analytics",
         }
     default_arguments["--OUTPUT_DIR"] = GLUE_OUTPUT_DIR
-    default_arguments.update(job_parameters(arguments.arg))
+    given = job_parameters(arguments.arg)
+    if arguments.schedule:
+        dated = sorted(name[2:] for name in ("--START_DATE", "--END_DATE") if name in given)
+        if dated:
+            raise DeployError("--schedule with --arg {}: a scheduled run reads what changed "
+                              "since the last one; fixed dates would read the same days "
+                              "every time (run a backfill by hand instead)".format(
+                                  " and ".join(dated)))
+        default_arguments.update(SCHEDULED_DEFAULTS)
+    default_arguments.update(given)
     definition = {
         "Name": arguments.job_name,
         "Description": "Agno sessions in MongoDB -> per-session feature CSV on S3",
@@ -226,6 +252,85 @@ def job_definition(arguments: argparse.Namespace, script_uri: str, wheel_uri: st
     return definition
 
 
+def table_definition(arguments: argparse.Namespace, job: dict) -> Tuple[str, dict]:
+    """(database, TableInput) of the catalog table over the job's partitioned dataset:
+    the columns and types of the column registry for the job's OUTPUT_FORMAT, `dt` a
+    projected date partition (no partitions to add, ever), and the contract version."""
+    from services.column_types import STORAGE
+    from services.manifest import CONTRACT_VERSION
+    from tooling.ddl import check_names
+
+    job_arguments = job["DefaultArguments"]
+    if job_arguments.get("--OUTPUT_LAYOUT") != "partitioned":
+        raise DeployError("--table describes the partitioned dataset: pass --schedule, or "
+                          "--arg OUTPUT_LAYOUT=partitioned")
+    bucket = job_arguments.get("--S3_BUCKET")
+    if not bucket:
+        raise DeployError("--table needs the dataset's bucket: --arg S3_BUCKET=...")
+    prefix = job_arguments.get("--S3_PREFIX", PARAMETERS["S3_PREFIX"].default(None)).strip("/")
+    location = "s3://{}/{}/".format(bucket, prefix) if prefix else "s3://{}/".format(bucket)
+    try:
+        check_names(arguments.table, location)
+    except ValueError as error:
+        raise DeployError(str(error)) from None
+    if "." not in arguments.table:
+        raise DeployError("--table: DATABASE.TABLE, not {!r}".format(arguments.table))
+    database, name = arguments.table.split(".")
+    output_format = job_arguments.get("--OUTPUT_FORMAT", "csv")
+    parquet = output_format == "parquet"
+    columns = [{"Name": column, "Type": storage.athena_parquet if parquet else "string"}
+               for column, storage in STORAGE.items()]
+    if parquet:
+        storage_descriptor = {
+            "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+            "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+            "SerdeInfo": {"SerializationLibrary":
+                          "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"}}
+    else:
+        # Athena's quoting-aware CSV SerDe reads text: tooling/ddl.py types it in a view.
+        name += "_csv_text"
+        storage_descriptor = {
+            "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
+            "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+            "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.serde2.OpenCSVSerde",
+                          "Parameters": {"separatorChar": ",", "quoteChar": '"'}}}
+    parameters = {
+        "EXTERNAL": "TRUE", "classification": output_format,
+        "contract_version": CONTRACT_VERSION,
+        "projection.enabled": "true",
+        "projection.dt.type": "date",
+        "projection.dt.format": "yyyy-MM-dd",
+        "projection.dt.range": "{},NOW".format(arguments.first_day),
+        "projection.dt.interval": "1",
+        "projection.dt.interval.unit": "DAYS",
+        "storage.location.template": location + "dt=${dt}/",
+    }
+    if parquet:
+        parameters["parquet.compression"] = "ZSTD"
+    else:
+        parameters["skip.header.line.count"] = "1"
+    table = {
+        "Name": name, "TableType": "EXTERNAL_TABLE", "Parameters": parameters,
+        "PartitionKeys": [{"Name": "dt", "Type": "date"}],
+        "StorageDescriptor": dict(storage_descriptor, Columns=columns, Location=location),
+    }
+    return database, table
+
+
+def upsert_table(glue, database: str, table: dict) -> str:
+    try:
+        glue.get_database(Name=database)
+    except glue.exceptions.EntityNotFoundException:
+        glue.create_database(DatabaseInput={"Name": database})
+    try:
+        glue.get_table(DatabaseName=database, Name=table["Name"])
+    except glue.exceptions.EntityNotFoundException:
+        glue.create_table(DatabaseName=database, TableInput=table)
+        return "created"
+    glue.update_table(DatabaseName=database, TableInput=table)
+    return "updated"
+
+
 def trigger_definition(arguments: argparse.Namespace) -> dict:
     return {"Name": "{}-schedule".format(arguments.job_name), "Type": "SCHEDULED",
             "Schedule": arguments.schedule, "StartOnCreation": True,
@@ -241,8 +346,9 @@ def deploy(arguments: argparse.Namespace, s3=None, glue=None) -> dict:
     wheel_uri = "s3://{}/{}".format(arguments.bucket, wheel_key)
     job = job_definition(arguments, script_uri, wheel_uri)
     trigger = trigger_definition(arguments) if arguments.schedule else None
+    table = table_definition(arguments, job) if arguments.table else None
     plan = {"upload": {files["script"]: script_uri, files["wheel"]: wheel_uri}, "job": job,
-            "trigger": trigger}
+            "trigger": trigger, "table": table and {"database": table[0], "table": table[1]}}
     if arguments.dry_run:
         return plan
     if s3 is None or glue is None:
@@ -265,6 +371,8 @@ def deploy(arguments: argparse.Namespace, s3=None, glue=None) -> dict:
     upsert_job(glue, job)
     if trigger is not None:
         upsert_trigger(glue, trigger)
+    if table is not None:
+        upsert_table(glue, *table)
     return plan
 
 

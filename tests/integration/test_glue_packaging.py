@@ -154,6 +154,76 @@ def test_deploy_creates_job_and_schedule(aws, dist):
     trigger = glue.get_trigger(Name="extract-conversations-job-schedule")["Trigger"]
     assert trigger["Type"] == "SCHEDULED" and trigger["Schedule"] == "cron(0 3 * * ? *)"
     assert trigger["Actions"] == [{"JobName": "extract-conversations-job"}]
+    # a scheduled job keeps one dataset: day partitions, in Parquet, with no fixed dates
+    assert job["DefaultArguments"]["--OUTPUT_LAYOUT"] == "partitioned"
+    assert job["DefaultArguments"]["--OUTPUT_FORMAT"] == "parquet"
+    assert not {"--START_DATE", "--END_DATE"} & set(job["DefaultArguments"])
+    with pytest.raises(deploy_glue.DeployError, match="fixed dates would read the same days"):
+        deploy_glue.deploy(deploy_arguments(dist, "--schedule", "cron(0 3 * * ? *)",
+                                            "--arg", "START_DATE=2024-12-01"))
+    csv_job = deploy_arguments(dist, "--schedule", "cron(0 3 * * ? *)", "--dry-run",
+                               "--arg", "OUTPUT_FORMAT=csv")
+    assert deploy_glue.deploy(csv_job)["job"]["DefaultArguments"]["--OUTPUT_FORMAT"] == "csv"
+
+
+def test_deploy_with_a_table_catalogs_the_dataset_that_duckdb_reads_with_its_types(
+        aws, dist, tmp_path, moto_server):
+    """--table: a Glue table over the partitioned dataset, dt projected (type date, range
+    ending at NOW, a location template), columns from the registry, the contract version;
+    the job's partitions, read through httpfs, have exactly the table's types."""
+    from services.manifest import CONTRACT_VERSION
+    from tests.integration.test_partitioned_dataset import httpfs
+    from tests.integration.test_readers import DUCKDB_TYPES
+
+    duckdb = pytest.importorskip("duckdb")
+    s3 = boto3.client("s3")
+    for bucket in ("glue-assets", "training-data"):
+        s3.create_bucket(Bucket=bucket)
+    deploy_glue.deploy(deploy_arguments(dist, "--schedule", "cron(0 3 * * ? *)",
+                                        "--table", "analytics.conversation_features",
+                                        "--arg", "S3_BUCKET=training-data",
+                                        "--arg", "S3_PREFIX=features"))
+    glue = boto3.client("glue")
+    table = glue.get_table(DatabaseName="analytics", Name="conversation_features")["Table"]
+    assert table["PartitionKeys"] == [{"Name": "dt", "Type": "date"}]
+    assert {key: value for key, value in table["Parameters"].items()
+            if key.startswith(("projection.", "storage."))} == {
+        "projection.enabled": "true", "projection.dt.type": "date",
+        "projection.dt.format": "yyyy-MM-dd", "projection.dt.range": "2020-01-01,NOW",
+        "projection.dt.interval": "1", "projection.dt.interval.unit": "DAYS",
+        "storage.location.template": "s3://training-data/features/dt=${dt}/"}
+    assert table["Parameters"]["contract_version"] == CONTRACT_VERSION
+    assert table["StorageDescriptor"]["Location"] == "s3://training-data/features/"
+    columns = [(column["Name"], column["Type"]) for column in
+               table["StorageDescriptor"]["Columns"]]
+    assert len(columns) == 75 and columns[0] == ("session_id", "string")
+
+    for day in ("2024-12-02T03:00:00Z", "2024-12-03T03:00:00Z"):
+        result = run_job(["--REPOSITORY_TYPE", "simulated", "--SIMULATED_SESSIONS", "30",
+                          "--SIMULATED_NOW", day, "--OUTPUT_LAYOUT", "partitioned",
+                          "--OUTPUT_FORMAT", "parquet", "--S3_BUCKET", "training-data",
+                          "--S3_PREFIX", "features", "--OUTPUT_DIR", str(tmp_path)], env=aws)
+        assert result.returncode == 0, result.stderr
+    connection = duckdb.connect()
+    httpfs(connection, moto_server.endpoint)
+    described = connection.execute(
+        "DESCRIBE SELECT * FROM read_parquet('s3://training-data/features/dt=*/*.parquet', "
+        "hive_partitioning = true, hive_types = {'dt': DATE})").fetchall()
+    assert [(name, kind) for name, kind, *_ in described] == [
+        (name, DUCKDB_TYPES[kind]) for name, kind in columns] + [("dt", "DATE")]
+    assert deploy_glue.upsert_table(glue, "analytics", table_input(table)) == "updated"
+    with pytest.raises(deploy_glue.DeployError, match="describes the partitioned dataset"):
+        deploy_glue.deploy(deploy_arguments(dist, "--dry-run", "--table", "analytics.t",
+                                            "--arg", "S3_BUCKET=training-data"))
+    with pytest.raises(deploy_glue.DeployError, match="needs the dataset's bucket"):
+        deploy_glue.deploy(deploy_arguments(dist, "--dry-run", "--table", "analytics.t",
+                                            "--schedule", "cron(0 3 * * ? *)"))
+
+
+def table_input(table):
+    """A TableInput from what get_table returned (the fields create_table takes)."""
+    return {key: table[key] for key in ("Name", "TableType", "Parameters", "PartitionKeys",
+                                        "StorageDescriptor")}
 
 
 def test_deploy_with_the_spark_engine_creates_a_glue_6_0_spark_job(aws, dist):
