@@ -20,6 +20,8 @@ Figures (docs/benchmarks.md):
   format_*                   the writers alone over the same feature batches (CSV, Parquet
                              snappy and zstd: seconds and bytes), the column statistics with
                              their quantile sketch, and the whole job in each format
+  partitioned_*              a 30-day partitioned dataset at 20,000 sessions a day, and runs
+                             reaching back 1 %, 10 %, 100 % of it: seconds, bytes, days
 
 The simulated sessions mix every shape; their Agno 3 sessions (about 30 %) come with run
 documents, which the BSON figures decode and join exactly as the MongoDB source does.
@@ -689,6 +691,74 @@ def runs_file(megabytes: int) -> dict:
     return figures
 
 
+def measured_job(*arguments: str) -> dict:
+    """Peak RSS and seconds of the whole job in a fresh process, with only `arguments`."""
+    process = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "measure_rss.py"),
+                              *arguments], capture_output=True, text=True, check=True)
+    return json.loads(process.stderr.strip().splitlines()[-1])
+
+
+def partitioned(per_day: int, days: int = 30) -> dict:
+    """The partitioned layout (Parquet, local): `days` day partitions of the evolving world at
+    `per_day` sessions a day, built by one backfill; then, from copies of that dataset, an
+    hour later, runs whose windows of changes reach back 1 %, 10 % and 100 % of the days
+    (7.2 hours, 3 days, all): seconds (whole job, and of it the partition stage), sessions
+    read, days touched and replaced, bytes read and written, peak RSS."""
+    utc = dt.timezone.utc
+    now = dt.datetime(2024, 12, 31, 3, 0, tzinfo=utc)
+    later = now + dt.timedelta(hours=1)
+
+    def moment(when):
+        return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    root = tempfile.mkdtemp(prefix="bench-partitioned-")
+    built = os.path.join(root, "built")
+    common = ["--SIMULATED_SESSIONS", str(per_day), "--OUTPUT_LAYOUT", "partitioned",
+              "--OUTPUT_FORMAT", "parquet", "--SETTLE_MINUTES", "0", "--LOOKBACK_MINUTES", "0"]
+    print("partitioned: building {} days of {:,} sessions...".format(days, per_day),
+          file=sys.stderr)
+    build = measured_job(*common, "--OUTPUT_DIR", built, "--SIMULATED_NOW", moment(now),
+                         "--JOB_RUN_ID", "build", "--START_DATE",
+                         (now - dt.timedelta(days=days - 1)).date().isoformat(),
+                         "--END_DATE", now.date().isoformat())
+    dataset = os.path.join(built, "training_data")
+    figures = {"partitioned_sessions_per_day": per_day, "partitioned_days": days,
+               "partitioned_build_seconds": round(build["seconds"], 1),
+               "partitioned_build_rss_mb": round(build["peak_rss_mb"], 1),
+               "partitioned_dataset_mb": round(folder_bytes(dataset) / 1e6, 1)}
+    for share, hours in (("1", days * 24 * 0.01), ("10", days * 24 * 0.1),
+                         ("100", days * 24 + 1)):
+        folder = os.path.join(root, "share-" + share)
+        shutil.copytree(built, folder)
+        state = os.path.join(folder, "training_data", "_state", "watermark.json")
+        since = int((later - dt.timedelta(hours=hours)).timestamp())
+        with open(state, "w") as handle:
+            json.dump({"watermark": moment(later - dt.timedelta(hours=hours)),
+                       "seconds": since}, handle)
+        run_id = "share-" + share
+        measured = measured_job(*common, "--OUTPUT_DIR", folder, "--SIMULATED_NOW",
+                                moment(later), "--JOB_RUN_ID", run_id)
+        with open(os.path.join(folder, "training_data", "_runs", run_id,
+                               "_manifest.json")) as handle:
+            manifest = json.load(handle)
+        touched = manifest["partitions"]
+        replaced = [partition for partition in touched if partition["changed"]]
+        label = "partitioned_{}pct_".format(share)
+        figures.update({
+            label + "sessions_read": manifest["documents_read"],
+            label + "days_touched": len(touched),
+            label + "days_replaced": len(replaced),
+            label + "seconds": round(measured["seconds"], 1),
+            label + "partition_stage_seconds": manifest["seconds"]["partitions"],
+            label + "mb_read": round(sum(p["previous_size"] for p in touched) / 1e6, 1),
+            label + "mb_written": round(sum(p["size"] for p in replaced) / 1e6, 1),
+            label + "rss_mb": round(measured["peak_rss_mb"], 1),
+        })
+        shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(root, ignore_errors=True)
+    return figures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Benchmarks of the job")
     parser.add_argument("--small", action="store_true", help="tiny sizes: shows it works")
@@ -697,9 +767,9 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="end with one JSON object")
     parser.add_argument("--parts",
                         default="ceiling,server,memory,file,runs_file,agno,workers,disk,spark,"
-                                "formats",
+                                "formats,partitioned",
                         help="comma-separated subset of ceiling,server,memory,file,runs_file,"
-                             "agno,workers,disk,spark,formats")
+                             "agno,workers,disk,spark,formats,partitioned")
     arguments = parser.parse_args()
     ceiling_n, server_n, memory_sizes, repeats, runs_mb, file_sizes, workers_n, agno_n = (
         (2_000, 1_000, (1_000, 3_000), 1, 3, (1_000,), 2_000, 300) if arguments.small
@@ -736,6 +806,8 @@ def main() -> int:
         figures.update(spark_against_server(server_n))
     if "formats" in parts:
         figures.update(formats(workers_n, repeats))
+    if "partitioned" in parts:
+        figures.update(partitioned(200 if arguments.small else 20_000))
     if arguments.million and "file" in parts:
         figures.update(file_source((1_000_000,)))
     if arguments.million and "memory" in parts:

@@ -198,7 +198,9 @@ def _run(config: JobConfig, engine: Engine, store: Optional[ObjectStore],
         if spool.rows != stats.rows_written:
             raise OutputError("the window's files hold {} rows, {} were written".format(
                 spool.rows, stats.rows_written))
+        partitions_started = time.monotonic()
         partitions = write_partitions(config, place, spool, work, stats.warnings)
+        partitions_seconds = time.monotonic() - partitions_started
         if store is not None and store.unconditional_writes:
             stats.warnings[UNCONDITIONAL_WRITES] = store.unconditional_writes
         new_watermark = watermark if backfill else max(watermark or 0, window.last_second)
@@ -214,6 +216,8 @@ def _run(config: JobConfig, engine: Engine, store: Optional[ObjectStore],
             "window": dict(window.describe(), field=config.selection_field,
                            runs_field=config.runs_change_field, backfill=backfill),
             "partitions": [partition.describe_without_path() for partition in partitions],
+            "seconds": {"read": round(stats.seconds, 3),
+                        "partitions": round(partitions_seconds, 3)},
             "watermark": _moment(new_watermark) if new_watermark is not None else None,
         })
         result.manifest = manifest_content
@@ -247,10 +251,11 @@ def _run(config: JobConfig, engine: Engine, store: Optional[ObjectStore],
 class WrittenPartition(PublishedFile):
     day: str = ""
     changed: bool = True  # False: the rebuilt object equals the one there
+    previous_size: int = 0  # of the object it replaced (0: a new day)
 
     def describe_without_path(self) -> Dict[str, object]:
         described = {key: value for key, value in self.describe().items() if key != "path"}
-        described.update(day=self.day, changed=self.changed)
+        described.update(day=self.day, changed=self.changed, previous_size=self.previous_size)
         return described
 
 
@@ -267,7 +272,8 @@ def write_partitions(config: JobConfig, place: DatasetPlace, spool: DaySpool, wo
         rows = rebuild_day(spool, day, current[0] if current else None, out_path, warnings)
         sha256 = sha256_of(out_path)
         partition = WrittenPartition(key=key, content_type=content_type, rows=rows,
-                                     size=file_size(out_path) or 0, sha256=sha256, day=day)
+                                     size=file_size(out_path) or 0, sha256=sha256, day=day,
+                                     previous_size=len(current[0]) if current else 0)
         unchanged = current is not None and hashlib.sha256(current[0]).hexdigest() == sha256
         if unchanged:
             partition.changed = False

@@ -148,31 +148,36 @@ class EvolvingWorld(SessionRepository):
             for index in range(self.sessions_per_day):
                 yield self.life(day, index)
 
-    def selected(self, window: TimeWindow) -> List[Tuple[int, ObjectId, Life]]:
-        """(selection time, _id, life) of every session the window selects: the time is
-        the session's own change, or for a session selected by its runs, their latest."""
+    def selected(self, window: TimeWindow) -> List[Tuple[int, bytes, int, int]]:
+        """(selection time, `_id` bytes, day, number) of every session the window
+        selects, in that order: the time is the session's own change, or for a session
+        selected by its runs, their latest. Lives are made again when needed, so that a
+        month of a large world fits in memory."""
         whole = window.whole
-        own: List[Tuple[int, ObjectId, Life]] = []
-        by_runs: List[Tuple[int, Life]] = []
+        chosen: List[Tuple[int, bytes, int, int]] = []
         for life in self._lives_around(window):
             if life.first_seen() > self.now:
                 continue
             changed = life.last_save(self.now)
-            if window.start_seconds <= changed < window.end_exclusive_seconds:
-                own.append((changed, self.object_id(life), life))
-                continue
-            if self.runs_change_field is None or (
-                    whole.start_seconds <= changed < whole.end_exclusive_seconds):
-                continue
-            in_window = [moment for moment in life.run_changes(self.now)
-                         if whole.start_seconds <= moment < whole.end_exclusive_seconds]
-            if in_window and window.start_seconds <= max(in_window) < window.end_exclusive_seconds:
-                by_runs.append((max(in_window), life))
-        chosen = own + [(changed, self.object_id(life), life) for changed, life in by_runs]
+            if not window.start_seconds <= changed < window.end_exclusive_seconds:
+                if self.runs_change_field is None or (
+                        whole.start_seconds <= changed < whole.end_exclusive_seconds):
+                    continue
+                in_window = [moment for moment in life.run_changes(self.now)
+                             if whole.start_seconds <= moment < whole.end_exclusive_seconds]
+                if not in_window or not (window.start_seconds <= max(in_window)
+                                         < window.end_exclusive_seconds):
+                    continue
+                changed = max(in_window)
+            chosen.append((changed, self.object_id(life).binary, life.day, life.number))
         # by selection time, so that a window's slices, one after another, give the
         # window's order
-        chosen.sort(key=lambda item: (item[0], item[1]))
+        chosen.sort()
         return chosen
+
+    def selected_lives(self, window: TimeWindow) -> Iterator[Life]:
+        for _, _, day, number in self.selected(window):
+            yield self.life(day, number)
 
     def documents(self, date_range: TimeWindow) -> Iterator[SourceItem]:
         chosen = self.selected(date_range)
@@ -180,8 +185,9 @@ class EvolvingWorld(SessionRepository):
         made_runs = MadeRuns()
 
         def sessions() -> Iterator[dict]:
-            for _, object_id, life in chosen:
-                document, run_documents = self.session_at_now(life, object_id)
+            for _, object_id, day, number in chosen:
+                document, run_documents = self.session_at_now(self.life(day, number),
+                                                              ObjectId(object_id))
                 if self.join_runs:
                     made_runs.add(run_documents)
                 yield document
@@ -194,7 +200,7 @@ class EvolvingWorld(SessionRepository):
     def labels(self, window: TimeWindow) -> List[Tuple[str, str, str]]:
         """(session_id, profile, shape) of the sessions the window selects."""
         return [(life.plan.session_id, life.plan.profile, life.plan.shape)
-                for _, _, life in self.selected(window)]
+                for life in self.selected_lives(window)]
 
     def object_id(self, life: Life) -> ObjectId:
         return ObjectId(struct.pack(">I", life.start & 0xFFFFFFFF) + self._id_prefix

@@ -243,6 +243,6 @@ def test_a_window_of_changes_selects_by_change(tmp_path):
     world = EvolvingWorld(SESSIONS_A_DAY, 42, moment(1))
     now = int(moment(1).timestamp())
     window = ChangeWindow(now - 3600, now + 1)
-    for _, _, life in world.selected(window):
+    for life in world.selected_lives(window):
         changes = [life.last_save(world.now)] + life.run_changes(world.now)
         assert any(now - 3600 <= change <= now for change in changes)

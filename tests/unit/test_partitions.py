@@ -146,7 +146,7 @@ def test_the_world_gives_a_session_the_same_id_and_past_whatever_is_asked():
     whole = [item[:2] for item in early.selected(window)]
     assert [item[:2] for piece in window.slices(5) for item in early.selected(piece)] == whole
     assert all(first_seen <= SECONDS for first_seen in
-               (life.first_seen() for _, _, life in early.selected(window)))
+               (life.first_seen() for life in early.selected_lives(window)))
 
 
 def test_a_failed_day_write_leaves_the_watermark_and_the_next_run_converges(tmp_path):
