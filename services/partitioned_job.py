@@ -62,6 +62,7 @@ logger = logging.getLogger(__name__)
 WATERMARK_NAME = "watermark.json"
 DATASET_NAME = "dataset.json"
 UNCONDITIONAL_WRITES = "unconditional_writes"
+RUNS_CHANGES_NOT_SELECTED = "runs_changes_not_selected"
 
 
 class DatasetPlace:
@@ -184,6 +185,13 @@ def _run(config: JobConfig, engine: Engine, store: Optional[ObjectStore],
         logger.info("extracted documents=%d rows=%d rejects=%d seconds=%.2f",
                     stats.documents_read, stats.rows_written, stats.rejected, stats.seconds)
         warn_when_runs_look_missing(stats, written.source)
+        if written.source.description.get("type") == "file" and written.source.runs_joined:
+            # a dump has no history: its sessions are selected by their own CHANGE_FIELD
+            stats.warnings[RUNS_CHANGES_NOT_SELECTED] = 1
+            logger.warning("%s: the file source selects sessions by their own %s only; an "
+                           "Agno 3 run changed without its session is not seen (a MongoDB "
+                           "source reads the runs' changes too)", RUNS_CHANGES_NOT_SELECTED,
+                           config.selection_field)
         check_reject_ratio(config, written, outputs.rejects)
         result = JobResult(stats=stats, source=written.source)
         if stats.rejected:
