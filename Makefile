@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The Spark engine's tests need Java 17 (scripts/find_java17.sh finds or installs it).
 WITH_JAVA17 = JAVA_HOME="$$(scripts/find_java17.sh)"
 
-.PHONY: run test lint unit integration py39 ferretdb s3proxy glue-runtimes agno-env bench bench-small package deploy-dry-run docs golden clean ddl
+.PHONY: run test lint unit integration py39 ferretdb s3proxy chromium report-screenshot glue-runtimes agno-env bench bench-small package deploy-dry-run docs golden clean ddl
 
 $(STAMP): requirements-minimal.txt requirements-dev.txt
 	@echo "setting up .venv from requirements-dev.txt (about a minute, once)"
@@ -21,7 +21,7 @@ run: $(STAMP)
 	$(PY) glue_job.py
 
 ## test: lint, Python 3.9 checks, then every test (servers are built and started by the tests)
-test: lint ferretdb s3proxy glue-runtimes agno-env $(STAMP)
+test: lint ferretdb s3proxy chromium glue-runtimes agno-env $(STAMP)
 	@echo "running the unit and integration tests (about 11 minutes on 2 cores)"
 	$(WITH_JAVA17) $(PY) -m pytest -q
 	$(MAKE) py39
@@ -35,7 +35,7 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
 
-integration: ferretdb s3proxy glue-runtimes agno-env $(STAMP)
+integration: ferretdb s3proxy chromium glue-runtimes agno-env $(STAMP)
 	$(WITH_JAVA17) $(PY) -m pytest -q tests/integration
 
 ## py39: the unit tests on Python 3.9 with Glue's numpy 1.22, where python3.9 exists
@@ -54,6 +54,15 @@ ferretdb:
 ## s3proxy: S3Proxy 2.6.0 (a second S3 server for the publish tests) into .tools/s3proxy
 s3proxy:
 	scripts/install_s3proxy.sh >/dev/null
+
+## chromium: Debian's Chromium, for the browser test of the run report
+chromium:
+	scripts/install_chromium.sh >/dev/null
+
+## report-screenshot: docs/report.png, the browser test's screenshot of a run report
+report-screenshot: chromium $(STAMP)
+	KEEP_REPORT_SCREENSHOT=$(CURDIR)/docs/report.png $(PY) -m pytest -q -p no:cacheprovider \
+	    tests/integration/test_profile_report.py -k chromium
 
 ## glue-runtimes: Glue 6.0's and 5.1's Python and Spark, for the deployed Spark job's test
 glue-runtimes:

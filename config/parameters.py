@@ -278,6 +278,14 @@ PARAMETERS: Tuple[Parameter, ...] = (
               "spreadsheet would run as formulas (starting with = + - @, tab, CR), for a file "
               "meant for spreadsheets; either way such cells are counted as `formula_like_text`",
               "`off`", choice("off", "quote"), _constant("off")),
+    Parameter("DRIFT_FAIL", "fail the run, before publishing, when the dataset drifts against "
+              "the previous run (half or more of the numeric columns; docs/profile.md); "
+              "otherwise drift is the warning `feature_drift`", "`false`", boolean,
+              _constant(False)),
+    Parameter("REFERENCE_PROFILE", "the profile whose deciles are the histograms' bins and "
+              "drift's reference: a `_profile.json` in S3_BUCKET (`s3://...`) or a local path; "
+              "default: the first run's, kept in `{S3_PREFIX}/_state/`", "the first run's",
+              text, local_path=True),
     Parameter("S3_BUCKET", "when set, outputs are uploaded there; otherwise they stay local",
               "–", matching(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$", "a bucket name (3-63 "
                             "lowercase letters, digits, dots, hyphens)")),

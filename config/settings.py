@@ -63,6 +63,8 @@ class JobConfig:
     settle_minutes: int
     undefined_values: str
     csv_formula_guard: str
+    drift_fail: bool
+    reference_profile: Optional[str]
     s3_bucket: Optional[str]
     s3_prefix: str
     s3_sse: str

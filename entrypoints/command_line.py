@@ -21,6 +21,7 @@ from interfaces.errors import JobStopped, OutputError, PublishError, SourceError
 from interfaces.ports import ObjectStore
 from services.dataset_job import JobFailure, JobResult, run_job
 from services.engine import Engine
+from services.run_profile import DriftFailure
 from utils.logging_setup import configure_logging, redaction
 from utils.secrets import one_line, passwords_in
 from utils.stopping import begin_run, stop_now_or_after_the_switch, stop_was_deferred
@@ -135,7 +136,7 @@ def _run(argv: Optional[List[str]], environ: Optional[Mapping[str, str]],
         summary, where = engine(config)
     except ConfigError as error:
         return _finish(EXIT_CONFIG_ERROR, {"error": "configuration: " + str(error)})
-    except (SourceError, PublishError, OutputError, JobFailure, OSError) as error:
+    except (SourceError, PublishError, OutputError, JobFailure, DriftFailure, OSError) as error:
         return _finish(EXIT_RUNTIME_FAILURE, {"error": _one_line(error)})
     except JobStopped:
         return _finish(EXIT_RUNTIME_FAILURE, {

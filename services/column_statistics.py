@@ -10,7 +10,7 @@ exactly the sketch of one pass, in a fixed 3 MB whatever the number of rows.
 """
 
 import math
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -32,6 +32,20 @@ _BUCKETS = _HIGHEST - _LOWEST + 1  # per sign
 # rounding gives it exactly.
 _WHOLE = frozenset(column.name for column in COLUMNS if column.dtype in (INTEGER, FLAG))
 _COLUMN_OFFSETS = (np.arange(len(NUMERIC_COLUMNS)) * 2 * _BUCKETS)[:, None]
+# A column's values in ascending order of sketch slots: negatives from the largest
+# magnitude, zero, then positives. Slot s holds the values between SLOT_EDGES[s] and
+# SLOT_EDGES[s + 1] (zero's slot, between the smallest magnitudes, holds exactly 0); a
+# histogram whose bins are runs of whole slots is counted exactly from the sketch.
+SLOTS = 2 * _BUCKETS + 1
+_LEVEL_BOUNDS = np.exp(np.arange(_LOWEST - 1, _HIGHEST + 1) * _LOG_GAMMA)
+SLOT_EDGES = tuple(float(edge) for edge in np.concatenate(
+    [-_LEVEL_BOUNDS[::-1], _LEVEL_BOUNDS]))
+ZERO_SLOT = _BUCKETS
+# Text columns profiled by their values (the three times are text only in the CSV): at
+# most TEXT_DISTINCT_CAP distinct values are counted per column.
+PROFILED_TEXT = tuple(sorted(TEXT_COLUMNS - {"session_start", "session_end",
+                                             "source_updated_at"}))
+TEXT_DISTINCT_CAP = 10_000
 
 
 class ColumnStatistics:
@@ -43,6 +57,12 @@ class ColumnStatistics:
         self._defined = {name: 0 for name in NUMERIC_COLUMNS}
         self._zeros = {name: 0 for name in NUMERIC_COLUMNS}
         self._empty_texts = {name: 0 for name in TEXT_COLUMNS}
+        # For the standard deviation: each column's mean and sum of squared deviations,
+        # merged batch by batch (Chan et al.), stable where sums of squares are not.
+        self._mean = {name: 0.0 for name in NUMERIC_COLUMNS}
+        self._m2 = {name: 0.0 for name in NUMERIC_COLUMNS}
+        self._texts: Dict[str, Dict[str, int]] = {name: {} for name in PROFILED_TEXT}
+        self._texts_capped = {name: False for name in PROFILED_TEXT}
         # [column, sign (0: positive, 1: negative), bucket]
         self._buckets: np.ndarray = np.zeros((len(NUMERIC_COLUMNS), 2, _BUCKETS), dtype=np.int64)
 
@@ -54,18 +74,48 @@ class ColumnStatistics:
         for name in TEXT_COLUMNS:
             if name in columns:
                 self._empty_texts[name] += list(columns[name]).count("")
-        with np.errstate(over="ignore"):  # a sum past 1e308 is reported as null (manifest)
+        for name in PROFILED_TEXT:
+            if name in columns:
+                self._count_texts(name, columns[name])
+        with np.errstate(over="ignore", invalid="ignore"):  # past 1e308: null (manifest)
             for name in NUMERIC_COLUMNS:
                 values = columns[name]
                 defined = values[~np.isnan(values)]
                 if not len(defined):
                     continue
+                batch_mean = float(defined.mean())
+                self._merge_moments(name, len(defined), batch_mean,
+                                    float(np.square(defined - batch_mean).sum()))
                 self._defined[name] += len(defined)
                 self._zeros[name] += int(np.count_nonzero(defined == 0))
                 self._min[name] = min(self._min[name], float(defined.min()))
                 self._max[name] = max(self._max[name], float(defined.max()))
                 self._sum[name] += float(defined.sum())
         self._count_buckets(columns, count)
+
+    def _merge_moments(self, name: str, count: int, mean: float, m2: float) -> None:
+        """Adds `count` values of this mean and sum of squared deviations (taken before
+        `_defined` counts them)."""
+        before = self._defined[name]
+        total = before + count
+        delta = mean - self._mean[name]
+        self._mean[name] += delta * count / total
+        self._m2[name] += m2 + delta * delta * before * count / total
+
+    def _count_texts(self, name: str, values) -> None:
+        """Counts each value; once TEXT_DISTINCT_CAP values are known, new ones are not
+        counted (the profile says the count is capped)."""
+        counts = self._texts[name]
+        for value in values:
+            if not value:
+                continue
+            known = counts.get(value)
+            if known is not None:
+                counts[value] = known + 1
+            elif len(counts) < TEXT_DISTINCT_CAP:
+                counts[value] = 1
+            else:
+                self._texts_capped[name] = True
 
     def _count_buckets(self, columns: FeatureColumns, count: int) -> None:
         """One bincount over every numeric column of the batch; nulls and zeros go to a
@@ -92,11 +142,24 @@ class ColumnStatistics:
             self._min[name] = min(self._min[name], other._min[name])
             self._max[name] = max(self._max[name], other._max[name])
             self._sum[name] += other._sum[name]
+            if other._defined[name]:
+                self._merge_moments(name, other._defined[name], other._mean[name],
+                                    other._m2[name])
             self._defined[name] += other._defined[name]
             self._zeros[name] += other._zeros[name]
         self._buckets += other._buckets
         for name in TEXT_COLUMNS:
             self._empty_texts[name] += other._empty_texts[name]
+        for name in PROFILED_TEXT:
+            counts = self._texts[name]
+            self._texts_capped[name] |= other._texts_capped[name]
+            for value, count in other._texts[name].items():
+                if value in counts:
+                    counts[value] += count
+                elif len(counts) < TEXT_DISTINCT_CAP:
+                    counts[value] = count
+                else:
+                    self._texts_capped[name] = True
 
     def as_dict(self) -> Dict[str, Dict[str, Optional[float]]]:
         """{column: {nulls, zeros, min, mean, max, p1 ... p99}}, over the defined values,
@@ -112,6 +175,28 @@ class ColumnStatistics:
             statistics[name].update(self._quantiles(position, name))
         return statistics
 
+    def std(self, name: str) -> Optional[float]:
+        """The population standard deviation of the defined values (None without any)."""
+        defined = self._defined[name]
+        if not defined or not math.isfinite(self._m2[name]):
+            return None
+        return math.sqrt(max(self._m2[name], 0.0) / defined)
+
+    def slot_counts(self, name: str) -> np.ndarray:
+        """The column's defined values counted per sketch slot, in ascending order (SLOTS
+        of them; SLOT_EDGES says where each lies): exact, and the same for any split of
+        the rows."""
+        position = NUMERIC_COLUMNS.index(name)
+        positive, negative = self._buckets[position]
+        return np.concatenate([negative[::-1], [self._zeros[name]], positive])
+
+    def texts(self, name: str) -> Tuple[Dict[str, int], bool]:
+        """(count of each value, whether values beyond TEXT_DISTINCT_CAP went uncounted)."""
+        return self._texts[name], self._texts_capped[name]
+
+    def defined(self, name: str) -> int:
+        return self._defined[name]
+
     def text_nulls(self) -> Dict[str, int]:
         """{text column: rows where it is empty (null in Parquet, an empty cell in CSV)}."""
         return dict(self._empty_texts)
@@ -123,10 +208,7 @@ class ColumnStatistics:
         defined = self._defined[name]
         if not defined:
             return {label: None for label, _ in QUANTILES}
-        positive, negative = self._buckets[position]
-        # Ascending order: negatives from the largest magnitude, zeros, then positives.
-        counts = np.concatenate([negative[::-1], [self._zeros[name]], positive])
-        below = np.cumsum(counts)
+        below = np.cumsum(self.slot_counts(name))
         levels = np.arange(_LOWEST, _HIGHEST + 1)
         representative = 2 * np.exp(levels * _LOG_GAMMA) / (_GAMMA + 1)
         values: List[float] = list(-representative[::-1]) + [0.0] + list(representative)

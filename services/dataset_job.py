@@ -40,6 +40,15 @@ from services.run_outputs import (
     PublishedFile,
     RunOutputs,
 )
+from services.run_profile import (
+    RunProfile,
+    commit_files,
+    profile_run,
+    save_state,
+    stage_files,
+    temporary_path,
+)
+from services.state import DatasetPlace
 from utils.claims import Busy, FolderLock, remove_abandoned_work_folders
 from utils.files import AtomicFile, remove_abandoned_temporary_files
 from utils.stopping import switching
@@ -116,23 +125,31 @@ def _run_holding_the_lock(config: JobConfig, engine: Engine, store: Optional[Obj
         check_reject_ratio(config, written, outputs.rejects)
         check_not_emptying(config, stats, outputs.earlier_manifests(), store, note)
         result = JobResult(stats=stats, source=source, note=note)
+        place = DatasetPlace(config.output_dir, store)
+        profiled = profile_run(config, place, written.statistics, stats)
+        stage_files(profiled, outputs, report_summary(config, stats, now(),
+                                                      "days {} to {}".format(
+                                                          config.start_date, config.end_date)))
         try:
             engine.stage(config, written, outputs, store, result)
+            if store is not None:
+                stage_profile_files(config, profiled, outputs, store)
         except PublishError as error:
             raise PublishError("{}; nothing was published: the earlier result of the range "
                                "is unchanged, locally and in S3".format(error)) from None
         result.manifest = build_manifest(config, source, stats, written.statistics,
-                                         result.outputs, started_at, now(),
-                                         time.monotonic() - started)
+                                         dict(result.outputs, **profile_outputs(profiled)),
+                                         started_at, now(), time.monotonic() - started)
         result.manifest.update(engine.manifest_fields())
         if result.parts:
             result.manifest["parts"] = [part.describe() for part in result.parts]
         manifest = staged_manifest(result.manifest, outputs)
         with switching():
             if store is not None:
-                switch_remote(config, engine, outputs, store, result, manifest)
+                switch_remote(config, engine, outputs, store, result, manifest, profiled)
             try:
                 engine.switch_local(config, written, outputs, result)
+                commit_files(profiled)
                 manifest.commit()
             except OSError as error:
                 raise OutputError("cannot publish the outputs in {}: {}{}".format(
@@ -141,8 +158,40 @@ def _run_holding_the_lock(config: JobConfig, engine: Engine, store: Optional[Obj
                                   ) from None
             outputs.commit()
     result.outputs["manifest"] = outputs.manifest
+    result.outputs.update(profile_outputs(profiled))
     result.window, result.folder = config.window(), outputs.folder
+    try:
+        save_state(config, place, profiled)
+    except (OutputError, PublishError) as error:
+        # the run's result is complete and published; only the next comparison is older
+        logger.warning("profile_state_not_saved error=%s: the next run compares with an "
+                       "earlier profile", error)
     return result
+
+
+def profile_outputs(profiled: RunProfile) -> Dict[str, PublishedFile]:
+    return {os.path.basename(file.path).lstrip("_").split(".")[0]: file
+            for file in profiled.files}
+
+
+def stage_profile_files(config: JobConfig, profiled: RunProfile, outputs: RunOutputs,
+                        store: ObjectStore) -> None:
+    """The profile, drift and report under this run's staging prefix, which the engine
+    removes however the run ends."""
+    for file in profiled.files:
+        store.upload(temporary_path(profiled, file), outputs.staged_key(file), file.content_type,
+                     {"job-run-id": config.job_run_id}, file.sha256)
+        file.s3_uri = store.uri(file.key)
+
+
+def report_summary(config: JobConfig, stats: ExtractionStats, finished_at: dt.datetime,
+                   selection: str) -> Dict[str, object]:
+    """What the report's summary shows of the run."""
+    return {"job_name": config.job_name, "job_run_id": config.job_run_id,
+            "selection": selection, "documents_read": stats.documents_read,
+            "rejects": stats.rejected, "warnings": dict(stats.warnings.items()),
+            "shapes": dict(stats.shapes.items()),
+            "finished_at": finished_at.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def clean_abandoned_files(folder: str) -> None:
@@ -173,12 +222,15 @@ def staged_manifest(content: Dict[str, object], outputs: RunOutputs) -> AtomicFi
 
 
 def switch_remote(config: JobConfig, engine: Engine, outputs: RunOutputs, store: ObjectStore,
-                  result: JobResult, manifest: AtomicFile) -> None:
+                  result: JobResult, manifest: AtomicFile, profiled: RunProfile) -> None:
     """The store first: the new result complete there before anything local changes. A
     failure leaves the store without a manifest for the range (it is withdrawn first) and
     the local earlier result as it was."""
     try:
         engine.switch_remote(config, outputs, store, result)
+        for file in profiled.files:
+            store.copy(outputs.staged_key(file), file.key, file.content_type,
+                       {"job-run-id": config.job_run_id}, file.size, file.sha256)
         outputs.manifest.s3_uri = store.upload(
             manifest.temporary_path, outputs.manifest.key, JSON_CONTENT_TYPE,
             {"job-run-id": config.job_run_id}, outputs.manifest.sha256)

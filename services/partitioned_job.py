@@ -31,7 +31,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from config.errors import ConfigError
 from config.parameters import _one_month_before
-from config.settings import STATE_FOLDER, JobConfig
+from config.settings import JobConfig
 from interfaces.errors import OutputError
 from interfaces.ports import ObjectStore
 from interfaces.values import ChangeWindow, DateRange
@@ -40,6 +40,8 @@ from services.dataset_job import (
     JobResult,
     check_reject_ratio,
     clean_abandoned_files,
+    profile_outputs,
+    report_summary,
     staged_manifest,
     warn_when_runs_look_missing,
 )
@@ -53,7 +55,15 @@ from services.run_outputs import (
     PublishedFile,
     RunOutputs,
 )
-from utils.claims import Busy, FolderLock, claim, work_folder_prefix
+from services.run_profile import (
+    commit_files,
+    profile_run,
+    save_state,
+    stage_files,
+    temporary_path,
+)
+from services.state import DatasetPlace, state_key
+from utils.claims import Busy, FolderLock, work_folder_prefix
 from utils.files import file_size, sha256_of
 from utils.stopping import switching
 
@@ -63,60 +73,6 @@ WATERMARK_NAME = "watermark.json"
 DATASET_NAME = "dataset.json"
 UNCONDITIONAL_WRITES = "unconditional_writes"
 RUNS_CHANGES_NOT_SELECTED = "runs_changes_not_selected"
-
-
-class DatasetPlace:
-    """Where the dataset's objects are: the bucket when S3_BUCKET is set, else OUTPUT_DIR.
-    Objects are read with a version and replaced only if still at that version."""
-
-    def __init__(self, output_dir: str, store: Optional[ObjectStore]):
-        self.output_dir = output_dir
-        self.store = store
-
-    def path(self, key: str) -> str:
-        return os.path.join(self.output_dir, *key.split("/"))
-
-    def where(self, key: str) -> str:
-        return self.store.uri(key) if self.store is not None else self.path(key)
-
-    def read(self, key: str) -> Optional[Tuple[bytes, str]]:
-        if self.store is not None:
-            return self.store.fetch_versioned(key)
-        try:
-            with open(self.path(key), "rb") as handle:
-                content = handle.read()
-        except FileNotFoundError:
-            return None
-        except OSError as error:
-            raise OutputError("cannot read {}: {}".format(self.path(key),
-                                                         error.strerror or error)) from None
-        return content, hashlib.sha256(content).hexdigest()
-
-    def write(self, path: str, key: str, content_type: str, metadata: Dict[str, str],
-              sha256: str, expected_version: Optional[str]) -> str:
-        if self.store is not None:
-            return self.store.replace(path, key, content_type, metadata, sha256,
-                                      expected_version)
-        current = self.read(key)
-        if (current[1] if current is not None else None) != expected_version:
-            raise OutputError("{} was changed by another writer since this run read it; "
-                              "nothing of it was overwritten: run again".format(self.path(key)))
-        target = self.path(key)
-        folder, name = os.path.split(target)
-        # `_` first: a reader of the folder skips it, whatever happens to this run
-        temporary = os.path.join(folder, "_{}.{}.tmp".format(name, claim()))
-        try:
-            os.makedirs(folder, exist_ok=True)
-            shutil.copyfile(path, temporary)
-            os.replace(temporary, target)
-        except OSError as error:
-            raise OutputError("cannot write {}: {}".format(target, error.strerror or error)) \
-                from None
-        return target
-
-
-def state_key(config: JobConfig, name: str) -> str:
-    return "/".join(part for part in (config.s3_prefix, STATE_FOLDER, name) if part)
 
 
 def decide_window(config: JobConfig, watermark: Optional[int], now: dt.datetime
@@ -196,6 +152,10 @@ def _run(config: JobConfig, engine: Engine, store: Optional[ObjectStore],
         result = JobResult(stats=stats, source=written.source)
         if stats.rejected:
             result.outputs["rejects"] = outputs.rejects
+        profiled = profile_run(config, place, written.statistics, stats)
+        stage_files(profiled, outputs, report_summary(
+            config, stats, now(), "changes from {} to {}{}".format(
+                *window.describe().values(), " (a backfill)" if backfill else "")))
         work = tempfile.mkdtemp(prefix=work_folder_prefix("partitions"))
         outputs.on_exit(lambda: shutil.rmtree(work, ignore_errors=True))
         spool = DaySpool(work, config.output_format, config.undefined_values == "zero")
@@ -213,8 +173,8 @@ def _run(config: JobConfig, engine: Engine, store: Optional[ObjectStore],
             stats.warnings[UNCONDITIONAL_WRITES] = store.unconditional_writes
         new_watermark = watermark if backfill else max(watermark or 0, window.last_second)
         manifest_content = build_manifest(config, written.source, stats, written.statistics,
-                                          result.outputs, started_at, now(),
-                                          time.monotonic() - started)
+                                          dict(result.outputs, **profile_outputs(profiled)),
+                                          started_at, now(), time.monotonic() - started)
         del manifest_content["date_range"]
         manifest_content.update(engine.manifest_fields())
         manifest_content.update({
@@ -238,15 +198,22 @@ def _run(config: JobConfig, engine: Engine, store: Optional[ObjectStore],
                                  JSONL_CONTENT_TYPE, {"job-run-id": config.job_run_id},
                                  output.sha256)
                     output.s3_uri = store.uri(output.key)
+                for file in profiled.files:
+                    store.upload(temporary_path(profiled, file), file.key, file.content_type,
+                                 {"job-run-id": config.job_run_id}, file.sha256)
+                    file.s3_uri = store.uri(file.key)
                 outputs.manifest.s3_uri = store.upload(
                     manifest.temporary_path, outputs.manifest.key, JSON_CONTENT_TYPE,
                     {"job-run-id": config.job_run_id}, outputs.manifest.sha256)
             outputs.switch_local_rejects(written.rejects)
+            commit_files(profiled)
             manifest.commit()
+            save_state(config, place, profiled)
             if not backfill and new_watermark is not None:
                 write_watermark(config, place, new_watermark, window, watermark_read, work)
             outputs.commit()
     result.outputs["manifest"] = outputs.manifest
+    result.outputs.update(profile_outputs(profiled))
     result.window, result.folder = window, outputs.folder
     logger.info("partitions_written count=%d changed=%d rows=%d watermark=%s",
                 len(partitions), sum(1 for partition in partitions if partition.changed),

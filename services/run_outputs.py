@@ -93,6 +93,7 @@ class RunOutputs:
     temporary files written for them."""
 
     def __init__(self, config: JobConfig):
+        self.key_prefix = config.output_key_prefix
         self.folder = os.path.join(config.output_dir, *config.output_key_prefix.split("/"))
         self.data = self._file(config, config.data_name,
                                DATA_CONTENT_TYPES[config.output_format])

@@ -76,10 +76,15 @@ def test_publishing_order_is_stage_withdraw_switch_then_manifest(tmp_path):
     staging = staging_prefix_of(config)
     run_job(config, OnePass(FakeRepository(documents(5, broken=0))), store)
     data = PREFIX + "/conversations_2024-12-01_to_2024-12-31.csv"
+    state = "training_data/_state/"
     assert store.calls == [
         ("check", None),  # the bucket is checked before anything is read
+        # the profiles this run's is compared with
+        ("fetch", state + "reference_profile.json"), ("fetch", state + "last_profile.json"),
         # staged: nothing a reader sees has changed yet
         ("upload", staging + "/conversations_2024-12-01_to_2024-12-31.csv"),
+        ("upload", staging + "/_profile.json"), ("upload", staging + "/_drift.json"),
+        ("upload", staging + "/_report.html"),
         ("delete", PREFIX + "/_manifest.json"),
         # what contract 1.1 named them: no manifest of an earlier run may stay beside
         ("delete", PREFIX + "/manifest.json"), ("delete", PREFIX + "/rejects.jsonl"),
@@ -87,9 +92,15 @@ def test_publishing_order_is_stage_withdraw_switch_then_manifest(tmp_path):
         # the other format's file of the range: a reader must find one result, not two
         ("delete", PREFIX + "/conversations_2024-12-01_to_2024-12-31.parquet"),
         ("delete", PREFIX + "/_rejects.jsonl"),
-        ("copy", data),
+        ("copy", data), ("copy", PREFIX + "/_profile.json"), ("copy", PREFIX + "/_drift.json"),
+        ("copy", PREFIX + "/_report.html"),
         ("upload", PREFIX + "/_manifest.json"),
-        ("delete", staging + "/conversations_2024-12-01_to_2024-12-31.csv")]
+        ("delete", staging + "/_drift.json"), ("delete", staging + "/_profile.json"),
+        ("delete", staging + "/_report.html"),
+        ("delete", staging + "/conversations_2024-12-01_to_2024-12-31.csv"),
+        # once published, this run's profile is the next run's previous (and, the first
+        # time, the reference)
+        ("replace", state + "reference_profile.json"), ("replace", state + "last_profile.json")]
     manifest = json.loads(store.objects[PREFIX + "/_manifest.json"])
     assert manifest["outputs"]["csv"]["s3_uri"] == "s3://fake/" + data
     assert not [key for key in store.objects if "_staging" in key]
@@ -305,9 +316,12 @@ def test_metadata_of_contract_1_1_is_withdrawn_and_still_guards_an_earlier_resul
     (legacy / "rejects.jsonl").write_text("{}\n")
     run_job(config_for(tmp_path), OnePass(FakeRepository(documents(3))), store)
     assert sorted(p.name for p in legacy.iterdir()) == [
-        "_manifest.json", "conversations_2024-12-01_to_2024-12-31.csv"]
-    assert sorted(store.objects) == [PREFIX + "/_manifest.json",
-                                     PREFIX + "/conversations_2024-12-01_to_2024-12-31.csv"]
+        "_drift.json", "_manifest.json", "_profile.json", "_report.html",
+        "conversations_2024-12-01_to_2024-12-31.csv"]
+    assert sorted(key for key in store.objects if key.startswith(PREFIX)) == [
+        PREFIX + "/" + name for name in ("_drift.json", "_manifest.json", "_profile.json",
+                                         "_report.html",
+                                         "conversations_2024-12-01_to_2024-12-31.csv")]
 
 
 @pytest.mark.parametrize("odd_id", [float("nan"), float("inf"), float("-inf")])
