@@ -39,7 +39,8 @@ def load_config(argv: Sequence[str], environ: Mapping[str, str],
             "s3://{}/".format(values["s3_bucket"])):
         raise ConfigError("REFERENCE_PROFILE", "a local path, or an s3:// URI in S3_BUCKET "
                           "(the bucket the job's role reads)", repr(reference[:80]))
-    if entry.name == "simulated" and values["simulated_now"] is None:
+    if (entry.name == "simulated" and values["output_layout"] == "partitioned"
+            and values["simulated_now"] is None):
         values["simulated_now"] = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     return JobConfig(**values)
 

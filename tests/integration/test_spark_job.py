@@ -324,3 +324,33 @@ def test_partitioned_days_are_byte_identical_from_one_process_workers_and_spark(
                          if "/dt=" in key}
     assert len(results["one"]) > 20
     assert results["one"] == results["workers"] == results["spark"]
+
+
+def test_the_profile_of_workers_and_spark_is_the_one_process_profile(
+        spark, mongo_server, agno_database, tmp_path):
+    """Counts, nulls, zeros, min, max, per-slot counts, histograms and quantiles exactly;
+    mean and std to the last digits a different order of additions changes."""
+    database, written = agno_database
+    profiles = {}
+    for name, engine, extra in (
+            ("one", command_line.python_shell, []),
+            ("workers", command_line.python_shell, ["--WORKERS", "2"]),
+            ("spark", functools.partial(command_line.spark, session=spark), [])):
+        bucket = "profile-" + name
+        boto3.client("s3").create_bucket(Bucket=bucket)
+        status, summary = run(engine, DEC + ["--OUTPUT_DIR", str(tmp_path / name)] + extra,
+                              source_environment(mongo_server, database, bucket))
+        assert status == 0, (name, summary)
+        profiles[name] = json.loads(objects(bucket)[PREFIX + "/_profile.json"])
+    one = profiles["one"]
+    assert one["rows"] > 250
+    for name in ("workers", "spark"):
+        other = profiles[name]
+        assert other["rows"] == one["rows"] and other["text"] == one["text"]
+        for column, expected in one["numeric"].items():
+            found = other["numeric"][column]
+            for key, value in expected.items():
+                if key in ("mean", "std") and value is not None:
+                    assert found[key] == pytest.approx(value, rel=1e-9, abs=1e-12), (name, column)
+                else:
+                    assert found[key] == value, (name, column, key)
