@@ -47,7 +47,15 @@ from services.dataset_job import (
 )
 from services.engine import Engine
 from services.manifest import CONTRACT_VERSION, build_manifest
-from services.partitions import DaySpool, partition_key, rebuild_day
+from services.partitions import (
+    DAY_PROFILE_NAME,
+    DaySpool,
+    day_key,
+    partition_key,
+    rebuild_day,
+    statistics_of_day,
+)
+from services.profile import build_profile
 from services.run_outputs import (
     DATA_CONTENT_TYPES,
     JSON_CONTENT_TYPE,
@@ -62,7 +70,7 @@ from services.run_profile import (
     stage_files,
     temporary_path,
 )
-from services.state import DatasetPlace, state_key
+from services.state import DatasetPlace, state_key, write_json
 from utils.claims import Busy, FolderLock, work_folder_prefix
 from utils.files import file_size, sha256_of
 from utils.stopping import switching
@@ -167,7 +175,8 @@ def _run(config: JobConfig, engine: Engine, store: Optional[ObjectStore],
             raise OutputError("the window's files hold {} rows, {} were written".format(
                 spool.rows, stats.rows_written))
         partitions_started = time.monotonic()
-        partitions = write_partitions(config, place, spool, work, stats.warnings)
+        partitions = write_partitions(config, place, spool, work, stats.warnings,
+                                      profiled.reference)
         partitions_seconds = time.monotonic() - partitions_started
         if store is not None and store.unconditional_writes:
             stats.warnings[UNCONDITIONAL_WRITES] = store.unconditional_writes
@@ -235,9 +244,11 @@ class WrittenPartition(PublishedFile):
 
 
 def write_partitions(config: JobConfig, place: DatasetPlace, spool: DaySpool, work: str,
-                     warnings) -> List[WrittenPartition]:
+                     warnings, reference: dict) -> List[WrittenPartition]:
     """Every day the window touched, rebuilt and replaced in one write each, oldest day
-    first. An object rebuilt to the same bytes is left as it is."""
+    first. An object rebuilt to the same bytes is left as it is. Each day replaced gets its
+    own profile beside it (`dt=.../_profile.json`, bins from `reference`); so does a day
+    whose profile is missing (a run stopped between the two writes)."""
     written = []
     content_type = DATA_CONTENT_TYPES[config.output_format]
     for day in spool.days:
@@ -257,6 +268,13 @@ def write_partitions(config: JobConfig, place: DatasetPlace, spool: DaySpool, wo
                         {"rows": str(rows), "job-run-id": config.job_run_id}, sha256,
                         current[1] if current else None)
         partition.s3_uri = place.store.uri(key) if place.store is not None else None
+        profile_key = day_key(config.s3_prefix, day, DAY_PROFILE_NAME)
+        earlier_profile = place.read(profile_key)
+        if not unchanged or earlier_profile is None:
+            write_json(place, profile_key, build_profile(
+                statistics_of_day(out_path, config.output_format), reference),
+                earlier_profile[1] if earlier_profile else None,
+                {"job-run-id": config.job_run_id})
         os.remove(out_path)
         written.append(partition)
         logger.info("partition day=%s rows=%d bytes=%d %s", day, rows, partition.size,

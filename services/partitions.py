@@ -18,6 +18,8 @@ import os
 import sys
 from typing import Dict, List, Optional, Set, Tuple
 
+import numpy as np
+
 from calculators.columns import COLUMN_NAMES
 from interfaces.errors import OutputError
 from services.csv_writer import quote_text
@@ -25,6 +27,7 @@ from utils.counts import Counts
 
 PARTITION_FOLDER = "dt={}"
 PART_NAME = "part-00000.{}"
+DAY_PROFILE_NAME = "_profile.json"  # beside the day's object, which readers skip
 DUPLICATE_SESSION_ID = "duplicate_session_id"
 
 _DATE = COLUMN_NAMES.index("date")
@@ -37,8 +40,12 @@ csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 def partition_key(dataset_prefix: str, day: str, output_format: str) -> str:
     """The key of a day's object, relative to the bucket root and OUTPUT_DIR."""
-    return "/".join(part for part in (dataset_prefix, PARTITION_FOLDER.format(day),
-                                      PART_NAME.format(output_format)) if part)
+    return day_key(dataset_prefix, day, PART_NAME.format(output_format))
+
+
+def day_key(dataset_prefix: str, day: str, name: str) -> str:
+    return "/".join(part for part in (dataset_prefix, PARTITION_FOLDER.format(day), name)
+                    if part)
 
 
 class DaySpool:
@@ -199,3 +206,43 @@ def _rebuild_parquet(spool: DaySpool, day: str, current: Optional[bytes], out_pa
         writer.discard()
         raise
     return len(order)
+
+
+def statistics_of_day(path: str, output_format: str, rows_a_batch: int = 20_000):
+    """The column statistics of a day's object (for the day's own profile), read back in
+    batches: numbers as floats with NaN for null, texts with "" for null."""
+    from calculators.columns import NUMERIC_COLUMNS, TEXT_COLUMNS
+    from services.column_statistics import ColumnStatistics
+
+    statistics = ColumnStatistics()
+    if output_format == "parquet":
+        import pyarrow.parquet as pq
+
+        source = pq.ParquetFile(path)
+        for group in range(source.num_row_groups):
+            table = source.read_row_group(group)
+            for start in range(0, table.num_rows, rows_a_batch):
+                piece = table.slice(start, rows_a_batch)
+                columns = {name: np.asarray(piece.column(name).to_numpy(
+                    zero_copy_only=False), dtype=np.float64) for name in NUMERIC_COLUMNS}
+                for name in TEXT_COLUMNS:
+                    columns[name] = ["" if value is None else str(value)
+                                     for value in piece.column(name).to_pylist()]
+                statistics.update(columns)
+        return statistics
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        _check_header(next(reader, None), path)
+        while True:
+            rows = [row for _, row in zip(range(rows_a_batch), reader)]
+            if not rows:
+                return statistics
+            cells = list(zip(*rows))
+            columns = {}
+            for position, name in enumerate(COLUMN_NAMES):
+                if name in TEXT_COLUMNS:
+                    columns[name] = list(cells[position])
+                else:
+                    columns[name] = np.array([float(cell) if cell else np.nan
+                                              for cell in cells[position]])
+            statistics.update(columns)

@@ -39,19 +39,20 @@ def iso(when: dt.datetime) -> str:
 
 
 def partitions(s3, prefix):
-    """{dt=...: bytes} of the dataset under `prefix` (metadata folders left out)."""
+    """{dt=.../part-...: bytes} of the dataset under `prefix` (metadata left out: the
+    `_` folders and each day's `_profile.json`)."""
     found = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix + "/"):
         for item in page.get("Contents", ()):
             relative = item["Key"][len(prefix) + 1:]
-            if not relative.startswith("_"):
+            if not any(part.startswith("_") for part in relative.split("/")):
                 found[relative] = s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read()
     return found
 
 
 def local_partitions(folder):
     found = {}
-    for path in sorted(glob.glob(os.path.join(folder, "dt=*", "*"))):
+    for path in sorted(glob.glob(os.path.join(folder, "dt=*", "part-*"))):
         with open(path, "rb") as handle:
             found[os.path.relpath(path, folder)] = handle.read()
     return found

@@ -108,7 +108,8 @@ def run(mongo_server, database, output_dir, now, *extra):
 
 def days(folder):
     found = {}
-    for path in sorted(glob.glob(os.path.join(str(folder), "training_data", "dt=*", "*"))):
+    for path in sorted(glob.glob(os.path.join(str(folder), "training_data", "dt=*",
+                                              "part-*"))):
         with open(path, "rb") as handle:
             found[os.path.relpath(path, str(folder))] = handle.read()
     return found

@@ -321,7 +321,7 @@ def test_partitioned_days_are_byte_identical_from_one_process_workers_and_spark(
                               + extra, source_environment(mongo_server, database, bucket))
         assert status == 0, (name, summary)
         results[name] = {key: content for key, content in objects(bucket).items()
-                         if "/dt=" in key}
+                         if "/dt=" in key}  # each day's object and its profile
     assert len(results["one"]) > 20
     assert results["one"] == results["workers"] == results["spark"]
 

@@ -179,3 +179,24 @@ def test_a_dataset_keeps_its_format(tmp_path):
     run_at(tmp_path, NOW)
     with pytest.raises(ConfigError, match="OUTPUT_FORMAT: parquet; expected format csv as"):
         run_at(tmp_path, NOW + dt.timedelta(hours=1), "--OUTPUT_FORMAT", "parquet")
+
+
+def test_each_day_has_a_profile_and_the_days_add_up_to_the_run(tmp_path):
+    import json
+
+    result = run_at(tmp_path, NOW, "--START_DATE", "2024-12-01", "--END_DATE", "2024-12-11",
+                    "--OUTPUT_FORMAT", "parquet", "--JOB_RUN_ID", "whole")
+    dataset = tmp_path / "training_data"
+    days = sorted(dataset.glob("dt=*"))
+    assert len(days) > 5 and all((day / "_profile.json").exists() for day in days)
+    run_profile = json.loads((dataset / "_runs" / "whole" / "_profile.json").read_text())
+    day_profiles = [json.loads((day / "_profile.json").read_text()) for day in days]
+    assert sum(profile["rows"] for profile in day_profiles) == run_profile["rows"] == \
+        result.stats.rows_written
+    for column in ("sum_total_tokens", "failed_runs", "avg_execution_time"):
+        for key in ("count", "nulls", "zeros"):
+            assert sum(p["numeric"][column][key] for p in day_profiles) == \
+                run_profile["numeric"][column][key]
+        counts = [p["numeric"][column]["histogram"]["counts"] for p in day_profiles]
+        assert [sum(bin_counts) for bin_counts in zip(*counts)] == \
+            run_profile["numeric"][column]["histogram"]["counts"]
