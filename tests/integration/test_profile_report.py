@@ -193,3 +193,27 @@ def test_the_report_renders_in_chromium_with_a_chart_per_numeric_column(tmp_path
     if os.environ.get("KEEP_REPORT_SCREENSHOT"):  # `make report-screenshot`: docs/report.png
         with open(os.environ["KEEP_REPORT_SCREENSHOT"], "wb") as handle:
             handle.write(screenshot)
+
+
+def test_a_reference_profile_can_be_given_and_a_wrong_one_is_a_configuration_error(tmp_path):
+    from config.errors import ConfigError
+
+    run(tmp_path / "first", 1)
+    reference = tmp_path / "reference.json"
+    reference.write_bytes((tmp_path / "first" / FOLDER / "_profile.json").read_bytes())
+    run(tmp_path / "second", 2, 3, "--REFERENCE_PROFILE", str(reference))
+    given = json.loads(reference.read_text())
+    second = json.loads((tmp_path / "second" / FOLDER / "_profile.json").read_text())
+    for column in ("sum_total_tokens", "avg_execution_time"):
+        # the bins are the given profile's, not the second run's own (its first run)
+        assert second["numeric"][column]["histogram"]["edges"] == \
+            given["numeric"][column]["histogram"]["edges"]
+    against_reference = drift_of(tmp_path / "second")["columns"]
+    assert against_reference["sum_total_tokens"]["reference"]["psi"] > 1  # tripled tokens
+    assert against_reference["avg_execution_time"]["reference"]["psi"] < 0.05
+    # a given reference is not stored as the dataset's
+    assert not (tmp_path / "second" / "training_data" / "_state" /
+                "reference_profile.json").exists()
+    reference.write_text(json.dumps({"rows": 3}))
+    with pytest.raises(ConfigError, match="REFERENCE_PROFILE"):
+        run(tmp_path / "third", 2, 1, "--REFERENCE_PROFILE", str(reference))
