@@ -209,7 +209,7 @@ def test_a_reference_profile_can_be_given_and_a_wrong_one_is_a_configuration_err
         assert second["numeric"][column]["histogram"]["edges"] == \
             given["numeric"][column]["histogram"]["edges"]
     against_reference = drift_of(tmp_path / "second")["columns"]
-    assert against_reference["sum_total_tokens"]["reference"]["psi"] > 1  # tripled tokens
+    assert against_reference["sum_total_tokens"]["reference"]["psi"] > 0.5  # tripled tokens
     assert against_reference["avg_execution_time"]["reference"]["psi"] < 0.05
     # a given reference is not stored as the dataset's
     assert not (tmp_path / "second" / "training_data" / "_state" /
