@@ -78,14 +78,8 @@ class S3ObjectStore(ObjectStore):
                 self.bucket, _reason(exc))) from None
 
     def fetch(self, key: str) -> Optional[bytes]:
-        try:
-            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        except ClientError as exc:
-            if str(exc.response.get("Error", {}).get("Code")) in ("NoSuchKey", "404"):
-                return None
-            raise PublishError("cannot read {}: {}".format(self.uri(key), _reason(exc))) from None
-        except BotoCoreError as exc:
-            raise PublishError("cannot read {}: {}".format(self.uri(key), _reason(exc))) from None
+        found = self.fetch_versioned(key)
+        return found[0] if found is not None else None
 
     def fetch_versioned(self, key: str) -> Optional[Tuple[bytes, str]]:
         try:

@@ -49,6 +49,24 @@ class MadeRuns(RunsSource):
         return {"collection": "simulated"}
 
 
+def joined(made: Iterator[Tuple[dict, List[dict]]], join_runs: bool, batch_size: int
+           ) -> Tuple[Iterator[SourceItem], Optional[RunsJoin]]:
+    """Made (session, its run documents) pairs as a source gives them: with their runs
+    joined as a runs collection would be (and the join, for its counts), unless the join is
+    off."""
+    if not join_runs:
+        return (document for document, _ in made), None
+    made_runs = MadeRuns()
+
+    def sessions() -> Iterator[dict]:
+        for document, run_documents in made:
+            made_runs.add(run_documents)
+            yield document
+
+    join = RunsJoin(made_runs, batch_size)
+    return join.joined(sessions()), join
+
+
 class _Anchors(Sequence):
     """The sessions' anchors as a sorted sequence, computed on demand, for bisection."""
 
@@ -87,19 +105,10 @@ class SimulatedSessionRepository(SessionRepository):
         would give there."""
         start = date_range.whole.start_seconds
         span = date_range.whole.end_exclusive_seconds - start
-        made_runs = MadeRuns()
-
-        def sessions() -> Iterator[dict]:
-            for index in self._indices_within(date_range, start, span):
-                document, run_documents = self.session_with_runs(index, start, span)
-                if self.join_runs:
-                    made_runs.add(run_documents)
-                yield document
-
-        if not self.join_runs:
-            return sessions()
-        self._join = RunsJoin(made_runs, self.batch_size)
-        return self._join.joined(sessions())
+        made = (self.session_with_runs(index, start, span)
+                for index in self._indices_within(date_range, start, span))
+        documents, self._join = joined(made, self.join_runs, self.batch_size)
+        return documents
 
     def expected_documents(self) -> Optional[int]:
         return self._expected

@@ -40,7 +40,7 @@ from repositories.simulated.catalogue import (
     RUN_SAVE_SECONDS,
     SHAPES,
 )
-from repositories.simulated.repository import MadeRuns
+from repositories.simulated.repository import joined
 from repositories.simulated.sessions import (
     Plan,
     SessionMaker,
@@ -182,20 +182,10 @@ class EvolvingWorld(SessionRepository):
     def documents(self, date_range: TimeWindow) -> Iterator[SourceItem]:
         chosen = self.selected(date_range)
         self._expected = len(chosen)
-        made_runs = MadeRuns()
-
-        def sessions() -> Iterator[dict]:
-            for _, object_id, day, number in chosen:
-                document, run_documents = self.session_at_now(self.life(day, number),
-                                                              ObjectId(object_id))
-                if self.join_runs:
-                    made_runs.add(run_documents)
-                yield document
-
-        if not self.join_runs:
-            return sessions()
-        self._join = RunsJoin(made_runs, self.batch_size)
-        return self._join.joined(sessions())
+        documents, self._join = joined(
+            (self.session_at_now(self.life(day, number), ObjectId(object_id))
+             for _, object_id, day, number in chosen), self.join_runs, self.batch_size)
+        return documents
 
     def labels(self, window: TimeWindow) -> List[Tuple[str, str, str]]:
         """(session_id, profile, shape) of the sessions the window selects."""
