@@ -40,7 +40,9 @@ from utils.files import AtomicFile
 
 logger = logging.getLogger(__name__)
 
-HTML_CONTENT_TYPE = "text/html; charset=utf-8"
+# The page declares its charset itself; a charset parameter here is rewritten by some
+# S3-compatible stores' HTTP servers (S3Proxy's), which then refuse the request's signature.
+HTML_CONTENT_TYPE = "text/html"
 JSON_CONTENT_TYPE = "application/json"
 
 
@@ -135,10 +137,14 @@ def stage_files(run: RunProfile, outputs: RunOutputs, summary: Dict[str, object]
         published = PublishedFile(key="{}/{}".format(outputs.key_prefix, name),
                                   content_type=content_type,
                                   path=os.path.join(outputs.folder, name))
-        staged = AtomicFile(published.path)
-        outputs.hold(staged)
-        staged.write(text)
-        staged.close()
+        try:
+            staged = AtomicFile(published.path)
+            outputs.hold(staged)
+            staged.write(text)
+            staged.close()
+        except OSError as error:
+            raise OutputError("cannot write {}: {}".format(
+                published.path, error.strerror or error)) from None
         published.measure(staged.temporary_path)
         run.files.append(published)
         run._staged[name] = staged

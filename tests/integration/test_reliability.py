@@ -279,7 +279,8 @@ def test_two_runs_of_the_same_range_at_once_the_second_fails_and_the_result_matc
     assert manifest["outputs"]["csv"]["sha256"] == hashlib.sha256(
         (folder / data_name).read_bytes()).hexdigest()
     assert manifest["rows_written"] == len((folder / data_name).read_text().splitlines()) - 1
-    assert sorted(p.name for p in folder.iterdir()) == ["_manifest.json", data_name]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "_drift.json", "_manifest.json", "_profile.json", "_report.html", data_name]
 
 
 PASSWORD = "pl4nted-Pa55word"
@@ -367,12 +368,14 @@ def test_manifest_and_summary_hold_no_password(mongo_server, mongo_database, tmp
 
 
 
-def test_a_full_disk_on_the_manifest_names_the_manifest(tmp_path):
+def test_a_full_disk_on_the_run_metadata_names_the_file(tmp_path):
+    """The CSV fits; the profile, written next (before the manifest), does not."""
     out = tmp_path / "out"
-    summary = run_with_file_size_limit(out, 3, 8_000)  # the CSV fits, the manifest does not
-    manifest = out / "training_data" / "2024-12-01_to_2024-12-31" / "_manifest.json"
-    assert summary["error"] == "cannot write the manifest {}: File too large".format(manifest)
-    assert not manifest.exists() and not list(out.rglob("*.part"))
+    summary = run_with_file_size_limit(out, 3, 8_000)
+    folder = out / "training_data" / "2024-12-01_to_2024-12-31"
+    assert summary["error"] == "cannot write {}: File too large".format(folder / "_profile.json")
+    assert not (folder / "_manifest.json").exists() and not list(out.rglob("*.part"))
+    assert not list(out.rglob("*_state*"))
 
 
 def test_sigterm_stops_cleans_up_reports_and_keeps_the_earlier_result(tmp_path):

@@ -70,9 +70,13 @@ def test_the_job_publishes_verified_files_and_the_manifest_last(store, tmp_path)
     result = store.run(tmp_path, "--JOB_RUN_ID", "jr_1")
     assert result.returncode == 0, result.stderr[-2000:]
     stored = store.objects()
-    assert sorted(stored) == [PREFIX + "/_manifest.json", CSV_KEY]  # stale rejects withdrawn
+    assert sorted(stored) == [PREFIX + "/" + name for name in (
+        "_drift.json", "_manifest.json", "_profile.json", "_report.html")] + [CSV_KEY] + [
+        "training_data/_state/last_profile.json",
+        "training_data/_state/reference_profile.json"]  # stale rejects withdrawn
     for key, body in stored.items():
-        assert body == (tmp_path / key).read_bytes()
+        if "_state" not in key:  # the state is kept in the store only
+            assert body == (tmp_path / key).read_bytes()
     head = store.client.head_object(Bucket=store.bucket, Key=CSV_KEY)
     assert head["Metadata"]["sha256"] == hashlib.sha256(stored[CSV_KEY]).hexdigest()
     if "md5" in store.options:

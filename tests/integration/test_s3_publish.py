@@ -17,6 +17,9 @@ pytestmark = pytest.mark.integration
 BUCKET = "training-data-test"
 PREFIX = "training_data/2024-12-01_to_2024-12-31"
 CSV_KEY = PREFIX + "/conversations_2024-12-01_to_2024-12-31.csv"
+# What a run publishes beside its rows, and the state it keeps for the next run.
+RUN_METADATA = ("_drift.json", "_manifest.json", "_profile.json", "_report.html")
+STATE = ["training_data/_state/last_profile.json", "training_data/_state/reference_profile.json"]
 # Simulated sessions reach a bucket only when asked for by name (never by `auto`).
 RANGE_ARGS = ["--START_DATE", "2024-12-01", "--END_DATE", "2024-12-31",
               "--REPOSITORY_TYPE", "simulated", "--SIMULATED_SESSIONS", "60"]
@@ -35,9 +38,10 @@ def test_outputs_land_at_the_legacy_keys_encrypted_and_verified(aws, tmp_path):
                                    "--JOB_RUN_ID", "jr_42"], env=aws)
     assert result.returncode == 0, result.stderr
     stored = objects(s3)
-    assert sorted(stored) == [PREFIX + "/_manifest.json", CSV_KEY]
+    assert sorted(stored) == [PREFIX + "/" + name for name in RUN_METADATA] + [CSV_KEY] + STATE
     for key, body in stored.items():
-        assert body == (tmp_path / key).read_bytes()
+        if key.startswith(PREFIX):  # the state is kept in S3 only
+            assert body == (tmp_path / key).read_bytes()
     head = s3.head_object(Bucket=BUCKET, Key=CSV_KEY)
     assert head["ServerSideEncryption"] == "AES256"
     assert head["ContentType"] == "text/csv; charset=utf-8"
@@ -66,7 +70,8 @@ def test_parquet_is_published_as_the_csv_is_and_replaces_the_csv_of_the_range(aw
     assert result.returncode == 0, result.stderr
     parquet_key = CSV_KEY[:-len("csv")] + "parquet"
     stored = objects(s3)
-    assert sorted(stored) == [PREFIX + "/_manifest.json", parquet_key]
+    assert sorted(stored) == [PREFIX + "/" + name for name in RUN_METADATA] + [
+        parquet_key] + STATE
     assert not (tmp_path / CSV_KEY).exists()
     assert stored[parquet_key] == (tmp_path / parquet_key).read_bytes()
     assert stored[parquet_key][:4] == b"PAR1"
@@ -171,8 +176,9 @@ def test_no_credentials_fail_fast_with_a_plain_reason(aws, tmp_path):
 
 @pytest.fixture
 def restricted_s3(tmp_path):
-    """A bucket with a stale manifest, an admin, and a job user that may write manifests
-    and staged files and delete anything, but not write the CSV under its final key."""
+    """A bucket with a stale manifest, an admin, and a job user that may write manifests,
+    staged files, profiles and state and delete anything, but not write the CSV under its
+    final key."""
     server = AuthenticatingMotoServer(setup_requests=9).start()
     try:
         anonymous = dict(endpoint_url=server.endpoint, region_name="us-east-1",
@@ -185,7 +191,11 @@ def restricted_s3(tmp_path):
             "job": [{"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject",
                                                    "s3:DeleteObject"],
                      "Resource": ["arn:aws:s3:::{}/*_manifest.json".format(BUCKET),
-                                  "arn:aws:s3:::{}/*/_staging/*".format(BUCKET)]},
+                                  "arn:aws:s3:::{}/*/_staging/*".format(BUCKET),
+                                  "arn:aws:s3:::{}/*/_state/*".format(BUCKET),
+                                  "arn:aws:s3:::{}/*/_profile.json".format(BUCKET),
+                                  "arn:aws:s3:::{}/*/_drift.json".format(BUCKET),
+                                  "arn:aws:s3:::{}/*/_report.html".format(BUCKET)]},
                     {"Effect": "Allow", "Action": "s3:DeleteObject",
                      "Resource": "arn:aws:s3:::{}/*".format(BUCKET)},
                     {"Effect": "Allow", "Action": "s3:ListBucket",  # the start-up check

@@ -45,6 +45,21 @@ def assert_same_result(single: dict, parallel: dict) -> None:
             assert parallel_means[name] == pytest.approx(mean, rel=1e-12, abs=1e-300), name
 
 
+def assert_same_profile(single: dict, parallel: dict) -> None:
+    """Every figure the same, the means and standard deviations to their last digits."""
+    for profile in (single, parallel):
+        for values in profile["numeric"].values():
+            values["moments"] = (values.pop("mean"), values.pop("std"))
+    moments = {name: values.pop("moments") for name, values in single["numeric"].items()}
+    found = {name: values.pop("moments") for name, values in parallel["numeric"].items()}
+    assert parallel == single
+    for name, pair in moments.items():
+        for expected, value in zip(pair, found[name]):
+            assert (value is None) == (expected is None), name
+            if expected is not None:
+                assert value == pytest.approx(expected, rel=1e-9, abs=1e-300), name
+
+
 def test_every_golden_corpus_with_three_workers_gives_the_golden_outputs(tmp_path):
     """Simulated sessions of every Agno shape, a shuffled file with a shuffled runs file and
     broken lines, and the fuzz corpus (damaged documents, mixed date types)."""
@@ -56,6 +71,8 @@ def test_every_golden_corpus_with_three_workers_gives_the_golden_outputs(tmp_pat
                     open(os.path.join(tmp_path, corpus, name), "rb") as right:
                 if name == "_manifest.json":
                     assert_same_result(json.load(left), json.load(right))
+                elif name == "_profile.json":
+                    assert_same_profile(json.load(left), json.load(right))
                 else:
                     assert right.read() == left.read(), (corpus, name)
 
