@@ -216,15 +216,23 @@ def statistics_of_day(path: str, output_format: str, rows_a_batch: int = 20_000)
 
     statistics = ColumnStatistics()
     if output_format == "parquet":
+        import pyarrow as pa
+        import pyarrow.compute as pc
         import pyarrow.parquet as pq
+
+        def floats(column) -> np.ndarray:
+            """A number column as floats, null as NaN (pyarrow 7's ChunkedArray has no
+            to_numpy options: its chunks do)."""
+            filled = pc.fill_null(column.cast(pa.float64()), float("nan"))
+            return np.concatenate([chunk.to_numpy(zero_copy_only=False)
+                                   for chunk in filled.chunks] or [np.empty(0)])
 
         source = pq.ParquetFile(path)
         for group in range(source.num_row_groups):
             table = source.read_row_group(group)
             for start in range(0, table.num_rows, rows_a_batch):
                 piece = table.slice(start, rows_a_batch)
-                columns = {name: np.asarray(piece.column(name).to_numpy(
-                    zero_copy_only=False), dtype=np.float64) for name in NUMERIC_COLUMNS}
+                columns = {name: floats(piece.column(name)) for name in NUMERIC_COLUMNS}
                 for name in TEXT_COLUMNS:
                     columns[name] = ["" if value is None else str(value)
                                      for value in piece.column(name).to_pylist()]
