@@ -16,7 +16,7 @@ import csv
 import io
 import os
 import sys
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 import numpy as np
 
@@ -232,7 +232,8 @@ def statistics_of_day(path: str, output_format: str, rows_a_batch: int = 20_000)
             table = source.read_row_group(group)
             for start in range(0, table.num_rows, rows_a_batch):
                 piece = table.slice(start, rows_a_batch)
-                columns = {name: floats(piece.column(name)) for name in NUMERIC_COLUMNS}
+                columns: Dict[str, Any] = {name: floats(piece.column(name))
+                                           for name in NUMERIC_COLUMNS}
                 for name in TEXT_COLUMNS:
                     columns[name] = ["" if value is None else str(value)
                                      for value in piece.column(name).to_pylist()]
