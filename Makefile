@@ -22,7 +22,7 @@ run: $(STAMP)
 
 ## test: lint, Python 3.9 checks, then every test (servers are built and started by the tests)
 test: lint ferretdb s3proxy chromium glue-runtimes agno-env $(STAMP)
-	@echo "running the unit and integration tests (about 11 minutes on 2 cores)"
+	@echo "running the unit and integration tests (about 16 minutes on 2 cores)"
 	$(WITH_JAVA17) $(PY) -m pytest -q
 	$(MAKE) py39
 
