@@ -15,6 +15,7 @@ What differs between one pass, worker processes and Spark tasks is the engine
 (services/engine.py).
 """
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -22,7 +23,7 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, Iterator, List, Optional
 
 from config import constants
 from config.errors import ConfigError
@@ -83,16 +84,22 @@ def run_job(config: JobConfig, engine: Engine, store: Optional[ObjectStore] = No
         return run_partitioned(config, engine, store, now)
     outputs = RunOutputs(config)
     check_outputs_stay_under(config.output_dir, outputs.files())
-    lock = FolderLock(outputs.folder)
+    with locked(outputs.folder, "of {} is writing to".format(config.range_label)):
+        return _run_holding_the_lock(config, engine, store, now, outputs)
+
+
+@contextlib.contextmanager
+def locked(folder: str, doing: str) -> Iterator[None]:
+    """One run at a time writes `folder` on this machine; another is a JobFailure that says
+    which (`doing`: what the other run is doing, as the message puts it)."""
+    lock = FolderLock(folder)
     try:
         lock.acquire()
     except Busy as holder:
-        raise JobFailure(
-            "another run of {} is writing to {}: {}; wait for it to end (if no such run "
-            "exists, remove {})".format(config.range_label, outputs.folder, holder,
-                                        lock.path)) from None
+        raise JobFailure("another run {} {}: {}; wait for it to end (if no such run exists, "
+                         "remove {})".format(doing, folder, holder, lock.path)) from None
     try:
-        return _run_holding_the_lock(config, engine, store, now, outputs)
+        yield
     finally:
         lock.release()
 

@@ -36,10 +36,10 @@ from interfaces.errors import OutputError
 from interfaces.ports import ObjectStore
 from interfaces.values import ChangeWindow, DateRange
 from services.dataset_job import (
-    JobFailure,
     JobResult,
     check_reject_ratio,
     clean_abandoned_files,
+    locked,
     profile_outputs,
     report_summary,
     staged_manifest,
@@ -71,7 +71,7 @@ from services.run_profile import (
     temporary_path,
 )
 from services.state import DatasetPlace, state_key, write_json
-from utils.claims import Busy, FolderLock, work_folder_prefix
+from utils.claims import work_folder_prefix
 from utils.files import file_size, sha256_of
 from utils.stopping import switching
 
@@ -109,17 +109,8 @@ def run_partitioned(config: JobConfig, engine: Engine, store: Optional[ObjectSto
                     now: Callable[[], dt.datetime]) -> JobResult:
     place = DatasetPlace(config.output_dir, store)
     dataset_folder = place.path(config.s3_prefix) if config.s3_prefix else config.output_dir
-    lock = FolderLock(dataset_folder)
-    try:
-        lock.acquire()
-    except Busy as holder:
-        raise JobFailure(
-            "another run is writing the dataset in {}: {}; wait for it to end (if no such "
-            "run exists, remove {})".format(dataset_folder, holder, lock.path)) from None
-    try:
+    with locked(dataset_folder, "is writing the dataset in"):
         return _run(config, engine, store, now, place)
-    finally:
-        lock.release()
 
 
 def _run(config: JobConfig, engine: Engine, store: Optional[ObjectStore],
