@@ -21,7 +21,6 @@ S3_BUCKET is set, else under OUTPUT_DIR.
 import dataclasses
 import datetime as dt
 import hashlib
-import json
 import logging
 import os
 import shutil
@@ -70,7 +69,7 @@ from services.run_profile import (
     stage_files,
     temporary_path,
 )
-from services.state import DatasetPlace, state_key, write_json
+from services.state import DatasetPlace, read_json, state_key, write_json
 from utils.claims import work_folder_prefix
 from utils.files import file_size, sha256_of
 from utils.stopping import switching
@@ -120,7 +119,7 @@ def _run(config: JobConfig, engine: Engine, store: Optional[ObjectStore],
     if store is not None:
         store.check()
     check_dataset_format(config, place)
-    watermark_read = place.read(state_key(config, WATERMARK_NAME))
+    watermark_read = read_json(place, state_key(config, WATERMARK_NAME))
     watermark = _watermark_seconds(watermark_read, place.where(state_key(config, WATERMARK_NAME)))
     window, backfill = decide_window(config, watermark, started_at)
     config = dataclasses.replace(config, change_window=window)
@@ -210,7 +209,7 @@ def _run(config: JobConfig, engine: Engine, store: Optional[ObjectStore],
             manifest.commit()
             save_state(config, place, profiled)
             if not backfill and new_watermark is not None:
-                write_watermark(config, place, new_watermark, window, watermark_read, work)
+                write_watermark(config, place, new_watermark, window, watermark_read)
             outputs.commit()
     result.outputs["manifest"] = outputs.manifest
     result.outputs.update(profile_outputs(profiled))
@@ -284,13 +283,9 @@ def check_dataset_format(config: JobConfig, place: DatasetPlace) -> None:
     parameters = {"contract": "S3_PREFIX", "format": "OUTPUT_FORMAT",
                   "undefined_values": "UNDEFINED_VALUES",
                   "csv_formula_guard": "CSV_FORMULA_GUARD"}
-    found = place.read(key)
+    found = read_json(place, key)
     if found is not None:
-        try:
-            recorded = json.loads(found[0])
-        except ValueError:
-            raise OutputError("{} is not JSON: the dataset's state is damaged".format(
-                place.where(key))) from None
+        recorded = found[0]
         for name, value in wanted.items():
             if recorded.get(name) != value:
                 raise ConfigError(
@@ -298,34 +293,25 @@ def check_dataset_format(config: JobConfig, place: DatasetPlace) -> None:
                     "S3_PREFIX)".format(name.replace("_", " "), recorded.get(name),
                                         place.where(config.s3_prefix)), str(value))
         return
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        handle.write(json.dumps(wanted, indent=2) + "\n")
-    try:
-        place.write(handle.name, key, JSON_CONTENT_TYPE, {}, sha256_of(handle.name), None)
-    finally:
-        os.remove(handle.name)
+    write_json(place, key, wanted, None)
 
 
-def _watermark_seconds(found: Optional[Tuple[bytes, str]], where: str) -> Optional[int]:
+def _watermark_seconds(found: Optional[Tuple[dict, str]], where: str) -> Optional[int]:
     if found is None:
         return None
     try:
-        return int(json.loads(found[0])["seconds"])
+        return int(found[0]["seconds"])
     except (ValueError, KeyError, TypeError):
         raise OutputError("{} is not a watermark this job wrote: fix or remove it (without "
                           "it the next run reads the default range)".format(where)) from None
 
 
 def write_watermark(config: JobConfig, place: DatasetPlace, seconds: int, window: ChangeWindow,
-                    earlier: Optional[Tuple[bytes, str]], work: str) -> None:
-    path = os.path.join(work, WATERMARK_NAME)
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(json.dumps({"watermark": _moment(seconds), "seconds": seconds,
-                                 "job_run_id": config.job_run_id,
-                                 "window": window.describe()}, indent=2) + "\n")
-    place.write(path, state_key(config, WATERMARK_NAME), JSON_CONTENT_TYPE,
-                {"job-run-id": config.job_run_id}, sha256_of(path),
-                earlier[1] if earlier is not None else None)
+                    earlier: Optional[Tuple[dict, str]]) -> None:
+    write_json(place, state_key(config, WATERMARK_NAME),
+               {"watermark": _moment(seconds), "seconds": seconds,
+                "job_run_id": config.job_run_id, "window": window.describe()},
+               earlier[1] if earlier is not None else None, {"job-run-id": config.job_run_id})
 
 
 def _moment(seconds: int) -> str:
