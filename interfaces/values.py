@@ -6,6 +6,8 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
+from utils.timestamps import utc_text
+
 
 @dataclass(frozen=True)
 class DateRange:
@@ -65,11 +67,7 @@ class ChangeWindow:
         return _slices(self, count)
 
     def describe(self) -> Dict[str, str]:
-        return {"from": _moment(self.start_seconds), "to": _moment(self.last_second)}
-
-
-def _moment(seconds: float) -> str:
-    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return {"from": utc_text(self.start_seconds), "to": utc_text(self.last_second)}
 
 
 def _slices(window: Union[DateRange, ChangeWindow], count: int) -> List["TimeSlice"]:

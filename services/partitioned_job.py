@@ -73,6 +73,7 @@ from services.state import DatasetPlace, read_json, state_key, write_json
 from utils.claims import work_folder_prefix
 from utils.files import file_size, sha256_of
 from utils.stopping import switching
+from utils.timestamps import utc_text
 
 logger = logging.getLogger(__name__)
 
@@ -185,7 +186,7 @@ def _run(config: JobConfig, engine: Engine, store: Optional[ObjectStore],
             "partitions": [partition.describe_without_path() for partition in partitions],
             "seconds": {"read": round(stats.seconds, 3),
                         "partitions": round(partitions_seconds, 3)},
-            "watermark": _moment(new_watermark) if new_watermark is not None else None,
+            "watermark": utc_text(new_watermark) if new_watermark is not None else None,
         })
         result.manifest = manifest_content
         result.parts.extend(partitions)
@@ -309,12 +310,8 @@ def _watermark_seconds(found: Optional[Tuple[dict, str]], where: str) -> Optiona
 def write_watermark(config: JobConfig, place: DatasetPlace, seconds: int, window: ChangeWindow,
                     earlier: Optional[Tuple[dict, str]]) -> None:
     write_json(place, state_key(config, WATERMARK_NAME),
-               {"watermark": _moment(seconds), "seconds": seconds,
+               {"watermark": utc_text(seconds), "seconds": seconds,
                 "job_run_id": config.job_run_id, "window": window.describe()},
                earlier[1] if earlier is not None else None, {"job-run-id": config.job_run_id})
-
-
-def _moment(seconds: int) -> str:
-    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

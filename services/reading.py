@@ -12,7 +12,6 @@ worker processes of WORKERS (services/engine_workers.py) and the Spark tasks
 import contextlib
 import logging
 import os
-import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional
 
@@ -30,6 +29,7 @@ from services.conversation_extraction_service import ExtractionStats, extract_fe
 from services.reject_log import RejectLog
 from services.rows_writer import RowsWriter, open_rows_writer
 from utils.files import free_bytes, human_bytes
+from utils.timestamps import utc_text
 
 logger = logging.getLogger(__name__)
 
@@ -185,6 +185,4 @@ class SliceTotals:
 
 
 def span_of(window: TimeSlice) -> str:
-    def moment(seconds: int) -> str:
-        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
-    return "{}..{}".format(moment(window.start_seconds), moment(window.end_exclusive_seconds))
+    return "{}..{}".format(utc_text(window.start_seconds), utc_text(window.end_exclusive_seconds))

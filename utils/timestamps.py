@@ -56,3 +56,8 @@ def epoch_seconds(value) -> Optional[float]:
     if not _MIN_SECONDS <= number <= _MAX_SECONDS:
         return None
     return number
+
+
+def utc_text(seconds: float) -> str:
+    """Epoch seconds as ISO 8601 UTC to the second, `2024-12-11T03:00:00Z`."""
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

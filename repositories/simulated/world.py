@@ -49,6 +49,7 @@ from repositories.simulated.sessions import (
     draw_session_id,
     weighted,
 )
+from utils.timestamps import utc_text
 
 SECONDS_PER_DAY = 86_400
 V1_SHAPES = ("agno_v1", "agno_v1_legacy")
@@ -107,7 +108,7 @@ class EvolvingWorld(SessionRepository):
 
     def describe(self) -> Dict[str, object]:
         return {"type": "simulated", "world": "evolving", "sessions_per_day":
-                self.sessions_per_day, "seed": self.seed, "now": _iso(self.now),
+                self.sessions_per_day, "seed": self.seed, "now": utc_text(self.now),
                 "date_field": self.change_field,
                 "runs": self._join.describe() if self._join else NOT_JOINED}
 
@@ -243,7 +244,3 @@ def _as_of(run_document: dict, life: Life, now: int) -> dict:
         run_data = dict(run_document["run_data"], status="PAUSED")
         return dict(run_document, status="PAUSED", run_data=run_data, updated_at=saved)
     return dict(run_document, updated_at=resumed)
-
-
-def _iso(seconds: int) -> str:
-    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
